@@ -1,0 +1,76 @@
+"""Column names and constants shared by the whole product.
+
+Column names are defined once here so that loaders, computation, layers and
+the app agree. Units are part of the name (``_m``, ``_km2``, ``_pct``).
+"""
+
+from __future__ import annotations
+
+#: The working CRS: Amersfoort / RD New, metres. Every geometry inside ``geo/``
+#: is in this CRS; ``layers/`` converts to EPSG:4326 at the map edge only.
+WORK_CRS = "EPSG:28992"
+#: The CRS of web maps (folium / Leaflet). Used only in ``layers/``.
+MAP_CRS = "EPSG:4326"
+
+#: Markers CBS uses for privacy-suppressed or unknown values.
+CBS_MISSING_MARKERS = (".", "-99999999", "-99999997", "-99999995", "")
+#: Numeric sentinels CBS uses in some releases (read as numbers by Excel).
+CBS_MISSING_NUMBERS = (-99999999, -99999997, -99999995)
+
+# --- buurten ---------------------------------------------------------------
+BUURT_CODE = "buurt_code"
+BUURT_NAME = "buurt_name"
+WIJK_CODE = "wijk_code"
+WIJK_NAME = "wijk_name"
+MUNICIPALITY_CODE = "municipality_code"
+MUNICIPALITY_NAME = "municipality_name"
+GEOMETRY = "geometry"
+BUURT_ID_COLUMNS = (BUURT_CODE, BUURT_NAME, WIJK_CODE, WIJK_NAME, MUNICIPALITY_CODE, MUNICIPALITY_NAME)
+
+# --- facilities ------------------------------------------------------------
+FACILITY_ID = "facility_id"
+FACILITY_TYPE = "facility_type"
+FACILITY_NAME = "name"
+FACILITY_CAPACITY = "capacity"
+FACILITY_ADDRESS = "address"
+FACILITY_POSTCODE = "postcode"
+FACILITY_DETAIL = "detail"
+FACILITY_SOURCE = "source"
+#: How precise the point is: ``source`` (coordinates from the publisher),
+#: ``address`` (geocoded on the exact address), ``pc6`` (postcode-6 area),
+#: ``pc4_centroid`` (centre of a 4-digit postcode, ~0.5 km off on average).
+LOCATION_PRECISION = "location_precision"
+FACILITY_REQUIRED_COLUMNS = (FACILITY_ID, FACILITY_TYPE, FACILITY_NAME)
+
+# --- indicators --------------------------------------------------------------
+INHABITANTS = "inhabitants"
+CHILDREN_0_14 = "children_0_14"
+
+# --- ranking output ------------------------------------------------------------
+NEED_INDEX = "need_index"
+ACCESS_GAP = "access_gap"
+REACH_SCORE = "reach_score"
+PRIORITY_SCORE = "priority_score"
+RANK = "rank"
+STATUS = "status"
+#: Prefix of the per-indicator contribution to the priority score.
+CONTRIB_PREFIX = "contrib_"
+#: Prefix of the standardised (need-oriented) indicator score.
+SCORE_PREFIX = "z_"
+#: Prefix of the per-indicator percentile in the municipality.
+PERCENTILE_PREFIX = "pct_"
+
+#: Columns every ranking output (CLI, download) has, in this order.
+RANKING_COLUMNS = (
+    BUURT_CODE,
+    BUURT_NAME,
+    CHILDREN_0_14,
+    NEED_INDEX,
+    ACCESS_GAP,
+    PRIORITY_SCORE,
+    RANK,
+)
+
+#: Status values of a buurt in the ranking.
+STATUS_RANKED = "ranked"
+STATUS_NO_INHABITANTS = "no_inhabitants"
