@@ -1,0 +1,182 @@
+"""Access from each buurt to the nearest facility of each type.
+
+The access step is an *engine*: anything with a ``name``, labels and a
+``nearest(origins, targets)`` method that returns distances in metres. The
+embedded data uses :class:`StraightLineEngine`; the network engine (walking and
+cycling over OpenStreetMap streets) plugs in the same way.
+
+For every facility type the best available measure is used, in this order:
+
+1. the engine over facility points, if the engine routes over a network;
+2. the CBS *nabijheid* road distance (``cbs_dist_<type>_m``): CBS computes it
+   over the road network from every address and averages it per buurt;
+3. the engine over facility points, straight-line (labelled as such);
+4. nothing: the indicator is missing and says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from geo import schema as S
+from geo.catalog import FACILITY_TYPES
+
+CBS_ROAD = "cbs_road"
+STRAIGHT_LINE = "straight_line"
+NETWORK = "network"
+NO_DATA = "none"
+
+#: Short labels of the measures (nl, en), shown wherever a figure is shown.
+MEASURE_LABELS = {
+    CBS_ROAD: ("CBS-afstand over de weg (gemiddeld over adressen)", "CBS road distance (mean over addresses)"),
+    STRAIGHT_LINE: ("hemelsbreed vanaf een punt in de buurt (benadering)", "straight line from a point in the buurt (approximation)"),
+    NETWORK: ("over het netwerk", "over the network"),
+    NO_DATA: ("geen gegevens", "no data"),
+}
+
+
+class AccessEngine(Protocol):
+    """What the access step needs from a distance engine."""
+
+    name: str
+    #: True when distances follow streets (then they beat CBS averages of another facility set).
+    routes_over_network: bool
+
+    def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+        """Distance (m) from every origin to its nearest target, and that target's position."""
+        ...
+
+
+@dataclass(frozen=True)
+class StraightLineEngine:
+    """Euclidean distance in EPSG:28992. An approximation, and labelled as one."""
+
+    name: str = STRAIGHT_LINE
+    routes_over_network: bool = False
+
+    def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+        tree = shapely.STRtree(targets.values)
+        (i_orig, i_tgt), dist = tree.query_nearest(origins.values, return_distance=True, all_matches=False)
+        out_d = np.full(len(origins), np.nan)
+        out_i = np.full(len(origins), -1, dtype=np.int64)
+        out_d[i_orig] = dist
+        out_i[i_orig] = i_tgt
+        return out_d, out_i
+
+
+@dataclass(frozen=True)
+class AccessMeasure:
+    """Which measure gave the figures for one facility type, and its caveats."""
+
+    facility_type: str
+    method: str
+    n_facilities: int
+    n_buurten_with_value: int
+    caveat_nl: str = ""
+    caveat_en: str = ""
+
+    def label(self, lang: str = "nl") -> str:
+        nl, en = MEASURE_LABELS[self.method]
+        return nl if lang == "nl" else en
+
+    @property
+    def is_approximation(self) -> bool:
+        return self.method == STRAIGHT_LINE
+
+
+@dataclass(frozen=True)
+class AccessResult:
+    """Distances per buurt (``dist_<type>_m``), nearest facility ids, and the measure per type."""
+
+    distances: pd.DataFrame
+    nearest_ids: pd.DataFrame
+    measures: dict[str, AccessMeasure]
+
+
+def compute_origin_points(buurten: gpd.GeoDataFrame) -> gpd.GeoSeries:
+    """One origin point per buurt: the centroid when it lies inside, else a point on the surface.
+
+    No address or population grid ships with the default data, so this is a
+    representative point, not a population-weighted one.
+    """
+    geom = buurten.geometry
+    centroid = geom.centroid
+    inside = centroid.within(geom)
+    return gpd.GeoSeries(centroid.where(inside, geom.representative_point()), index=buurten.index, crs=buurten.crs)
+
+
+def _precision_caveat(targets: gpd.GeoDataFrame) -> tuple[str, str]:
+    if S.LOCATION_PRECISION not in targets.columns:
+        return "", ""
+    n_pc4 = int((targets[S.LOCATION_PRECISION] == "pc4_centroid").sum())
+    if not n_pc4:
+        return "", ""
+    return (
+        f"{n_pc4} van {len(targets)} locaties zijn het midden van een postcodegebied (PC4, ~0,5 km afwijking)",
+        f"{n_pc4} of {len(targets)} locations are postcode-area (PC4) centroids (~0.5 km off)",
+    )
+
+
+def compute_access(
+    buurten: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    *,
+    engine: AccessEngine | None = None,
+    facility_types: tuple[str, ...] | None = None,
+) -> AccessResult:
+    """Distance from every buurt to the nearest facility of each type.
+
+    Parameters
+    ----------
+    buurten
+        Buurt polygons in EPSG:28992, optionally with ``cbs_dist_<type>_m`` columns.
+    facilities
+        Facility points in EPSG:28992 with ``facility_type`` and ``facility_id``.
+    engine
+        Distance engine for point layers (default: straight line).
+    facility_types
+        Types to compute (default: every type in the catalog).
+    """
+    engine = engine or StraightLineEngine()
+    types = facility_types or tuple(FACILITY_TYPES)
+    origins = compute_origin_points(buurten)
+    distances = pd.DataFrame(index=buurten.index)
+    nearest = pd.DataFrame(index=buurten.index)
+    measures: dict[str, AccessMeasure] = {}
+    for key in types:
+        col = f"dist_{key}_m"
+        targets = facilities.loc[facilities[S.FACILITY_TYPE] == key]
+        cbs_col = f"cbs_dist_{key}_m"
+        cbs = buurten[cbs_col].astype("float64") if cbs_col in buurten.columns else None
+        has_cbs = cbs is not None and cbs.notna().sum() >= 0.5 * len(buurten)
+        use_points = len(targets) > 0 and (engine.routes_over_network or not has_cbs)
+        if use_points:
+            d, i = engine.nearest(origins, targets.geometry)
+            distances[col] = d
+            ids = np.where(i >= 0, targets[S.FACILITY_ID].to_numpy()[np.clip(i, 0, None)], None)
+            nearest[f"nearest_{key}_id"] = ids
+            nl, en = _precision_caveat(targets)
+            method = NETWORK if engine.routes_over_network else STRAIGHT_LINE
+        elif has_cbs:
+            distances[col] = cbs
+            nl = en = ""
+            method = CBS_ROAD
+        else:
+            distances[col] = np.nan
+            nl, en = "", ""
+            method = NO_DATA
+        measures[key] = AccessMeasure(
+            facility_type=key,
+            method=method,
+            n_facilities=len(targets),
+            n_buurten_with_value=int(distances[col].notna().sum()),
+            caveat_nl=nl,
+            caveat_en=en,
+        )
+    return AccessResult(distances=distances, nearest_ids=nearest, measures=measures)

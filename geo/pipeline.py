@@ -1,0 +1,78 @@
+"""The whole path from a dataset to a ranked, explainable table.
+
+The app and the CLI both call these functions; the app caches
+:func:`prepare` (slow: access) separately from :func:`rank` (fast: weights).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from geo import io
+from geo import schema as S
+from geo.access import AccessEngine, AccessResult, compute_access
+from geo.indicators import compute_indicators
+from geo.ranking import RankingParams, RankingResult, rank_buurten
+
+#: The embedded default dataset, relative to the project root.
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "utrecht"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Indicators and access for one dataset: everything that does not depend on weights."""
+
+    dataset: io.Dataset
+    indicators: pd.DataFrame
+    access: AccessResult
+
+
+@dataclass(frozen=True)
+class PipelineResult:
+    """A ranking on top of prepared data."""
+
+    prepared: Prepared
+    ranking: RankingResult
+    #: One row per buurt: ids, geometry, indicators, distances and the ranking columns.
+    table: gpd.GeoDataFrame
+    params: RankingParams
+
+
+def prepare(dataset: io.Dataset, *, engine: AccessEngine | None = None) -> Prepared:
+    """Compute indicators and access (distances) for every buurt of ``dataset``."""
+    indicators = compute_indicators(dataset.buurten)
+    access = compute_access(dataset.buurten, dataset.facilities, engine=engine)
+    merged = indicators.join(access.distances)
+    return Prepared(dataset=dataset, indicators=merged, access=access)
+
+
+def rank(prepared: Prepared, params: RankingParams) -> PipelineResult:
+    """Rank the prepared buurten with ``params`` and assemble the output table."""
+    ranking = rank_buurten(prepared.indicators, params)
+    b = prepared.dataset.buurten
+    ids = b[[c for c in S.BUURT_ID_COLUMNS if c in b.columns]]
+    table = ids.join(prepared.indicators).join(prepared.access.nearest_ids).join(ranking.table)
+    table = gpd.GeoDataFrame(table, geometry=b.geometry, crs=b.crs)
+    table.index.name = None
+    table = table.sort_values([S.RANK, S.BUURT_CODE], na_position="last", kind="mergesort")
+    return PipelineResult(prepared=prepared, ranking=ranking, table=table, params=params)
+
+
+def run(data_dir: str | Path | None = None, params: RankingParams | None = None) -> PipelineResult:
+    """Load a dataset directory (default: the embedded Utrecht data) and rank it."""
+    dataset = io.load_dataset(data_dir or DEFAULT_DATA_DIR)
+    return rank(prepare(dataset), params or RankingParams.from_preset("rijke_schooldag"))
+
+
+def output_columns(table: pd.DataFrame) -> list[str]:
+    """Columns of the ranking export: the fixed ones first, then explanations."""
+    fixed = [*S.RANKING_COLUMNS, S.WIJK_NAME, S.INHABITANTS, S.REACH_SCORE, S.STATUS]
+    rest = [
+        c for c in table.columns
+        if c not in fixed and c != "geometry" and c not in (S.WIJK_CODE, S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME)
+    ]
+    return [c for c in fixed if c in table.columns] + rest

@@ -1,0 +1,211 @@
+"""Need index, access gap and the priority ranking for investment.
+
+Method (also shown in the app and the README)
+---------------------------------------------
+1. **Eligible buurten**: buurten with at least one inhabitant. Others are kept
+   in the output with status ``no_inhabitants`` and no rank.
+2. **Missing values** (policy ``median``): a missing indicator value of an
+   eligible buurt is replaced by the median of the other eligible buurten, so it
+   neither raises nor lowers the buurt on that indicator. The number of buurten
+   affected is reported per indicator. An indicator with no value at all, or the
+   same value everywhere, cannot rank anything: it is left out and reported.
+3. **Standardising**: each indicator is turned into a z-score over the eligible
+   buurten (scikit-learn ``StandardScaler``: mean 0, standard deviation 1),
+   multiplied by its direction (+1 when more means more need, -1 when more
+   means less need) and clipped to [-3, 3] so that one extreme buurt cannot
+   dominate.
+4. **Weights**: each used indicator *i* has a weight *w_i* ≥ 0. With *W* the
+   sum of used weights, the contribution of indicator *i* to the priority score
+   is ``w_i × z_i / W`` and the **priority score** is the sum of contributions.
+   The **need index**, **access gap** and **reach score** are the weighted means
+   of the z-scores within the need, access and reach groups.
+5. **Rank**: 1 is the highest priority score. Equal scores (to 1e-9) share the
+   lower rank number; row order never changes a result.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+from geo import schema as S
+from geo.catalog import ACCESS, GROUPS, INDICATORS, NEED, REACH, get_indicator, get_preset
+from geo.errors import ParameterError
+
+MISSING_POLICIES = ("median",)
+_GROUP_COLUMN = {NEED: S.NEED_INDEX, ACCESS: S.ACCESS_GAP, REACH: S.REACH_SCORE}
+_ROUND = 9
+
+
+@dataclass(frozen=True)
+class RankingParams:
+    """Weights and options of the ranking. Frozen and hashable (cache key).
+
+    ``weights`` is a sorted tuple of ``(indicator_key, weight)`` pairs.
+    """
+
+    weights: tuple[tuple[str, float], ...]
+    missing_policy: str = "median"
+    clip_z: float = 3.0
+    preset: str | None = None
+
+    def __post_init__(self) -> None:
+        for key, w in self.weights:
+            get_indicator(key)
+            if not np.isfinite(w) or w < 0:
+                raise ParameterError(f"Weight of '{key}' must be a finite number ≥ 0, found {w!r}.")
+        if self.missing_policy not in MISSING_POLICIES:
+            raise ParameterError(
+                f"Unknown missing-value policy '{self.missing_policy}'; expected one of: {', '.join(MISSING_POLICIES)}."
+            )
+        if not self.clip_z > 0:
+            raise ParameterError(f"clip_z must be > 0, found {self.clip_z!r}.")
+
+    @classmethod
+    def from_weights(cls, weights: Mapping[str, float], **kwargs) -> RankingParams:
+        return cls(weights=tuple(sorted((k, float(v)) for k, v in weights.items())), **kwargs)
+
+    @classmethod
+    def from_preset(cls, name: str, overrides: Mapping[str, float] | None = None, **kwargs) -> RankingParams:
+        w = get_preset(name)
+        w.update(overrides or {})
+        return cls.from_weights(w, preset=name, **kwargs)
+
+    @property
+    def weight_map(self) -> Mapping[str, float]:
+        return MappingProxyType(dict(self.weights))
+
+
+@dataclass(frozen=True)
+class IndicatorUse:
+    """How one weighted indicator entered the ranking."""
+
+    key: str
+    weight: float
+    used: bool
+    n_imputed: int = 0
+    reason: str = ""  # why it was not used: "no_data" or "no_variation"
+
+
+@dataclass(frozen=True)
+class RankingResult:
+    """The ranked table and how every indicator was used."""
+
+    table: pd.DataFrame
+    uses: tuple[IndicatorUse, ...] = field(default_factory=tuple)
+    n_excluded: int = 0
+
+    @property
+    def used(self) -> tuple[IndicatorUse, ...]:
+        return tuple(u for u in self.uses if u.used)
+
+    @property
+    def unused(self) -> tuple[IndicatorUse, ...]:
+        return tuple(u for u in self.uses if not u.used)
+
+
+def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResult:
+    """Rank buurten by priority for investment.
+
+    Parameters
+    ----------
+    indicators
+        One row per buurt (index = buurt code), with ``inhabitants`` and a
+        column per indicator key that has a weight (missing columns count as
+        indicators without data).
+    params
+        Weights and options.
+
+    Returns
+    -------
+    RankingResult
+        ``table`` has the input index and columns ``need_index, access_gap,
+        reach_score, priority_score, rank, status``, and per used indicator
+        ``z_<key>`` (standardised, need-oriented), ``contrib_<key>`` (its share of
+        the priority score) and ``pct_<key>`` (percentile of the raw value among
+        the eligible buurten, 0–100).
+    """
+    if S.INHABITANTS not in indicators.columns:
+        raise ParameterError("The indicator table needs an 'inhabitants' column to decide which buurten to rank.")
+    weights = {k: w for k, w in params.weights if w > 0}
+    if not weights:
+        raise ParameterError("All weights are zero: give at least one indicator a weight above zero.")
+    inhabitants = pd.to_numeric(indicators[S.INHABITANTS], errors="coerce")
+    eligible = (inhabitants > 0).to_numpy()
+    n_elig = int(eligible.sum())
+    if n_elig == 0:
+        raise ParameterError("No buurt has inhabitants: there is nothing to rank (is the municipality empty?).")
+
+    table = pd.DataFrame(index=indicators.index)
+    uses: list[IndicatorUse] = []
+    z_cols: dict[str, np.ndarray] = {}
+    for key in sorted(weights):
+        ind = get_indicator(key)
+        raw = (
+            pd.to_numeric(indicators[key], errors="coerce").to_numpy(dtype="float64")
+            if key in indicators.columns
+            else np.full(len(indicators), np.nan)
+        )
+        vals = raw[eligible]
+        present = ~np.isnan(vals)
+        if not present.any():
+            uses.append(IndicatorUse(key, weights[key], used=False, reason="no_data"))
+            continue
+        filled = np.where(present, vals, np.median(vals[present]))
+        if np.nanmax(filled) - np.nanmin(filled) <= 1e-12 * max(1.0, abs(np.nanmax(filled))):
+            uses.append(IndicatorUse(key, weights[key], used=False, reason="no_variation"))
+            continue
+        z = StandardScaler().fit_transform(filled.reshape(-1, 1)).ravel() * ind.direction
+        z = np.clip(z, -params.clip_z, params.clip_z)
+        full = np.full(len(indicators), np.nan)
+        full[eligible] = z
+        z_cols[key] = full
+        pct = np.full(len(indicators), np.nan)
+        pct[eligible] = _percentile(filled) * np.where(present, 1.0, np.nan)
+        table[f"{S.SCORE_PREFIX}{key}"] = full
+        table[f"{S.PERCENTILE_PREFIX}{key}"] = pct
+        uses.append(IndicatorUse(key, weights[key], used=True, n_imputed=int((~present).sum())))
+
+    used_keys = [u.key for u in uses if u.used]
+    if not used_keys:
+        names = ", ".join(u.key for u in uses)
+        raise ParameterError(f"None of the weighted indicators has usable data ({names}); pick other indicators.")
+    total_w = sum(weights[k] for k in used_keys)
+    priority = np.zeros(len(indicators))
+    for key in used_keys:
+        contrib = weights[key] * z_cols[key] / total_w
+        table[f"{S.CONTRIB_PREFIX}{key}"] = contrib
+        priority = priority + contrib
+    for group in GROUPS:
+        keys = [k for k in used_keys if INDICATORS[k].group == group]
+        col = _GROUP_COLUMN[group]
+        if keys:
+            gw = sum(weights[k] for k in keys)
+            table[col] = sum(weights[k] * z_cols[k] for k in keys) / gw
+        else:
+            table[col] = np.nan
+    priority[~eligible] = np.nan
+    table[S.PRIORITY_SCORE] = priority
+    rounded = pd.Series(np.round(priority, _ROUND), index=indicators.index)
+    table[S.RANK] = rounded.rank(method="min", ascending=False).astype("Int64")
+    table[S.STATUS] = np.where(eligible, S.STATUS_RANKED, S.STATUS_NO_INHABITANTS)
+    return RankingResult(table=table, uses=tuple(uses), n_excluded=int((~eligible).sum()))
+
+
+def _percentile(values: np.ndarray) -> np.ndarray:
+    """Percentile rank (0–100) of each value: share of values at or below it, ties averaged."""
+    s = pd.Series(values)
+    return ((s.rank(method="average") - 0.5) / len(s) * 100.0).to_numpy()
+
+
+def contributions(table: pd.DataFrame, code: str) -> pd.Series:
+    """Contributions of every used indicator to one buurt's priority score, largest first."""
+    cols = [c for c in table.columns if c.startswith(S.CONTRIB_PREFIX)]
+    row = table.loc[code, cols].astype(float)
+    row.index = [c[len(S.CONTRIB_PREFIX):] for c in cols]
+    return row.sort_values(ascending=False, key=np.abs)
