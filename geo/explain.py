@@ -1,0 +1,98 @@
+"""Why a buurt ranks where it does: per-indicator table and one plain sentence."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from geo import schema as S
+from geo.catalog import INDICATORS
+from geo.fmt import format_number, format_value
+from geo.ranking import RankingResult
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything the detail panel shows for one buurt."""
+
+    buurt_code: str
+    buurt_name: str
+    rank: int | None
+    n_ranked: int
+    #: One row per used indicator: key, label, group, value, unit, percentile,
+    #: direction, weight, z, contribution (sorted by |contribution|).
+    rows: pd.DataFrame
+    sentence: str
+
+
+def explain_buurt(table: pd.DataFrame, ranking: RankingResult, code: str, *, lang: str = "nl") -> Explanation:
+    """Explain the rank of buurt ``code`` in a ranked ``table`` (from :func:`geo.pipeline.rank`)."""
+    row = table.loc[code]
+    name = str(row.get(S.BUURT_NAME, code))
+    n_ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
+    records = []
+    for use in ranking.used:
+        ind = INDICATORS[use.key]
+        records.append(
+            {
+                "key": use.key,
+                "label": ind.label(lang),
+                "group": ind.group,
+                "value": row.get(use.key, np.nan),
+                "unit": ind.unit,
+                "percentile": row.get(f"{S.PERCENTILE_PREFIX}{use.key}", np.nan),
+                "direction": ind.direction,
+                "weight": use.weight,
+                "z": row.get(f"{S.SCORE_PREFIX}{use.key}", np.nan),
+                "contribution": row.get(f"{S.CONTRIB_PREFIX}{use.key}", np.nan),
+            }
+        )
+    rows = pd.DataFrame.from_records(records)
+    if len(rows):
+        rows = rows.reindex(rows["contribution"].abs().sort_values(ascending=False, kind="mergesort").index).reset_index(drop=True)
+    if row.get(S.STATUS) != S.STATUS_RANKED:
+        sentence = (
+            f"{name} heeft geen inwoners volgens CBS en krijgt daarom geen plaats in de rangorde."
+            if lang == "nl"
+            else f"{name} has no inhabitants according to CBS and is therefore not ranked."
+        )
+        return Explanation(code, name, None, n_ranked, rows, sentence)
+    rank = int(row[S.RANK])
+    sentence = _sentence(name, rank, n_ranked, rows, lang)
+    return Explanation(code, name, rank, n_ranked, rows, sentence)
+
+
+def _phrase(r: pd.Series, lang: str) -> str:
+    """'veel bijstandsuitkeringen per 1.000 inwoners (80,2; meer dan 96% van de buurten)'."""
+    value = format_value(r["value"], r["unit"], lang=lang)
+    pct = r["percentile"]
+    high = (r["z"] * r["direction"]) > 0  # raw value above the mean
+    label = str(r["label"])
+    label_lc = label[0].lower() + label[1:]
+    if np.isnan(pct):
+        where = "waarde ontbreekt, mediaan gebruikt" if lang == "nl" else "value missing, median used"
+        return f"{label_lc} ({where})"
+    share = format_number(pct if high else 100 - pct, lang=lang)
+    if lang == "nl":
+        word = "hoger" if high else "lager"
+        return f"{label_lc} ({value}; {word} dan in {share}% van de buurten)"
+    word = "higher" if high else "lower"
+    return f"{label_lc} ({value}; {word} than in {share}% of buurten)"
+
+
+def _sentence(name: str, rank: int, n: int, rows: pd.DataFrame, lang: str) -> str:
+    if rows.empty:
+        return f"{name}: {rank}/{n}."
+    upper = rank <= max(1, n // 2)
+    # Top half: explain with what pushes the buurt up; bottom half: with what holds it down.
+    sign = 1.0 if upper else -1.0
+    drivers = rows.loc[rows["contribution"] * sign > 0].head(2)
+    if drivers.empty:
+        drivers = rows.head(1)
+    phrases = [_phrase(r, lang) for _, r in drivers.iterrows()]
+    joined = (" en " if lang == "nl" else " and ").join(phrases)
+    if lang == "nl":
+        return f"{name} staat op {rank} van {n}, vooral door {joined}."
+    return f"{name} ranks {rank} of {n}, mainly because of {joined}."

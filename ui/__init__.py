@@ -1,0 +1,1 @@
+"""Streamlit UI pieces. Only widgets and rendering; computation lives in ``geo/``."""

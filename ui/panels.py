@@ -1,0 +1,186 @@
+"""Ranked table, detail panel, method, sources and downloads."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo import io
+from geo import schema as S
+from geo.access import STRAIGHT_LINE
+from geo.catalog import FACILITY_TYPES, INDICATORS
+from geo.explain import explain_buurt
+from geo.fmt import format_number, format_value
+from geo.pipeline import PipelineResult, output_columns
+from ui.i18n import t
+
+
+def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
+    """The ranked table; returns the buurt code of a row the user selected, if any."""
+    tbl = result.table
+    view = pd.DataFrame(
+        {
+            t("rank", lang): tbl[S.RANK],
+            t("buurt", lang): tbl[S.BUURT_NAME],
+            t("wijk", lang): tbl[S.WIJK_NAME],
+            t("children", lang): tbl[S.CHILDREN_0_14],
+            t("priority_score", lang): tbl[S.PRIORITY_SCORE].round(2),
+            t("need_index", lang): tbl[S.NEED_INDEX].round(2),
+            t("access_gap", lang): tbl[S.ACCESS_GAP].round(2),
+        }
+    )
+    view.index = tbl[S.BUURT_CODE].to_numpy()
+    event = st.dataframe(
+        view,
+        height=420,
+        use_container_width=True,
+        on_select="rerun",
+        selection_mode="single-row",
+        key="ranking_table",
+        column_config={t("children", lang): st.column_config.NumberColumn(format="%d")},
+    )
+    rows = getattr(getattr(event, "selection", None), "rows", None) or []
+    return str(view.index[rows[0]]) if rows else None
+
+
+def render_detail(result: PipelineResult, code: str, lang: str) -> None:
+    """Explain why buurt ``code`` ranks where it does."""
+    expl = explain_buurt(result.table, result.ranking, code, lang=lang)
+    row = result.table.loc[code]
+    st.markdown(f"#### {_md_escape(expl.buurt_name)}")
+    c1, c2, c3, c4 = st.columns(4)
+    c1.metric(t("rank", lang), f"{expl.rank} / {expl.n_ranked}" if expl.rank else "–")
+    c2.metric(t("priority_score", lang), format_number(row[S.PRIORITY_SCORE], lang=lang, decimals=2))
+    c3.metric(t("need_index", lang), format_number(row[S.NEED_INDEX], lang=lang, decimals=2))
+    c4.metric(t("children", lang), format_number(row[S.CHILDREN_0_14], lang=lang))
+    st.info(expl.sentence)
+    if expl.rows.empty or expl.rank is None:
+        return
+    rows = expl.rows.copy()
+    rows["label"] = rows["label"].astype(str)
+    chart = (
+        alt.Chart(rows)
+        .mark_bar()
+        .encode(
+            x=alt.X("contribution:Q", title=t("contribution", lang)),
+            y=alt.Y("label:N", sort=None, title=None),
+            color=alt.condition("datum.contribution > 0", alt.value("#b2182b"), alt.value("#2166ac")),
+            tooltip=[alt.Tooltip("label:N", title=t("indicator", lang)), alt.Tooltip("contribution:Q", format=".3f")],
+        )
+        .properties(height=28 * len(rows) + 20, title=t("contrib_chart", lang))
+    )
+    st.altair_chart(chart, use_container_width=True)
+    measures = result.prepared.access.measures
+    table = pd.DataFrame(
+        {
+            t("indicator", lang): [
+                r.label + (_measure_suffix(measures, r.key, lang)) for r in rows.itertuples()
+            ],
+            t("value", lang): [format_value(r.value, r.unit, lang=lang) for r in rows.itertuples()],
+            t("percentile", lang): [format_number(r.percentile, lang=lang) for r in rows.itertuples()],
+            t("direction", lang): [t("more_is_need" if r.direction > 0 else "less_is_need", lang) for r in rows.itertuples()],
+            t("weight", lang): [format_number(r.weight, lang=lang, decimals=1) for r in rows.itertuples()],
+            t("contribution", lang): [format_number(r.contribution, lang=lang, decimals=3) for r in rows.itertuples()],
+        }
+    )
+    st.dataframe(table, hide_index=True, use_container_width=True)
+
+
+def _measure_suffix(measures: dict, key: str, lang: str) -> str:
+    ind = INDICATORS[key]
+    if ind.facility_type is None or ind.facility_type not in measures:
+        return ""
+    m = measures[ind.facility_type]
+    return f" [{m.label(lang)}]"
+
+
+def _md_escape(text: str) -> str:
+    """Escape Markdown/HTML special characters in user-provided text shown via st.markdown."""
+    out = str(text)
+    for ch in "\\`*_{}[]()#+-.!|<>":
+        out = out.replace(ch, "\\" + ch)
+    return out
+
+
+def render_notes(result: PipelineResult, lang: str) -> None:
+    """Plain notices: unused indicators, imputed values, excluded buurten, approximations."""
+    uses = result.ranking
+    unused = [f"{INDICATORS[u.key].label(lang)} ({t(u.reason, lang)})" for u in uses.unused]
+    if unused:
+        st.warning(f"**{t('not_used', lang)}:** " + "; ".join(unused))
+    imputed = [f"{INDICATORS[u.key].label(lang)}: {u.n_imputed}" for u in uses.used if u.n_imputed]
+    if imputed:
+        st.caption(f"{t('imputed', lang)} — " + "; ".join(imputed) + (" buurt(en)." if lang == "nl" else " buurt(en)."))
+    if uses.n_excluded:
+        st.caption(f"{uses.n_excluded} {t('excluded', lang)}.")
+    weighted_access = [
+        INDICATORS[u.key].facility_type for u in uses.used if INDICATORS[u.key].facility_type is not None
+    ]
+    straight = [k for k in weighted_access if result.prepared.access.measures[k].method == STRAIGHT_LINE]
+    if straight:
+        names = ", ".join(FACILITY_TYPES[k].label(lang).lower() for k in straight)
+        st.caption(f"⚠️ {t('straight_line_warning', lang)} ({names})")
+
+
+def render_access_measures(result: PipelineResult, lang: str) -> None:
+    rows = []
+    for key, m in result.prepared.access.measures.items():
+        rows.append(
+            {
+                t("facility_types", lang): FACILITY_TYPES[key].label(lang),
+                t("measure", lang): m.label(lang) + (f" — {m.caveat_nl if lang == 'nl' else m.caveat_en}" if m.caveat_nl else ""),
+                t("facilities_n", lang): m.n_facilities,
+                t("buurten_with_value", lang): m.n_buurten_with_value,
+            }
+        )
+    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+
+
+def render_sources(result: PipelineResult, lang: str) -> None:
+    meta = result.prepared.dataset.meta
+    lines = []
+    for s in meta.get("sources", []):
+        lines.append(
+            f"- **{s['title']}** — {s['publisher']}, {s['year']}. {('Licentie' if lang == 'nl' else 'Licence')}: "
+            f"{s['licence']}. {s['attribution']}. <{s['url']}>"
+        )
+    lines.append("- Kaartachtergrond: © OpenStreetMap contributors (ODbL), alleen online." if lang == "nl"
+                 else "- Background map: © OpenStreetMap contributors (ODbL), online only.")
+    st.markdown("\n".join(lines))
+    notes = meta.get("build_notes", [])
+    if notes:
+        st.caption(("Bouwnotities: " if lang == "nl" else "Build notes: ") + " · ".join(notes))
+
+
+def render_downloads(result: PipelineResult, lang: str) -> None:
+    table = result.table
+    cols = output_columns(table)
+    csv = table[cols].to_csv(index=False).encode("utf-8")
+    st.download_button(t("download_csv", lang), csv, file_name="rangorde_rijke_schooldag.csv", mime="text/csv")
+    st.download_button(
+        t("download_gpkg", lang),
+        _gpkg_bytes(result),
+        file_name="rangorde_rijke_schooldag.gpkg",
+        mime="application/geopackage+sqlite3",
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _gpkg_bytes_cached(_result: PipelineResult, key: tuple) -> bytes:
+    table = _result.table
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ranking.gpkg"
+        meta = {
+            "weights": ";".join(f"{k}={v:g}" for k, v in _result.params.weights),
+            "access_measures": ";".join(f"{k}={m.method}" for k, m in _result.prepared.access.measures.items()),
+        }
+        io.write_table(table[[*output_columns(table), "geometry"]], path, metadata=meta)
+        return path.read_bytes()
+
+
+def _gpkg_bytes(result: PipelineResult) -> bytes:
+    return _gpkg_bytes_cached(result, (result.prepared.dataset.directory, result.params))
