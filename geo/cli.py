@@ -34,6 +34,14 @@ def _parse_weight(text: str) -> tuple[str, float]:
         raise ParameterError(f"--weight {name}: expected a number, found '{value}'.") from None
 
 
+def _check_output(path: Path) -> None:
+    """Fail before the (slow) pipeline runs, not after, when the result cannot be written."""
+    if path.suffix.lower() not in {".csv", ".gpkg", ".geojson"}:
+        raise io.DataFileError(f"--out: expected a .csv, .gpkg or .geojson file, found '{path.name}'.")
+    if not path.parent.is_dir():
+        raise io.DataFileError(f"--out: expected an existing folder for '{path.name}', found no folder '{path.parent}'.")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m geo", description="Rijke Schooldag Planner – batch commands")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -75,6 +83,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from geo.pipeline import output_columns, run
     from geo.ranking import RankingParams
 
+    _check_output(Path(args.out))
     overrides = dict(_parse_weight(w) for w in args.weight)
     params = RankingParams.from_preset(args.preset, overrides)
     result = run(args.data, params)

@@ -35,5 +35,9 @@ class GeometryError(PlanningError):
     """Geometries are empty, of the wrong type or outside the expected area."""
 
 
+class InvalidValueError(PlanningError):
+    """A value in the data is outside its valid range (e.g. a negative capacity)."""
+
+
 class ParameterError(PlanningError):
     """A weight, preset, indicator name or other parameter is not valid."""

@@ -28,6 +28,7 @@ from geo.errors import (
     DataFileError,
     DuplicateCodeError,
     GeometryError,
+    InvalidValueError,
     MissingColumnError,
 )
 
@@ -168,15 +169,21 @@ def _read_any_table(p: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
             return pd.read_csv(p, sep=sep, dtype=str, encoding="cp1252", keep_default_na=False)
     except DataFileError:
         raise
+    except pd.errors.EmptyDataError:
+        # pandas says "No columns to parse from file", which does not tell a user what is wrong.
+        raise DataFileError(
+            f"'{p.name}' has no header line: expected a table with column names and one row per item, "
+            "found only blank lines."
+        ) from None
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataFileError(f"Could not read '{p.name}' as a table ({suffix}): {exc}") from None
 
 
-def _code_column(frame: pd.DataFrame, preferred: str | None) -> str:
+def _code_column(frame: pd.DataFrame, preferred: str | None, source: str) -> str:
     if preferred is not None:
         if preferred not in frame.columns:
             raise MissingColumnError(
-                f"Expected a region code column '{preferred}'; found columns: {_list_cols(frame)}."
+                f"'{source}': expected a region code column '{preferred}'; found columns: {_list_cols(frame)}."
             )
         return preferred
     named = _find_column(frame.columns, BUURT_CODE_CANDIDATES + ("Regioaanduiding/Codering (code)", "Codering_3", "WijkenEnBuurten"))
@@ -187,7 +194,7 @@ def _code_column(frame: pd.DataFrame, preferred: str | None) -> str:
         if len(vals) and vals.str.match(_CODE_PATTERN).mean() > 0.8:
             return col
     raise MissingColumnError(
-        "Expected a column with CBS region codes (e.g. 'gwb_code_10' with values like 'BU03440111'); "
+        f"'{source}': expected a column with CBS region codes (e.g. 'gwb_code_10' with values like 'BU03440111'); "
         f"found none among: {_list_cols(frame)}."
     )
 
@@ -243,7 +250,7 @@ def load_cbs_table(
         raise DataFileError(f"'{p.name}' has no data rows: expected a CBS table with one row per region.")
     raw.columns = [str(c).strip() for c in raw.columns]
     report = LoadReport(source=p.name, rows_read=len(raw))
-    col = _code_column(raw, code_column)
+    col = _code_column(raw, code_column, p.name)
     codes = raw[col].astype(str).str.strip()
     prefix = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}.get(level)
     if prefix is None:
@@ -350,7 +357,7 @@ def load_buurten(
     gdf = _read_vector(p, layer=layer)
     report = LoadReport(source=p.name, rows_read=len(gdf))
     if len(gdf) == 0:
-        raise DataFileError(f"'{p.name}' contains no buurten (0 features).")
+        raise DataFileError(f"'{p.name}': expected buurt polygons, found 0 features.")
     code_col = code_column or _find_column(gdf.columns, BUURT_CODE_CANDIDATES)
     if code_col is None or code_col not in gdf.columns:
         raise MissingColumnError(
@@ -395,7 +402,9 @@ def load_buurten(
     for col in other.columns:
         if col not in out.columns:
             out[col] = other[col].to_numpy()
-    out.index = pd.Index(out[S.BUURT_CODE], name=None)
+    # A plain index: pd.Index(series, name=None) keeps the series name, and an index
+    # named like a column makes sort_values/groupby on that column ambiguous.
+    out.index = pd.Index(out[S.BUURT_CODE].to_numpy(dtype=object))
     report.rows_kept = len(out)
     return Loaded(out, report)
 
@@ -444,7 +453,7 @@ def load_facilities(
         gdf = _read_vector(p, layer=layer)
         report = LoadReport(source=p.name, rows_read=len(gdf))
         if len(gdf) == 0:
-            raise DataFileError(f"'{p.name}' contains no facilities (0 features).")
+            raise DataFileError(f"'{p.name}': expected facility points, found 0 features.")
         if crs is not None:
             gdf = gdf.set_crs(crs, allow_override=True)
     else:
@@ -474,11 +483,18 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
         return pd.to_numeric(s.mask(s.isin(S.CBS_MISSING_MARKERS)), errors="coerce")
 
     xs, ys = parse(cx), parse(cy)
-    bad = xs.isna() | ys.isna()
-    ident = table.get(S.FACILITY_ID, pd.Series(table.index.astype(str), index=table.index)).astype(str)
-    report.drop("no valid coordinates", [f"row {i + 2} ({ident.loc[i]})" for i in table.index[bad]])
+    bad = (xs.isna() | ys.isna()).to_numpy()
+    if S.FACILITY_ID not in table.columns:
+        # Before dropping rows, so that an id names the same row of the file in the
+        # report and in the result (row n of the file is data row n - 1).
+        table[S.FACILITY_ID] = [f"{source.rsplit('.', 1)[0]}-{i + 1}" for i in range(len(table))]
+        report.notes.append("no facility_id column; ids made from the row number")
+    ident = table[S.FACILITY_ID].astype(str).to_numpy()
+    report.drop("no valid coordinates", [f"row {i + 2} ({ident[i]})" for i in np.flatnonzero(bad)])
     if bad.all():
-        raise GeometryError(f"'{source}': no row has valid numbers in '{cx}' and '{cy}'.")
+        raise GeometryError(
+            f"'{source}': expected numbers in '{cx}' and '{cy}', found none in any of the {len(table)} rows."
+        )
     table = table.loc[~bad].drop(columns=[cx, cy])
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(xs[~bad], ys[~bad]), crs=crs or default_crs)
 
@@ -493,8 +509,9 @@ def _validate_facilities(
     name_col = _find_column(gdf.columns, ("name", "naam", "accommodatie naam", "vestigingsnaam"))
     missing = [c for c, ok in ((S.FACILITY_NAME, name_col), (S.FACILITY_TYPE, S.FACILITY_TYPE in gdf.columns)) if not ok]
     if missing:
+        hint = " (or pass a facility type for the whole file)" if S.FACILITY_TYPE in missing else ""
         raise MissingColumnError(
-            f"'{source}': expected columns {', '.join(missing)} (or pass a facility type for the whole file); "
+            f"'{source}': expected columns {', '.join(missing)}{hint}; "
             f"found columns: {_list_cols(gdf.drop(columns=gdf.geometry.name))}."
         )
     if name_col != S.FACILITY_NAME:
@@ -526,14 +543,14 @@ def _validate_facilities(
         cap = pd.to_numeric(gdf[S.FACILITY_CAPACITY], errors="coerce")
         bad_cap = cap.notna() & (cap < 0)
         if bad_cap.any():
-            raise GeometryError(
+            raise InvalidValueError(
                 f"'{source}': capacity must be zero or more; found negative values for "
                 f"{', '.join(gdf.loc[bad_cap, S.FACILITY_ID].head(5))}."
             )
         gdf[S.FACILITY_CAPACITY] = cap
     if S.LOCATION_PRECISION not in gdf.columns:
         gdf[S.LOCATION_PRECISION] = "source"
-    gdf.index = pd.Index(gdf[S.FACILITY_ID], name=None)
+    gdf.index = pd.Index(gdf[S.FACILITY_ID].to_numpy(dtype=object))
     report.rows_kept = len(gdf)
     return gdf
 

@@ -128,8 +128,8 @@ def cases(draw):
     cols = {k: draw(st.lists(st.one_of(values, st.just(np.nan)) if k != "children_0_14" else values,
                              min_size=n, max_size=n)) for k in KEYS}
     weights = {k: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0, 3.5])) for k in KEYS}
-    if not any(weights.values()):
-        weights["children_0_14"] = 1.0
+    # children_0_14 always varies (below), so one usable weighted indicator always exists.
+    weights["children_0_14"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
     cols["children_0_14"][0] = cols["children_0_14"][0] + 1.0  # at least some variation
     cols["children_0_14"][1] = cols["children_0_14"][0] + 7.0
     return frame(**cols), weights

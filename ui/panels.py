@@ -37,7 +37,7 @@ def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
     event = st.dataframe(
         view,
         height=420,
-        use_container_width=True,
+        width="stretch",
         on_select="rerun",
         selection_mode="single-row",
         key="ranking_table",
@@ -67,13 +67,13 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
         .mark_bar()
         .encode(
             x=alt.X("contribution:Q", title=t("contribution", lang)),
-            y=alt.Y("label:N", sort=None, title=None),
+            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
             color=alt.condition("datum.contribution > 0", alt.value("#b2182b"), alt.value("#2166ac")),
             tooltip=[alt.Tooltip("label:N", title=t("indicator", lang)), alt.Tooltip("contribution:Q", format=".3f")],
         )
         .properties(height=28 * len(rows) + 20, title=t("contrib_chart", lang))
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
     measures = result.prepared.access.measures
     table = pd.DataFrame(
         {
@@ -87,7 +87,7 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
             t("contribution", lang): [format_number(r.contribution, lang=lang, decimals=3) for r in rows.itertuples()],
         }
     )
-    st.dataframe(table, hide_index=True, use_container_width=True)
+    st.dataframe(table, hide_index=True, width="stretch")
 
 
 def _measure_suffix(measures: dict, key: str, lang: str) -> str:
@@ -137,7 +137,7 @@ def render_access_measures(result: PipelineResult, lang: str) -> None:
                 t("buurten_with_value", lang): m.n_buurten_with_value,
             }
         )
-    st.dataframe(pd.DataFrame(rows), hide_index=True, use_container_width=True)
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
 
 def render_sources(result: PipelineResult, lang: str) -> None:

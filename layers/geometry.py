@@ -1,0 +1,81 @@
+"""The map edge: checks the working CRS, simplifies in metres, converts to lon/lat.
+
+This is the only place where geometry leaves EPSG:28992. Simplification
+happens before the conversion, so its tolerance is in metres.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+
+from geo import schema as S
+from geo.errors import CrsError, GeometryError, MissingColumnError
+
+#: Decimals kept in lon/lat output: 6 decimals is about 0.1 m, far below screen resolution.
+LONLAT_DECIMALS = 6
+
+_WORK_CRS = CRS.from_user_input(S.WORK_CRS)
+
+
+def require_work_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
+    """Raise :class:`CrsError` unless ``gdf`` is in the working CRS (EPSG:28992)."""
+    if gdf.crs is None:
+        raise CrsError(f"{what}: expected CRS {S.WORK_CRS}; found no CRS.")
+    if not CRS.from_user_input(gdf.crs).equals(_WORK_CRS):
+        raise CrsError(f"{what}: expected CRS {S.WORK_CRS}; found {gdf.crs.to_string()}.")
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
+    """Raise :class:`MissingColumnError` naming every column of ``columns`` that ``df`` lacks."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        raise MissingColumnError(
+            f"{what}: expected column(s) {', '.join(missing)}; found: {', '.join(map(str, df.columns))}."
+        )
+
+
+def require_geometry(gdf: gpd.GeoDataFrame, what: str, id_column: str) -> None:
+    """Raise :class:`GeometryError` if ``gdf`` has rows without a geometry."""
+    geoms = gdf.geometry.values
+    bad = shapely.is_missing(geoms) | shapely.is_empty(geoms)
+    if bad.any():
+        ids = gdf.loc[bad, id_column].astype(str).tolist()
+        shown = ", ".join(ids[:5]) + (" …" if len(ids) > 5 else "")
+        raise GeometryError(f"{what}: {len(ids)} row(s) have no geometry: {shown}.")
+
+
+def simplify_polygons(geometry: gpd.GeoSeries, tolerance_m: float) -> gpd.GeoSeries:
+    """Simplify polygons for display, keeping shared edges between neighbours shared.
+
+    Simplifying each polygon on its own opens slivers between neighbouring
+    buurten; coverage simplification moves shared edges together. Real buurt
+    files are not always a clean coverage (Utrecht's has two small overlaps),
+    so a polygon that comes out invalid or empty falls back to simplifying it
+    on its own.
+    """
+    if tolerance_m <= 0:
+        return geometry
+    simplified = geometry.simplify_coverage(tolerance_m)
+    bad = ~simplified.is_valid | simplified.is_empty
+    if bad.any():
+        fallback = geometry[bad].simplify(tolerance_m, preserve_topology=True)
+        simplified = simplified.where(~bad, fallback)
+    return simplified
+
+
+def to_lonlat(geometry: gpd.GeoSeries) -> np.ndarray:
+    """Shapely geometries in EPSG:4326 with coordinates rounded to :data:`LONLAT_DECIMALS`."""
+    lonlat = geometry.to_crs(S.MAP_CRS).values
+    return shapely.transform(np.asarray(lonlat), lambda xy: np.round(xy, LONLAT_DECIMALS))
+
+
+def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
+    """Bounds of ``gdf`` as Leaflet expects them: ``[[south, west], [north, east]]``."""
+    west, south, east, north = gdf.geometry.to_crs(S.MAP_CRS).total_bounds
+    return [[float(south), float(west)], [float(north), float(east)]]

@@ -1,0 +1,200 @@
+"""The command line (geo/cli.py): exit codes, one-line errors, and the ranking files it writes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+
+from geo.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures"
+RANKING_COLUMNS = ["buurt_code", "buurt_name", "children_0_14", "need_index", "access_gap", "priority_score", "rank"]
+#: Good fixtures and the options they need: (file, extra arguments, kind the check reports).
+GOOD = [
+    ("buurten_rd.gpkg", [], "buurten"),
+    ("buurten_wgs84.geojson", [], "buurten"),
+    ("buurten_bowtie.gpkg", [], "buurten"),
+    ("kwb2023_sample.xlsx", [], "cbs"),
+    ("nabijheid2023_sample.csv", [], "cbs"),
+    ("sport_mulier_rd.csv", ["--facility-type", "sport"], "facilities"),
+    ("sport_mulier_missing_xy.csv", ["--facility-type", "sport"], "facilities"),
+    ("schools_lonlat.csv", [], "facilities"),
+    ("schools_points.geojson", [], "facilities"),
+    # A mixed point/polygon layer has no single geometry type to guess the kind from.
+    ("sport_polygon_mixed.geojson", ["--kind", "facilities"], "facilities"),
+]
+#: Bad fixtures that need an option to be read as what they pretend to be.
+BAD_OPTIONS = {"buurten_points.gpkg": ["--kind", "buurten"]}
+BAD = sorted(p.name for p in (FIXTURES / "bad").iterdir() if p.is_file())
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(err: str, *parts: str) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    for part in parts:
+        assert part in lines[0], (part, lines[0])
+
+
+# --------------------------------------------------------------------------- check
+
+
+@pytest.mark.parametrize(("name", "extra", "kind"), GOOD, ids=[g[0] for g in GOOD])
+def test_check_good_fixture_exits_0(capsys: pytest.CaptureFixture[str], name: str, extra: list[str], kind: str) -> None:
+    code, out, err = run(capsys, "check", str(FIXTURES / "good" / name), *extra)
+    assert (code, err) == (0, "")
+    assert out.startswith(f"OK ({kind}): {name}:"), out
+
+
+def test_every_good_fixture_is_checked() -> None:
+    assert {g[0] for g in GOOD} == {p.name for p in (FIXTURES / "good").iterdir()}
+
+
+@pytest.mark.parametrize("name", BAD)
+def test_check_bad_fixture_exits_2_with_one_line(capsys: pytest.CaptureFixture[str], name: str) -> None:
+    code, out, err = run(capsys, "check", str(FIXTURES / "bad" / name), *BAD_OPTIONS.get(name, []))
+    assert code == 2 and out == ""
+    assert_one_line_error(err, name)  # the message names the file
+
+
+def test_check_points_as_buurten_names_the_geometry(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", str(FIXTURES / "bad" / "buurten_points.gpkg"), "--kind", "buurten")
+    assert code == 2
+    assert_one_line_error(err, "expected buurt polygons, found Point")
+
+
+def test_check_missing_file_and_unknown_type(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "check", str(tmp_path / "nothere.csv"))
+    assert code == 2
+    assert_one_line_error(err, "expected a file at", "found nothing there")
+    (tmp_path / "notes.txt.bak").write_text("x")
+    code, _, err = run(capsys, "check", str(tmp_path / "notes.txt.bak"))
+    assert code == 2
+    assert_one_line_error(err, "unknown file type '.bak'", "expected .gpkg, .geojson, .csv or .xlsx")
+
+
+def test_check_bad_file_in_a_real_process() -> None:
+    bad = FIXTURES / "bad" / "buurten_no_crs.gpkg"
+    proc = subprocess.run(
+        [sys.executable, "-m", "geo", "check", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert "Traceback" not in proc.stderr
+    assert_one_line_error(proc.stderr, "buurten_no_crs.gpkg", "no coordinate reference system")
+
+
+# --------------------------------------------------------------------------- rank
+
+
+@pytest.fixture(scope="module")
+def default_ranking(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    out = tmp_path_factory.mktemp("rank") / "default.csv"
+    assert main(["rank", "--out", str(out)]) == 0
+    return pd.read_csv(out, dtype={"buurt_code": str})
+
+
+def test_rank_csv_has_all_buurten_and_the_ranking_columns(default_ranking: pd.DataFrame) -> None:
+    t = default_ranking
+    assert list(t.columns[: len(RANKING_COLUMNS)]) == RANKING_COLUMNS
+    assert len(t) == 111 and t["buurt_code"].is_unique
+    assert t["buurt_code"].str.fullmatch(r"BU0344\d{4}").all()
+    ranked = t[t["rank"].notna()]
+    assert len(ranked) == 110
+    assert ranked["rank"].min() == 1 and ranked["rank"].max() <= 110
+    assert (ranked["rank"] == ranked["rank"].round()).all()
+    assert ranked["rank"].is_monotonic_increasing  # the file is sorted by rank
+    assert ranked["priority_score"].is_monotonic_decreasing
+    unranked = t[t["rank"].isna()]
+    assert unranked["buurt_code"].tolist() == ["BU03440952"]  # Bedrijvengebied Strijkviertel, 0 inhabitants
+    assert unranked["status"].tolist() == ["no_inhabitants"] and unranked["inhabitants"].tolist() == [0]
+
+
+def test_rank_prints_a_summary(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, err = run(capsys, "rank", "--out", str(tmp_path / "x.csv"))
+    assert (code, err) == (0, "")
+    assert "110 buurten ranked, 1 without inhabitants" in out
+
+
+def test_rank_gpkg_is_rd_with_the_same_rows(default_ranking: pd.DataFrame, tmp_path: Path) -> None:
+    out = tmp_path / "ranking.gpkg"
+    assert main(["rank", "--out", str(out)]) == 0
+    assert [name for name, _ in pyogrio.list_layers(out)] == ["ranking"]
+    g = gpd.read_file(out, layer="ranking")
+    assert g.crs.to_epsg() == 28992
+    assert set(g.geom_type) <= {"Polygon", "MultiPolygon"} and g.is_valid.all()
+    assert list(g.columns[: len(RANKING_COLUMNS)]) == RANKING_COLUMNS
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(g[RANKING_COLUMNS]), default_ranking[RANKING_COLUMNS], check_dtype=False, check_exact=False
+    )
+    meta = pyogrio.read_info(out, layer="ranking")["layer_metadata"]
+    assert meta["preset"] and "dist_sport_m=" in meta["weights"]
+
+
+def test_weight_on_sport_distance_moves_the_farthest_buurt_up(default_ranking: pd.DataFrame, tmp_path: Path) -> None:
+    ranked = default_ranking[default_ranking["rank"].notna()].set_index("buurt_code")
+    farthest = ranked["dist_sport_m"].idxmax()
+    out = tmp_path / "sport.csv"
+    assert main(["rank", "--out", str(out), "--weight", "dist_sport_m=10"]) == 0
+    weighted = pd.read_csv(out, dtype={"buurt_code": str}).set_index("buurt_code")
+    before, after = ranked.loc[farthest, "rank"], weighted.loc[farthest, "rank"]
+    assert after <= before and (before > 1 or after == 1), (farthest, before, after)
+    assert not weighted["rank"].reindex(ranked.index).equals(ranked["rank"])  # the weight did something
+
+
+@pytest.mark.parametrize(
+    ("weight", "parts"),
+    [
+        ("foo=1", ["unknown indicator 'foo'", "expected one of: children_0_14"]),
+        ("dist_sport_m=abc", ["--weight dist_sport_m: expected a number, found 'abc'"]),
+        ("dist_sport_m=-1", ["'dist_sport_m' must be a finite number ≥ 0, found -1.0"]),
+        ("dist_sport_m=nan", ["'dist_sport_m' must be a finite number ≥ 0, found nan"]),
+        ("dist_sport_m", ["expects NAME=VALUE", "found 'dist_sport_m'"]),
+    ],
+)
+def test_bad_weight_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, weight: str, parts: list[str]) -> None:
+    out = tmp_path / "x.csv"
+    code, stdout, err = run(capsys, "rank", "--out", str(out), "--weight", weight)
+    assert code == 2 and stdout == "" and not out.exists()
+    assert_one_line_error(err, *parts)
+
+
+@pytest.mark.parametrize(
+    ("name", "parts"),
+    [
+        ("nodir/x.csv", ["expected an existing folder for 'x.csv'", "found no folder"]),
+        ("x.txt", ["expected a .csv, .gpkg or .geojson file", "found 'x.txt'"]),
+    ],
+)
+def test_bad_output_path_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, name: str, parts: list[str]
+) -> None:
+    code, _, err = run(capsys, "rank", "--out", str(tmp_path / name))
+    assert code == 2
+    assert_one_line_error(err, *parts)
+
+
+def test_rank_on_incomplete_dataset_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(
+        capsys, "rank", "--out", str(tmp_path / "x.csv"), "--data", str(FIXTURES / "bad" / "dataset_without_gpkg")
+    )
+    assert code == 2
+    assert_one_line_error(err, "expected 'dataset.gpkg'", "python -m geo build-default")

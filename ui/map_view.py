@@ -1,0 +1,52 @@
+"""The map: choropleth of the chosen column, buurt outlines, facility points."""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo import schema as S
+from geo.catalog import INDICATORS
+from geo.pipeline import PipelineResult
+from layers.basemap import APP_LEAFLET_BASE
+from layers import build_base_map, build_choropleth_layer, build_facility_layer, build_facility_legend, finish_map
+from ui.i18n import t
+from ui.sidebar import column_label
+from ui.state import AppParams
+
+
+def _higher_is_more_need(column: str) -> bool:
+    if column in INDICATORS:
+        return INDICATORS[column].direction > 0
+    return True
+
+
+def render_map(result: PipelineResult, params: AppParams, *, selected: str | None) -> str | None:
+    """Draw the map; return the buurt code the user clicked, if any."""
+    lang = params.lang
+    table = result.table
+    m = build_base_map(table, lang=lang, leaflet_base=APP_LEAFLET_BASE)
+    layer, legend = build_choropleth_layer(
+        table,
+        column=params.map_column,
+        label=column_label(params.map_column, lang),
+        lang=lang,
+        higher_is_more_need=_higher_is_more_need(params.map_column),
+        tooltip_fields=(S.WIJK_NAME, S.CHILDREN_0_14, S.PRIORITY_SCORE, S.RANK),
+        selected_code=selected,
+    )
+    layer.add_to(m)
+    legend.add_to(m)
+    fac = result.prepared.dataset.facilities
+    shown = [k for k in params.facility_types if (fac[S.FACILITY_TYPE] == k).any()]
+    for key in shown:
+        build_facility_layer(fac, facility_type=key, lang=lang).add_to(m)
+    if shown:
+        counts = {k: int((fac[S.FACILITY_TYPE] == k).sum()) for k in shown}
+        build_facility_legend(shown, lang=lang, counts=counts).add_to(m)
+    finish_map(m, collapsed=True)
+    out = st_folium(m, key="map", height=560, use_container_width=True, returned_objects=["last_active_drawing"])
+    st.caption(t("map_caption", lang))
+    drawing = (out or {}).get("last_active_drawing") or {}
+    code = drawing.get("id") or (drawing.get("properties") or {}).get(S.BUURT_CODE)
+    return str(code) if code else None
