@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from geo import schema as S
+from geo.access import STRAIGHT_LINE, AccessMeasure
 from geo.catalog import INDICATORS
 from geo.fmt import format_number, format_value
 from geo.ranking import RankingResult
@@ -27,8 +29,19 @@ class Explanation:
     sentence: str
 
 
-def explain_buurt(table: pd.DataFrame, ranking: RankingResult, code: str, *, lang: str = "nl") -> Explanation:
-    """Explain the rank of buurt ``code`` in a ranked ``table`` (from :func:`geo.pipeline.rank`)."""
+def explain_buurt(
+    table: pd.DataFrame,
+    ranking: RankingResult,
+    code: str,
+    *,
+    lang: str = "nl",
+    measures: Mapping[str, AccessMeasure] | None = None,
+) -> Explanation:
+    """Explain the rank of buurt ``code`` in a ranked ``table`` (from :func:`geo.pipeline.rank`).
+
+    ``measures`` (from the access step) adds to each distance how it was measured,
+    so a straight-line approximation is never shown as if it were a travel distance.
+    """
     row = table.loc[code]
     name = str(row.get(S.BUURT_NAME, code))
     n_ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
@@ -47,6 +60,7 @@ def explain_buurt(table: pd.DataFrame, ranking: RankingResult, code: str, *, lan
                 "weight": use.weight,
                 "z": row.get(f"{S.SCORE_PREFIX}{use.key}", np.nan),
                 "contribution": row.get(f"{S.CONTRIB_PREFIX}{use.key}", np.nan),
+                "measure": _measure_note(ind.facility_type, measures, lang),
             }
         )
     rows = pd.DataFrame.from_records(records)
@@ -64,9 +78,20 @@ def explain_buurt(table: pd.DataFrame, ranking: RankingResult, code: str, *, lan
     return Explanation(code, name, rank, n_ranked, rows, sentence)
 
 
+def _measure_note(facility_type: str | None, measures: Mapping[str, AccessMeasure] | None, lang: str) -> str:
+    """'hemelsbreed' for straight-line distances, '' otherwise."""
+    if facility_type is None or not measures or facility_type not in measures:
+        return ""
+    if measures[facility_type].method == STRAIGHT_LINE:
+        return "hemelsbreed" if lang == "nl" else "straight-line"
+    return ""
+
+
 def _phrase(r: pd.Series, lang: str) -> str:
     """'veel bijstandsuitkeringen per 1.000 inwoners (80,2; meer dan 96% van de buurten)'."""
     value = format_value(r["value"], r["unit"], lang=lang)
+    if r.get("measure"):
+        value = f"{value} {r['measure']}"
     pct = r["percentile"]
     high = (r["z"] * r["direction"]) > 0  # raw value above the mean
     label = str(r["label"])

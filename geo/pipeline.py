@@ -47,6 +47,9 @@ def prepare(dataset: io.Dataset, *, engine: AccessEngine | None = None) -> Prepa
     indicators = compute_indicators(dataset.buurten)
     access = compute_access(dataset.buurten, dataset.facilities, engine=engine)
     merged = indicators.join(access.distances)
+    # Every distance travels with how it was measured (e.g. 'straight_line'), also in CSV exports.
+    for key, measure in access.measures.items():
+        merged[f"dist_{key}_method"] = measure.method
     return Prepared(dataset=dataset, indicators=merged, access=access)
 
 

@@ -44,3 +44,12 @@ def test_bottom_buurt_is_explained_by_what_holds_it_down(result):
     assert " lager dan in " in e.sentence or "hoger dan in" in e.sentence
     drivers = e.rows[e.rows["contribution"] < 0]
     assert drivers.iloc[0]["label"][1:] in e.sentence
+
+
+def test_straight_line_distances_are_labelled_in_the_sentence_and_the_table(result):
+    e = explain_buurt(
+        result.table, result.ranking, "BU03441021", measures=result.prepared.access.measures
+    )  # Vleuterweide-West: far from sport by straight line
+    assert "afstand tot sportaccommodatie (2.675 m hemelsbreed;" in e.sentence
+    assert (result.table["dist_sport_method"] == "straight_line").all()
+    assert (result.table["dist_library_method"] == "cbs_road").all()

@@ -21,6 +21,17 @@ def _higher_is_more_need(column: str) -> bool:
     return True
 
 
+def _label_with_measure(result: PipelineResult, column: str, lang: str) -> str:
+    """Layer label; distances say how they were measured ('hemelsbreed, benadering')."""
+    label = column_label(column, lang)
+    ind = INDICATORS.get(column)
+    if ind is not None and ind.facility_type is not None:
+        measure = result.prepared.access.measures.get(ind.facility_type)
+        if measure is not None:
+            label = f"{label} ({measure.label(lang)})"
+    return label
+
+
 def render_map(result: PipelineResult, params: AppParams, *, selected: str | None) -> str | None:
     """Draw the map; return the buurt code the user clicked, if any."""
     lang = params.lang
@@ -29,7 +40,7 @@ def render_map(result: PipelineResult, params: AppParams, *, selected: str | Non
     layer, legend = build_choropleth_layer(
         table,
         column=params.map_column,
-        label=column_label(params.map_column, lang),
+        label=_label_with_measure(result, params.map_column, lang),
         lang=lang,
         higher_is_more_need=_higher_is_more_need(params.map_column),
         tooltip_fields=(S.WIJK_NAME, S.CHILDREN_0_14, S.PRIORITY_SCORE, S.RANK),

@@ -49,7 +49,7 @@ def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
 
 def render_detail(result: PipelineResult, code: str, lang: str) -> None:
     """Explain why buurt ``code`` ranks where it does."""
-    expl = explain_buurt(result.table, result.ranking, code, lang=lang)
+    expl = explain_buurt(result.table, result.ranking, code, lang=lang, measures=result.prepared.access.measures)
     row = result.table.loc[code]
     st.markdown(f"#### {_md_escape(expl.buurt_name)}")
     c1, c2, c3, c4 = st.columns(4)
