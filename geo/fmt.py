@@ -5,20 +5,40 @@ from __future__ import annotations
 import math
 
 
-def format_number(value: float | int | None, *, lang: str = "nl", decimals: int = 0) -> str:
-    """Format a number with thousands separators in the style of ``lang``; '–' for missing."""
-    if value is None:
-        return "–"
+def auto_decimals(value: float) -> int:
+    """Decimals that suit one value: 0 from 100 up, 1 from 10 up, else 2."""
+    magnitude = abs(value)
+    if magnitude >= 100:
+        return 0
+    if magnitude >= 10:
+        return 1
+    return 2
+
+
+def format_number(
+    value: float | int | None, *, lang: str = "nl", decimals: int | None = 0, missing: str = "–"
+) -> str:
+    """Format a number with thousands separators in the style of ``lang``.
+
+    ``decimals=None`` picks them from the magnitude; the default is whole numbers (:func:`auto_decimals`).
+    Missing values (None, NaN, pd.NA) give ``missing``. Negative numbers get a
+    real minus sign (a hyphen is easy to miss in "-0,70 – -0,40"), and a value
+    that rounds to zero never shows as "-0".
+    """
     try:
-        v = float(value)
+        number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        return "–"
-    if math.isnan(v):
-        return "–"
-    text = f"{v:,.{decimals}f}"
+        return missing
+    if math.isnan(number):
+        return missing
+    if decimals is None:
+        decimals = auto_decimals(number)
+    text = f"{number:,.{decimals}f}"
+    if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
+        text = text[1:]
     if lang == "nl":
-        text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
-    return text
+        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text.replace("-", "\N{MINUS SIGN}")
 
 
 def format_value(value: float | None, unit: str, *, lang: str = "nl") -> str:

@@ -13,6 +13,8 @@ from typing import Any
 
 import pandas as pd
 
+from geo.fmt import auto_decimals
+from geo.fmt import format_number as _format_number
 from layers.labels import check_lang
 
 #: Largest number of decimals :func:`legend_decimals` will use to tell breaks apart.
@@ -20,50 +22,17 @@ MAX_DECIMALS = 4
 
 
 def format_number(value: float | None, *, lang: str = "nl", decimals: int | None = None) -> str:
-    """Format ``value`` with thousands separators in the style of ``lang``.
+    """:func:`geo.fmt.format_number` with an empty string for missing values.
 
-    Parameters
-    ----------
-    value
-        The number. ``None`` and NaN give an empty string: callers decide how
-        to show a missing value (see :func:`layers.labels.no_data`).
-    lang
-        ``"nl"`` or ``"en"``.
-    decimals
-        Digits after the decimal separator; ``None`` picks them from the
-        magnitude (:func:`auto_decimals`).
+    Callers on the map decide how to show a missing value (see :func:`layers.labels.no_data`).
     """
     check_lang(lang)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    number = float(value)
-    if math.isnan(number):
-        return ""
-    if decimals is None:
-        decimals = auto_decimals(number)
-    text = f"{number:,.{decimals}f}"
-    # "-0,0" after rounding a tiny negative number reads as a bug to a user.
-    if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
-        text = text[1:]
-    if lang == "nl":
-        text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
-    # A real minus sign: a hyphen is easy to miss in "-0,70 – -0,40".
-    return text.replace("-", "\N{MINUS SIGN}")
+    return _format_number(value, lang=lang, decimals=decimals, missing="")
 
 
 def is_missing(value: Any) -> bool:
     """True for ``None``, NaN, ``pd.NA`` and ``NaT``; strings (even empty ones) are not missing."""
     return value is None or (not isinstance(value, str) and bool(pd.isna(value)))
-
-
-def auto_decimals(value: float) -> int:
-    """Decimals that suit one value: 0 from 100 up, 1 from 10 up, else 2."""
-    magnitude = abs(value)
-    if magnitude >= 100:
-        return 0
-    if magnitude >= 10:
-        return 1
-    return 2
 
 
 def legend_decimals(breaks: Iterable[float]) -> int:
