@@ -18,7 +18,8 @@ def app() -> AppTest:
 
 
 def _sentence(at: AppTest) -> str:
-    return next(i.value for i in at.info)
+    # The sentence is Markdown-escaped (names come from data files); read it as plain text.
+    return next(i.value for i in at.info).replace("\\", "")
 
 
 def test_opens_on_utrecht_with_ranking_and_explanation(app):
@@ -38,6 +39,9 @@ def test_selecting_another_buurt_explains_that_buurt(app):
     app.selectbox(key="buurt_select").set_value("BU03440112").run()
     assert not app.exception
     assert _sentence(app).startswith("Oog in Al staat op ")
+    # The nearest school is named with its pupils, and an approximate location says so.
+    school = next(c.value for c in app.caption if "Dichtstbijzijnde basisschool" in c.value)
+    assert "leerlingen in 2025" in school and "hemelsbreed" in school
 
 
 def test_raising_a_weight_reorders_the_ranking(app):

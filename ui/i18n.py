@@ -77,6 +77,18 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Schools: {n_pc4} of {n} locations are postcode-area (PC4) centroids (~0.5 km off on average).",
     ),
     "measure": ("Meting", "Measure"),
+    "nearest_school": (
+        "Dichtstbijzijnde basisschool: {name} ({pupils} leerlingen in 2025), {dist} m hemelsbreed.",
+        "Nearest primary school: {name} ({pupils} pupils in 2025), {dist} m in a straight line.",
+    ),
+    "precision_pc4": (
+        "De locatie van deze school is het midden van haar postcodegebied (PC4): gemiddeld ~0,5 km afwijking.",
+        "This school is placed at the centre of its postcode area (PC4): ~0.5 km off on average.",
+    ),
+    "precision_pc6": (
+        "De locatie van deze school is het midden van haar postcode (PC6).",
+        "This school is placed at the centre of its postcode (PC6).",
+    ),
     "facilities_n": ("Aantal punten", "Points"),
     "buurten_with_value": ("Buurten met waarde", "Buurten with a value"),
     "migration_note": (

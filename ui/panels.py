@@ -51,13 +51,14 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
     """Explain why buurt ``code`` ranks where it does."""
     expl = explain_buurt(result.table, result.ranking, code, lang=lang, measures=result.prepared.access.measures)
     row = result.table.loc[code]
-    st.markdown(f"#### {_md_escape(expl.buurt_name)}")
+    st.markdown(f"#### {md_escape(expl.buurt_name)}")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("rank", lang), f"{expl.rank} / {expl.n_ranked}" if expl.rank else "–")
     c2.metric(t("priority_score", lang), format_number(row[S.PRIORITY_SCORE], lang=lang, decimals=2))
     c3.metric(t("need_index", lang), format_number(row[S.NEED_INDEX], lang=lang, decimals=2))
     c4.metric(t("children", lang), format_number(row[S.CHILDREN_0_14], lang=lang))
-    st.info(expl.sentence)
+    st.info(md_escape(expl.sentence))
+    _render_nearest_school(result, code, lang)
     if expl.rows.empty or expl.rank is None:
         return
     rows = expl.rows.copy()
@@ -90,6 +91,25 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None:
+    """The nearest primary school with its pupils and how precise its location is."""
+    col = "nearest_primary_school_id"
+    if col not in result.table.columns or not isinstance(result.table.at[code, col], str):
+        return
+    fac = result.prepared.dataset.facilities
+    school = fac.loc[result.table.at[code, col]]
+    dist = format_number(result.table.at[code, "dist_primary_school_m"], lang=lang)
+    pupils = format_number(school.get(S.FACILITY_CAPACITY), lang=lang)
+    precision = {
+        "pc4_centroid": t("precision_pc4", lang),
+        "pc6": t("precision_pc6", lang),
+    }.get(str(school.get(S.LOCATION_PRECISION)), "")
+    st.caption(
+        t("nearest_school", lang, name=md_escape(school[S.FACILITY_NAME]), pupils=pupils, dist=dist)
+        + (f" ⚠️ {precision}" if precision else "")
+    )
+
+
 def _measure_suffix(measures: dict, key: str, lang: str) -> str:
     ind = INDICATORS[key]
     if ind.facility_type is None or ind.facility_type not in measures:
@@ -98,10 +118,17 @@ def _measure_suffix(measures: dict, key: str, lang: str) -> str:
     return f" [{m.label(lang)}]"
 
 
-def _md_escape(text: str) -> str:
-    """Escape Markdown/HTML special characters in user-provided text shown via st.markdown."""
+_MD_SPECIAL = "\\`*_{}[]()#+!|<>~$"
+
+
+def md_escape(text: str) -> str:
+    """Escape Markdown/HTML syntax in data-provided text shown through st.markdown/st.info.
+
+    Buurt and facility names come from files a user may load: a name like
+    ``![x](http://…)`` must show as text, not load an image or make a link.
+    """
     out = str(text)
-    for ch in "\\`*_{}[]()#+-.!|<>":
+    for ch in _MD_SPECIAL:
         out = out.replace(ch, "\\" + ch)
     return out
 
