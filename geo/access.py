@@ -26,6 +26,7 @@ import shapely
 
 from geo import schema as S
 from geo.catalog import FACILITY_TYPES
+from geo.network import Network
 
 CBS_ROAD = "cbs_road"
 STRAIGHT_LINE = "straight_line"
@@ -36,7 +37,7 @@ NO_DATA = "none"
 MEASURE_LABELS = {
     CBS_ROAD: ("CBS-afstand over de weg (gemiddeld over adressen)", "CBS road distance (mean over addresses)"),
     STRAIGHT_LINE: ("hemelsbreed vanaf een punt in de buurt (benadering)", "straight line from a point in the buurt (approximation)"),
-    NETWORK: ("over het netwerk", "over the network"),
+    NETWORK: ("over het straten-netwerk", "over the street network"),
     NO_DATA: ("geen gegevens", "no data"),
 }
 
@@ -70,6 +71,53 @@ class StraightLineEngine:
         return out_d, out_i
 
 
+@dataclass(frozen=True, eq=False)
+class NetworkEngine:
+    """Shortest paths over a walking or cycling network (``geo.routing``).
+
+    Origins and facilities are snapped to the nearest street segment of the
+    network's largest connected component; points farther than ``max_snap_m``
+    from any street get no distance (NaN) and are counted. Distances include the
+    straight walk from each point to the street (documented in ``geo.routing``).
+    """
+
+    network: Network
+    speed_kmh: float
+    max_snap_m: float = 500.0
+    name: str = NETWORK
+    routes_over_network: bool = True
+
+    @property
+    def mode(self) -> str:
+        return self.network.mode
+
+    def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+        from geo import routing
+
+        o = routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m)
+        f = routing.snap_points(self.network, _xy(targets), max_snap_m=self.max_snap_m)
+        dist = np.full(len(origins), np.nan)
+        idx = np.full(len(origins), -1, dtype=np.int64)
+        if f.ok.any() and o.ok.any():
+            f_ok = np.flatnonzero(f.ok)
+            d, i = routing.nearest_facility(self.network, o.take(o.ok), f.take(f.ok))
+            reached = np.isfinite(d)
+            rows = np.flatnonzero(o.ok)
+            dist[rows[reached]] = d[reached]
+            idx[rows[reached]] = f_ok[i[reached]]
+        return dist, idx
+
+    def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
+        """How many origins lie farther than ``max_snap_m`` from the network."""
+        from geo import routing
+
+        return int((~routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m).ok).sum())
+
+
+def _xy(points: gpd.GeoSeries) -> np.ndarray:
+    return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+
+
 @dataclass(frozen=True)
 class AccessMeasure:
     """Which measure gave the figures for one facility type, and its caveats."""
@@ -80,10 +128,21 @@ class AccessMeasure:
     n_buurten_with_value: int
     caveat_nl: str = ""
     caveat_en: str = ""
+    #: For network measures: "walk" or "bike", and the speed used for minutes.
+    mode: str | None = None
+    speed_kmh: float | None = None
+    #: Buurt points that could not be snapped to the network (no distance).
+    n_unsnapped: int = 0
 
     def label(self, lang: str = "nl") -> str:
         nl, en = MEASURE_LABELS[self.method]
-        return nl if lang == "nl" else en
+        text = nl if lang == "nl" else en
+        if self.method == NETWORK and self.mode is not None:
+            mode = {"walk": ("lopen", "walking"), "bike": ("fietsen", "cycling")}[self.mode][0 if lang == "nl" else 1]
+            unit = "km/u" if lang == "nl" else "km/h"
+            speed = f"{self.speed_kmh:g}".replace(".", ",") if lang == "nl" else f"{self.speed_kmh:g}"
+            text = f"{text} ({mode}, {speed} {unit})"
+        return text
 
     @property
     def is_approximation(self) -> bool:
@@ -159,6 +218,8 @@ def compute_access(
         if use_points:
             d, i = engine.nearest(origins, targets.geometry)
             distances[col] = d
+            if engine.routes_over_network:
+                distances[f"time_{key}_min"] = d / (engine.speed_kmh * 1000.0 / 60.0)  # type: ignore[attr-defined]
             ids = np.where(i >= 0, targets[S.FACILITY_ID].to_numpy()[np.clip(i, 0, None)], None)
             nearest[f"nearest_{key}_id"] = ids
             nl, en = _precision_caveat(targets)
@@ -171,6 +232,13 @@ def compute_access(
             distances[col] = np.nan
             nl, en = "", ""
             method = NO_DATA
+        network_info = {}
+        if method == NETWORK:
+            network_info = {
+                "mode": engine.mode,  # type: ignore[attr-defined]
+                "speed_kmh": float(engine.speed_kmh),  # type: ignore[attr-defined]
+                "n_unsnapped": engine.count_unsnapped(origins),  # type: ignore[attr-defined]
+            }
         measures[key] = AccessMeasure(
             facility_type=key,
             method=method,
@@ -178,5 +246,6 @@ def compute_access(
             n_buurten_with_value=int(distances[col].notna().sum()),
             caveat_nl=nl,
             caveat_en=en,
+            **network_info,
         )
     return AccessResult(distances=distances, nearest_ids=nearest, measures=measures)

@@ -130,6 +130,11 @@ class Network:
         Returns a dict of arrays: ``u``, ``v``, ``length_m``, ``fwd`` (edge u→v exists),
         ``bwd`` (edge v→u exists). The length is the shorter of the two directions.
         """
+        if "segments" not in self._cache and self.n_edges == 0:
+            empty_i, empty_b = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=bool)
+            self._cache["segments"] = {
+                "u": empty_i, "v": empty_i, "length_m": np.zeros(0), "fwd": empty_b, "bwd": empty_b,
+            }
         if "segments" not in self._cache:
             src, dst, w = self.edge_from(), self.indices.astype(np.int64), self.length_m
             lo, hi = np.minimum(src, dst), np.maximum(src, dst)

@@ -9,7 +9,17 @@ import shapely
 
 from geo import io
 from geo import schema as S
-from geo.access import CBS_ROAD, NETWORK, NO_DATA, STRAIGHT_LINE, StraightLineEngine, compute_access, compute_origin_points
+from geo.access import (
+    CBS_ROAD,
+    NETWORK,
+    NO_DATA,
+    STRAIGHT_LINE,
+    NetworkEngine,
+    StraightLineEngine,
+    compute_access,
+    compute_origin_points,
+)
+from geo.network import from_edges
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "utrecht"
 
@@ -56,11 +66,35 @@ def test_measure_per_type_follows_the_documented_order(dataset):
     assert res.nearest_ids["nearest_sport_id"].str.startswith("mulier-").all()
 
 
-def test_a_network_engine_takes_precedence_over_cbs(dataset):
-    routed = StraightLineEngine(name="network", routes_over_network=True)
-    res = compute_access(dataset.buurten, dataset.facilities, engine=routed, facility_types=("swimming_pool",))
-    assert res.measures["swimming_pool"].method == NETWORK
-    assert res.measures["swimming_pool"].n_facilities == 9
+def grid_network(bounds, spacing_m: float, mode: str = "walk"):
+    """A synthetic street grid over ``bounds`` (test fixture only: no street network of Utrecht ships)."""
+    x0, y0, x1, y1 = bounds
+    xs = np.arange(x0 - spacing_m, x1 + 2 * spacing_m, spacing_m)
+    ys = np.arange(y0 - spacing_m, y1 + 2 * spacing_m, spacing_m)
+    gx, gy = np.meshgrid(xs, ys)
+    nx_, ny_ = len(xs), len(ys)
+    ids = np.arange(nx_ * ny_).reshape(ny_, nx_)
+    h = np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()])
+    v = np.column_stack([ids[:-1, :].ravel(), ids[1:, :].ravel()])
+    e = np.vstack([h, v])
+    src, dst = np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]]
+    return from_edges(gx.ravel(), gy.ravel(), src, dst, np.full(len(src), spacing_m), mode=mode)
+
+
+def test_a_network_engine_takes_precedence_over_cbs_and_gives_minutes(dataset):
+    net = grid_network(dataset.buurten.total_bounds, 200.0)
+    engine = NetworkEngine(net, speed_kmh=4.0)
+    res = compute_access(dataset.buurten, dataset.facilities, engine=engine, facility_types=("swimming_pool", "sport"))
+    m = res.measures["swimming_pool"]
+    assert m.method == NETWORK and m.n_facilities == 9 and m.mode == "walk" and m.speed_kmh == 4.0
+    assert m.n_unsnapped == 0
+    assert m.label("nl") == "over het straten-netwerk (lopen, 4 km/u)"
+    d = res.distances
+    np.testing.assert_allclose(d["time_sport_min"], d["dist_sport_m"] / (4000 / 60))
+    # On a grid, walking distance is at least the straight line and at most the Manhattan distance + snapping.
+    straight = compute_access(dataset.buurten, dataset.facilities, facility_types=("sport",)).distances["dist_sport_m"]
+    assert (d["dist_sport_m"] >= straight - 1e-6).all()
+    assert (d["dist_sport_m"] <= straight * np.sqrt(2) + 2 * 200.0).all()
 
 
 def test_facility_at_the_origin_gives_zero(dataset):
