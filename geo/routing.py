@@ -405,6 +405,39 @@ def nearest_facility(
     return dist, nearest
 
 
+def node_distances(
+    network: Network,
+    facilities: Snapped,
+    *,
+    limit_m: float = np.inf,
+    include_snap: bool = True,
+    per_facility: bool = False,
+) -> np.ndarray:
+    """Distance from every network node to the facilities (node → facility), for isochrones.
+
+    With ``per_facility=False`` one multi-source search gives an array of
+    ``n_nodes`` distances to the *nearest* facility (its isochrone is the union
+    of the facilities' isochrones). With ``per_facility=True`` the result is a
+    ``(n_snapped_facilities, n_nodes)`` array, one row per snapped facility in
+    order, computed in chunks. Unreached nodes (beyond ``limit_m``) are inf.
+    """
+    _check_snapped(network, facilities=facilities)
+    limit = _check_limit(limit_m)
+    aug, fac = _augmented_reverse(network, facilities, include_snap=include_snap)
+    n = network.n_nodes
+    if len(fac) == 0:
+        return np.full((0, n) if per_facility else n, np.inf)
+    sources = n + np.arange(len(fac))
+    if not per_facility:
+        return csgraph.dijkstra(aug, directed=True, indices=sources, min_only=True, limit=limit)[:n]
+    out = np.empty((len(fac), n))
+    chunk = max(1, CHUNK_BYTES // (8 * (n + len(fac))))
+    for start in range(0, len(fac), chunk):
+        block = csgraph.dijkstra(aug, directed=True, indices=sources[start:start + chunk], limit=limit)
+        out[start:start + chunk] = block[:, :n]
+    return out
+
+
 # ---------------------------------------------------------------------- cost tables
 @dataclass(frozen=True, eq=False)
 class Costs:

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from geo import routing as R
 from geo.errors import ParameterError
 from geo.network import Network, from_edges
+from geo.osm import load_graphml_network
 
 DELFT = (
     Path(__file__).resolve().parents[1].parent
@@ -278,8 +279,6 @@ def delft() -> tuple[Network, nx.MultiDiGraph]:
         pytest.skip(f"Delft GraphML not found at {DELFT}")
     import osmnx
 
-    from geo.osm import load_graphml_network
-
     net = load_graphml_network(DELFT, mode="walk")
     graph = osmnx.load_graphml(DELFT)
     return net, graph
@@ -504,3 +503,21 @@ def test_random_graphs_match_split_graph_and_invariants(case):
     assert (np.isfinite(got) == np.isfinite(expected))[~near_edge].all()
     both = np.isfinite(got) & np.isfinite(expected)
     np.testing.assert_allclose(got[both], expected[both], rtol=0, atol=TOL_M)
+
+
+def test_node_distances_union_equals_per_facility_minimum():
+    """The multi-source node distances are the minimum of the per-facility ones (used for dissolved isochrones)."""
+    net = load_graphml_network(DELFT, mode="walk")
+    rng = np.random.default_rng(7)
+    pts = np.column_stack([rng.uniform(net.x.min(), net.x.max(), 6), rng.uniform(net.y.min(), net.y.max(), 6)])
+    fac = R.snap_points(net, pts)
+    union = R.node_distances(net, fac, limit_m=800.0, include_snap=False)
+    each = R.node_distances(net, fac, limit_m=800.0, include_snap=False, per_facility=True)
+    assert each.shape == (int(fac.ok.sum()), net.n_nodes)
+    np.testing.assert_allclose(union, each.min(axis=0))
+    # Consistent with nearest_facility for origins placed on nodes.
+    nodes = np.flatnonzero(net.largest_component())[:200]
+    origins = R.snap_points(net, np.column_stack([net.x[nodes], net.y[nodes]]))
+    d, _ = R.nearest_facility(net, origins, fac, limit_m=800.0, include_snap=False)
+    finite = np.isfinite(d)
+    np.testing.assert_allclose(d[finite], union[nodes][finite], atol=1e-6)
