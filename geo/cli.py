@@ -3,6 +3,8 @@
     python -m geo build-default [--shared DIR] [--out DIR]
     python -m geo rank --out FILE.csv|FILE.gpkg [--data DIR] [--preset NAME] [--weight NAME=VALUE ...]
     python -m geo check FILE [--kind buurten|facilities|cbs]
+    python -m geo network build --osm FILE --mode walk|bike --out FILE.npz [--polygon FILE]
+    python -m geo network download --polygon FILE --name NAME [--modes walk,bike] [--url URL] [--out-dir DIR]
 
 Exit codes: 0 success, 2 bad input (one line on stderr, no traceback).
 """
@@ -12,11 +14,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from geo import io
 from geo import schema as S
 from geo.catalog import DEFAULT_PRESET, INDICATORS, PRESETS
-from geo.errors import ParameterError, PlanningError
+from geo.errors import GeometryError, ParameterError, PlanningError
+
+if TYPE_CHECKING:
+    import shapely
+
+    from geo.network import Network
 
 EXIT_BAD_INPUT = 2
 
@@ -63,6 +71,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--kind", choices=("auto", "buurten", "facilities", "cbs"), default="auto")
     c.add_argument("--code-column", default=None, help="buurt code column of a buurten file (default: detected)")
     c.add_argument("--facility-type", default=None, help="facility type for a file without a facility_type column")
+
+    n = sub.add_parser("network", help="build or download a walk/bike street network (.npz)")
+    nsub = n.add_subparsers(dest="network_command", required=True)
+    nb = nsub.add_parser("build", help="build a network from an OSM extract, Overpass JSON or osmnx GraphML file")
+    nb.add_argument("--osm", required=True, metavar="FILE",
+                    help=".osm.pbf, .osm, .osm.gz, .osm.bz2, Overpass .json or osmnx .graphml")
+    nb.add_argument("--mode", required=True, choices=("walk", "bike"))
+    nb.add_argument("--out", required=True, metavar="FILE.npz", help="network file to write")
+    nb.add_argument("--polygon", default=None, metavar="FILE",
+                    help="keep only ways with a node inside this area (.gpkg/.geojson; all features merged)")
+    nd = nsub.add_parser("download", help="download a municipality's streets from Overpass and build networks")
+    nd.add_argument("--polygon", required=True, metavar="FILE",
+                    help="municipality area, .gpkg/.geojson (all features merged)")
+    nd.add_argument("--name", required=True, help="network name: writes <out-dir>/<name>_<mode>.npz")
+    nd.add_argument("--modes", default="walk,bike", help="comma-separated modes (default: walk,bike)")
+    nd.add_argument("--url", default=None, help="Overpass interpreter URL (default: https://overpass-api.de/api/interpreter)")
+    nd.add_argument("--out-dir", default=None, help="output folder (default: data/networks)")
+    nd.add_argument("--timeout", type=int, default=180, help="server-side query time limit, seconds (default 180)")
+    nd.add_argument("--buffer-m", type=float, default=0.0, help="grow the area by this many metres (default 0)")
+    nd.add_argument("--refresh", action="store_true", help="download again even when the answer is cached")
     return parser
 
 
@@ -120,6 +148,123 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _load_area(path_text: str) -> shapely.Geometry:
+    """All polygons of a map layer merged into one (Multi)Polygon in EPSG:28992 (a municipality area)."""
+    import shapely
+
+    path = io._check_file(path_text)
+    if path.suffix.lower() not in io.VECTOR_SUFFIXES:
+        raise io.DataFileError(
+            f"--polygon: expected a map layer ({', '.join(sorted(io.VECTOR_SUFFIXES))}), "
+            f"found '{path.suffix or 'no extension'}'."
+        )
+    frame, _ = io.to_work_crs(io._read_vector(path), source=path.name)
+    geoms = [shapely.make_valid(g) for g in frame.geometry if g is not None and not g.is_empty]
+    polygons = [g for g in shapely.get_parts(shapely.union_all(geoms)) if g.geom_type == "Polygon"] if geoms else []
+    if not polygons:
+        kinds = sorted({g.geom_type for g in geoms}) or ["nothing"]
+        raise GeometryError(f"--polygon '{path.name}': expected polygons (a municipality area), found {', '.join(kinds)}.")
+    return shapely.union_all(polygons)
+
+
+def _describe_network(network: Network) -> str:
+    lcc = int(network.largest_component().sum())
+    share = 100.0 * lcc / network.n_nodes if network.n_nodes else 0.0
+    return (f"{network.mode} network, {network.n_nodes:,} nodes, {network.n_edges:,} edges; "
+            f"largest component {lcc:,} nodes ({share:.1f}%)")
+
+
+def cmd_network_build(args: argparse.Namespace) -> int:
+    from geo.osm import build_network
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".npz":
+        raise io.DataFileError(f"--out: expected a .npz file, found '{out.name}'.")
+    if not out.parent.is_dir():
+        raise io.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder '{out.parent}'.")
+    polygon = _load_area(args.polygon) if args.polygon else None
+    network = build_network(args.osm, mode=args.mode, polygon=polygon)
+    network.save(out)
+    print(f"Wrote {out}: {_describe_network(network)}.")
+    dropped = network.meta.get("ways_dropped_by_profile") or {}
+    if dropped:
+        print(f"  ways used {network.meta['ways_kept']:,} of {network.meta['ways_read']:,}; not used: "
+              + "; ".join(f"{k} ({v})" for k, v in dropped.items()))
+    return 0
+
+
+class _ByteProgress:
+    """Bytes downloaded, on one stderr line redrawn at most five times a second."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.last = float("-inf")
+        self.state: tuple[int, int | None] | None = None
+
+    def __call__(self, done: int, total: int | None) -> None:
+        import time
+
+        self.state = (done, total)
+        now = time.monotonic()
+        if now - self.last >= 0.2:
+            self.last = now
+            self._draw()
+
+    def _draw(self) -> None:
+        if self.state is None:
+            return
+        done, total = self.state
+        of = f" of {total / 1e6:.1f} MB" if total else ""
+        self.stream.write(f"\rOverpass: downloaded {done / 1e6:.1f} MB{of}   ")
+        self.stream.flush()
+
+    def close(self, *, erase: bool = False) -> None:
+        """End the line with the final count, or ``erase`` it (an error message follows)."""
+        if self.state is None:
+            return
+        if erase:
+            self.stream.write("\r" + " " * 60 + "\r")
+        else:
+            self._draw()
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def cmd_network_download(args: argparse.Namespace) -> int:
+    from geo.network import Network as _Network
+    from geo.sources import overpass
+
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
+    bad = [m for m in modes if m not in ("walk", "bike")]
+    if bad or not modes:
+        raise ParameterError(f"--modes: expected walk, bike or walk,bike, found '{args.modes}'.")
+    area = _load_area(args.polygon)
+    progress = _ByteProgress()
+    try:
+        paths = overpass.download_network(
+            area,
+            name=args.name,
+            modes=modes,
+            data_dir=args.out_dir or overpass.NETWORKS_DIR,
+            url=args.url or overpass.OVERPASS_URL,
+            timeout=args.timeout,
+            buffer_m=args.buffer_m,
+            progress=progress,
+            refresh=args.refresh,
+        )
+    except BaseException:
+        progress.close(erase=True)
+        raise
+    progress.close()
+    for path in paths.values():
+        print(f"Wrote {path}: {_describe_network(_Network.load(path))}.")
+    return 0
+
+
+def cmd_network(args: argparse.Namespace) -> int:
+    return {"build": cmd_network_build, "download": cmd_network_download}[args.network_command](args)
+
+
 def _guess_kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xls"}:
@@ -145,7 +290,7 @@ def _guess_kind(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check}
+    handlers = {"build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network}
     try:
         return handlers[args.command](args)
     except PlanningError as exc:

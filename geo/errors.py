@@ -41,3 +41,7 @@ class InvalidValueError(PlanningError):
 
 class ParameterError(PlanningError):
     """A weight, preset, indicator name or other parameter is not valid."""
+
+
+class DownloadError(PlanningError):
+    """A download failed: no connection, a timeout, an HTTP error or a response that is not the expected data."""
