@@ -15,8 +15,8 @@ from ui import panels
 from ui.i18n import t
 from ui.map_view import render_map
 from ui.method import method_text
-from ui.sidebar import render_sidebar
-from ui.state import data_key, load_prepared, load_ranking
+from ui.sidebar import render_access_choice, render_language, render_sidebar
+from ui.state import data_dir, file_key, load_dataset, load_isochrones, load_prepared, load_ranking, network_path
 
 SELECTED = "buurt_select"
 
@@ -24,20 +24,28 @@ st.set_page_config(page_title="Rijke Schooldag Planner", page_icon="🏫", layou
 
 
 def main() -> None:
-    lang = st.session_state.get("lang", "nl")
-    key = data_key()
+    lang = render_language()
+    access = render_access_choice(lang)
+    key = file_key(data_dir())
     try:
-        prepared = load_prepared(*key)
+        dataset = load_dataset(*key)
+        net_key = file_key(network_path(dataset, access.mode))
+        prepared = load_prepared(*key, net_key, access.speed_kmh)
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         st.stop()
 
-    params = render_sidebar(prepared)
-    lang = params.lang
+    params = render_sidebar(prepared, lang, access)
     st.title(t("title", lang))
     st.caption(t("subtitle", lang) + f"  ·  {prepared.dataset.name}")
+    panels.render_network_status(prepared, access, lang)
     try:
-        result = load_ranking(prepared, key, params.ranking)
+        result = load_ranking(prepared, (key, net_key, access.speed_kmh), params.ranking)
+        isochrones = (
+            load_isochrones(prepared, (key, net_key), params.facility_types, access.minutes, access.speed_kmh)
+            if prepared.engine is not None and access.show_isochrones and params.facility_types
+            else None
+        )
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         st.stop()
@@ -49,7 +57,7 @@ def main() -> None:
 
     col_map, col_detail = st.columns([3, 2], gap="medium")
     with col_map:
-        clicked = render_map(result, params, selected=st.session_state[SELECTED])
+        clicked = render_map(result, params, selected=st.session_state[SELECTED], isochrones=isochrones)
         panels.render_notes(result, lang)
     if clicked in codes and clicked != st.session_state.get("last_clicked"):
         st.session_state["last_clicked"] = clicked

@@ -91,7 +91,31 @@ def build_parser() -> argparse.ArgumentParser:
     nd.add_argument("--timeout", type=int, default=180, help="server-side query time limit, seconds (default 180)")
     nd.add_argument("--buffer-m", type=float, default=0.0, help="grow the area by this many metres (default 0)")
     nd.add_argument("--refresh", action="store_true", help="download again even when the answer is cached")
+
+    a = sub.add_parser("access", help="network access from origins to facilities (nearest, cumulative, 2SFCA)")
+    _network_inputs(a)
+    a.add_argument("--origins", default=None,
+                   help="points with an 'id' column, or buurt polygons (default: the embedded buurten around the facilities)")
+    a.add_argument("--method", choices=("nearest", "cumulative", "2sfca"), default="nearest")
+    a.add_argument("--demand-column", default=None, help="origin column with demand for 2SFCA (default: children 0-14 for buurten, else 1)")
+    a.add_argument("--out", required=True, help="output .csv")
+
+    i = sub.add_parser("isochrones", help="5/10/15-minute isochrone polygons per facility over the network")
+    _network_inputs(i)
+    i.add_argument("--dissolve", action="store_true", help="one polygon per band (and facility type) instead of per facility")
+    i.add_argument("--out", required=True, help="output .gpkg (or .geojson)")
     return parser
+
+
+def _network_inputs(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--network", required=True, help="network: .npz (from 'network build'), .osm(.gz/.bz2/.pbf) or .graphml")
+    p.add_argument("--facilities", required=True, help="facility points: .gpkg, .geojson or .csv (x/y or lon/lat)")
+    p.add_argument("--facility-type", default=None,
+                   help="use only this type (or: the type of every row when the file has no facility_type column)")
+    p.add_argument("--mode", choices=("walk", "bike"), default=None, help="travel mode (default: the network's own, else walk)")
+    p.add_argument("--speed-kmh", type=float, default=None, help="speed in km/h (default: a child's: walk 4, bike 12)")
+    p.add_argument("--minutes", default="5,10,15", help="comma-separated travel-time bands (default 5,10,15)")
+    p.add_argument("--max-snap-m", type=float, default=500.0, help="farthest a point may be from the network (default 500 m)")
 
 
 def cmd_build_default(args: argparse.Namespace) -> int:
@@ -172,6 +196,124 @@ def _describe_network(network: Network) -> str:
     share = 100.0 * lcc / network.n_nodes if network.n_nodes else 0.0
     return (f"{network.mode} network, {network.n_nodes:,} nodes, {network.n_edges:,} edges; "
             f"largest component {lcc:,} nodes ({share:.1f}%)")
+
+
+def _parse_minutes(text: str) -> tuple[float, ...]:
+    try:
+        values = tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise ParameterError(f"--minutes expects numbers separated by commas (e.g. 5,10,15), found '{text}'.") from None
+    if not values or any(not (0 < v <= 120) for v in values):
+        raise ParameterError(f"--minutes: expected travel times between 0 and 120 minutes, found '{text}'.")
+    return tuple(sorted(set(values)))
+
+
+def _network_and_facilities(args: argparse.Namespace):
+    from geo.network import Network, default_speed_kmh
+    from geo.osm import build_network
+
+    path = Path(args.network)
+    mode = args.mode
+    if mode is None and path.suffix.lower() == ".npz":
+        mode = Network.load(path).mode
+    mode = mode or "walk"
+    network = build_network(path, mode=mode)
+    has_type_col = _has_column(Path(args.facilities), io.S.FACILITY_TYPE)
+    loaded = io.load_facilities(args.facilities, facility_type=None if has_type_col else args.facility_type)
+    facilities = loaded.frame
+    if args.facility_type and has_type_col:
+        facilities = facilities[facilities[io.S.FACILITY_TYPE] == args.facility_type]
+        if facilities.empty:
+            raise ParameterError(f"No facilities of type '{args.facility_type}' in '{Path(args.facilities).name}'.")
+    speed = args.speed_kmh if args.speed_kmh is not None else default_speed_kmh(mode)
+    if not speed > 0:
+        raise ParameterError(f"--speed-kmh must be > 0, found {speed}.")
+    return network, facilities, speed
+
+
+def _has_column(path: Path, column: str) -> bool:
+    try:
+        if path.suffix.lower() in io.TABLE_SUFFIXES:
+            head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+            return bool(head) and column in [c.strip().strip('"') for c in head[0].replace(";", ",").split(",")]
+        import pyogrio
+
+        return column in list(pyogrio.read_info(path)["fields"])
+    except Exception:  # unreadable: let the loader report it properly
+        return True
+
+
+def _default_origins(facilities) -> tuple[object, str | None]:
+    """Buurten of the embedded dataset around the facilities, with children as demand."""
+    from geo.indicators import compute_indicators
+    from geo.pipeline import DEFAULT_DATA_DIR
+
+    dataset = io.load_dataset(DEFAULT_DATA_DIR)
+    b = dataset.buurten
+    hull = facilities.geometry.union_all().convex_hull.buffer(2_000)
+    near = b[b.intersects(hull)]
+    if near.empty:
+        raise ParameterError(
+            f"The facilities are not in or near {dataset.name} (the embedded buurten); pass --origins with "
+            "points (an 'id' column) or buurt polygons of their municipality."
+        )
+    origins = near[[io.S.BUURT_CODE, "geometry"]].rename(columns={io.S.BUURT_CODE: "origin_id"})
+    origins["children_0_14"] = compute_indicators(near)["children_0_14"].to_numpy()
+    return origins, "children_0_14"
+
+
+def _load_origins(path: str):
+    p = Path(path)
+    if p.suffix.lower() in io.VECTOR_SUFFIXES:
+        gdf = io._read_vector(p)
+        if len(gdf) and set(gdf.geometry.geom_type) <= {"Polygon", "MultiPolygon"}:
+            b = io.load_buurten(p).frame
+            return b[[io.S.BUURT_CODE, "geometry"]].rename(columns={io.S.BUURT_CODE: "origin_id"})
+    f = io.load_facilities(p, facility_type="origin").frame
+    if "id" not in f.columns:
+        raise io.MissingColumnError(f"'{p.name}': expected an 'id' column for the origins; found: {', '.join(map(str, f.columns))}.")
+    return f.assign(origin_id=f["id"].astype(str))
+
+
+def cmd_access(args: argparse.Namespace) -> int:
+    from geo.access import network_access_table
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".csv":
+        raise io.DataFileError(f"--out: expected a .csv file, found '{out.name}'.")
+    minutes = _parse_minutes(args.minutes)
+    network, facilities, speed = _network_and_facilities(args)
+    if args.origins:
+        origins, demand = _load_origins(args.origins), args.demand_column
+    else:
+        origins, demand = _default_origins(facilities)
+        demand = args.demand_column or demand
+    table = network_access_table(
+        network, origins, facilities, speed_kmh=speed, method=args.method, minutes=minutes,
+        demand_column=demand, max_snap_m=args.max_snap_m,
+    )
+    table.to_csv(out, index=False)
+    n_unsnapped = int((~table["snapped"]).sum())
+    print(f"Wrote {out}: {len(table)} origins, {len(facilities)} facilities, {network.mode} at {speed:g} km/h, "
+          f"method {args.method}" + (f"; {n_unsnapped} origins farther than {args.max_snap_m:g} m from the network" if n_unsnapped else "") + ".")
+    return 0
+
+
+def cmd_isochrones(args: argparse.Namespace) -> int:
+    from geo.isochrones import facility_isochrones
+
+    out = Path(args.out)
+    if out.suffix.lower() not in {".gpkg", ".geojson"}:
+        raise io.DataFileError(f"--out: expected a .gpkg or .geojson file, found '{out.name}'.")
+    minutes = _parse_minutes(args.minutes)
+    network, facilities, speed = _network_and_facilities(args)
+    gdf, unsnapped = facility_isochrones(
+        network, facilities, minutes, speed, max_snap_m=args.max_snap_m, dissolve=args.dissolve
+    )
+    io.write_table(gdf, out, layer="isochrones", metadata={"mode": network.mode, "speed_kmh": speed, "minutes": args.minutes})
+    print(f"Wrote {out}: {len(gdf)} polygons ({network.mode}, {speed:g} km/h, bands {args.minutes} min)"
+          + (f"; not placed on the network: {', '.join(unsnapped)}" if unsnapped else "") + ".")
+    return 0
 
 
 def cmd_network_build(args: argparse.Namespace) -> int:
@@ -290,7 +432,10 @@ def _guess_kind(path: Path) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    handlers = {"build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network}
+    handlers = {
+        "build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
+        "access": cmd_access, "isochrones": cmd_isochrones,
+    }
     try:
         return handlers[args.command](args)
     except PlanningError as exc:

@@ -20,6 +20,19 @@ from geo.ranking import RankingParams, RankingResult, rank_buurten
 
 #: The embedded default dataset, relative to the project root.
 DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "utrecht"
+#: Where downloaded or built street networks are kept: ``<name>_<mode>.npz``.
+DEFAULT_NETWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "networks"
+
+
+def find_network(dataset: io.Dataset, mode: str, network_dir: str | Path = DEFAULT_NETWORK_DIR) -> Path | None:
+    """The network file for ``dataset`` and ``mode`` if one has been built or downloaded, else None.
+
+    The name is ``dataset.json``'s ``network_name`` or the dataset name in lower
+    case: ``data/networks/utrecht_walk.npz`` for the default.
+    """
+    name = str(dataset.meta.get("network_name") or dataset.name).lower().replace(" ", "_")
+    path = Path(network_dir) / f"{name}_{mode}.npz"
+    return path if path.exists() else None
 
 
 @dataclass(frozen=True)
@@ -29,6 +42,8 @@ class Prepared:
     dataset: io.Dataset
     indicators: pd.DataFrame
     access: AccessResult
+    #: The engine used for point layers (None: straight line).
+    engine: AccessEngine | None = None
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ def prepare(dataset: io.Dataset, *, engine: AccessEngine | None = None) -> Prepa
     # Every distance travels with how it was measured (e.g. 'straight_line'), also in CSV exports.
     for key, measure in access.measures.items():
         merged[f"dist_{key}_method"] = measure.method
-    return Prepared(dataset=dataset, indicators=merged, access=access)
+    return Prepared(dataset=dataset, indicators=merged, access=access, engine=engine)
 
 
 def rank(prepared: Prepared, params: RankingParams) -> PipelineResult:

@@ -19,7 +19,7 @@ def app() -> AppTest:
 
 def _sentence(at: AppTest) -> str:
     # The sentence is Markdown-escaped (names come from data files); read it as plain text.
-    return next(i.value for i in at.info).replace("\\", "")
+    return at.info[-1].value.replace("\\", "")
 
 
 def test_opens_on_utrecht_with_ranking_and_explanation(app):
@@ -33,6 +33,10 @@ def test_opens_on_utrecht_with_ranking_and_explanation(app):
     assert "laag inkomen" in warning and "geen gegevens" in warning
     # Straight-line distances are labelled as an approximation.
     assert any("Hemelsbrede afstanden zijn een benadering" in c.value for c in app.caption)
+    # No street network ships for Utrecht: the app says so plainly and how to get one.
+    no_net = app.info[0].value.replace("\\", "")
+    assert "Er is geen straten-netwerk (lopen) geladen voor Utrecht" in no_net
+    assert "python -m geo network download" in no_net
 
 
 def test_selecting_another_buurt_explains_that_buurt(app):

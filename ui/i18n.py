@@ -77,6 +77,27 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Schools: {n_pc4} of {n} locations are postcode-area (PC4) centroids (~0.5 km off on average).",
     ),
     "measure": ("Meting", "Measure"),
+    "travel": ("Reizen", "Travel"),
+    "mode": ("Vervoerwijze", "Mode"),
+    "mode_walk": ("Lopen", "Walking"),
+    "mode_bike": ("Fietsen", "Cycling"),
+    "traveller": ("Wie reist?", "Who travels?"),
+    "traveller_child": ("Kind", "Child"),
+    "traveller_adult": ("Volwassene", "Adult"),
+    "bands": ("Reistijden (isochronen)", "Travel times (isochrones)"),
+    "show_isochrones": ("Isochronen op de kaart", "Isochrones on the map"),
+    "no_network": (
+        "Er is geen straten-netwerk ({mode}) geladen voor {name}. Afstanden tot sport en scholen zijn daarom "
+        "hemelsbreed (een benadering) en er zijn geen isochronen. Met internet: "
+        "`python -m geo network download --polygon {polygon} --name {slug}` en herstart de app.",
+        "No street network ({mode}) is loaded for {name}. Distances to sport and schools are therefore straight-line "
+        "(an approximation) and there are no isochrones. With internet: "
+        "`python -m geo network download --polygon {polygon} --name {slug}` and restart the app.",
+    ),
+    "network_used": (
+        "Reistijden over het straten-netwerk: {mode}, {speed} km/u ({nodes} knooppunten; bron: {source}).",
+        "Travel times over the street network: {mode}, {speed} km/h ({nodes} nodes; source: {source}).",
+    ),
     "nearest_school": (
         "Dichtstbijzijnde basisschool: {name} ({pupils} leerlingen in 2025), {dist} m hemelsbreed.",
         "Nearest primary school: {name} ({pupils} pupils in 2025), {dist} m in a straight line.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
@@ -9,6 +10,7 @@ from geo import schema as S
 from geo.catalog import INDICATORS
 from geo.pipeline import PipelineResult
 from layers.basemap import APP_LEAFLET_BASE
+from layers.isochrones import build_isochrone_layer
 from layers import build_base_map, build_choropleth_layer, build_facility_layer, build_facility_legend, finish_map
 from ui.i18n import t
 from ui.sidebar import column_label
@@ -32,7 +34,9 @@ def _label_with_measure(result: PipelineResult, column: str, lang: str) -> str:
     return label
 
 
-def render_map(result: PipelineResult, params: AppParams, *, selected: str | None) -> str | None:
+def render_map(
+    result: PipelineResult, params: AppParams, *, selected: str | None, isochrones: gpd.GeoDataFrame | None = None
+) -> str | None:
     """Draw the map; return the buurt code the user clicked, if any."""
     lang = params.lang
     table = result.table
@@ -48,6 +52,9 @@ def render_map(result: PipelineResult, params: AppParams, *, selected: str | Non
     )
     layer.add_to(m)
     legend.add_to(m)
+    if isochrones is not None and not isochrones.empty:
+        for key in params.facility_types:
+            build_isochrone_layer(isochrones, facility_type=key, mode=params.access.mode, lang=lang).add_to(m)
     fac = result.prepared.dataset.facilities
     shown = [k for k in params.facility_types if (fac[S.FACILITY_TYPE] == k).any()]
     for key in shown:

@@ -133,6 +133,28 @@ def md_escape(text: str) -> str:
     return out
 
 
+def render_network_status(prepared, access, lang: str) -> None:
+    """Say plainly whether distances are over a street network or straight-line."""
+    engine = prepared.engine
+    name = prepared.dataset.name
+    if engine is None:
+        st.info(
+            t(
+                "no_network", lang, mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name),
+                polygon=f"{prepared.dataset.directory}/dataset.gpkg", slug=name.lower().replace(" ", "_"),
+            )
+        )
+        return
+    net = engine.network
+    speed = format_number(access.speed_kmh, lang=lang, decimals=None)
+    st.caption(
+        t(
+            "network_used", lang, mode=t(f"mode_{net.mode}", lang).lower(), speed=speed,
+            nodes=format_number(net.n_nodes, lang=lang), source=md_escape(str(net.meta.get("source", "?"))),
+        )
+    )
+
+
 def render_notes(result: PipelineResult, lang: str) -> None:
     """Plain notices: unused indicators, imputed values, excluded buurten, approximations."""
     uses = result.ranking

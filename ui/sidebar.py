@@ -9,17 +9,41 @@ from geo.catalog import ACCESS, DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, NEED
 from geo.pipeline import Prepared
 from geo.ranking import RankingParams
 from ui.i18n import LANGUAGES, t
-from ui.state import AppParams
+from geo.network import MODES, default_speed_kmh
+from ui.state import AccessChoice, AppParams
 
 WEIGHT_MAX = 5.0
 WEIGHT_STEP = 0.5
 SUMMARY_COLUMNS = (S.PRIORITY_SCORE, S.NEED_INDEX, S.ACCESS_GAP, S.REACH_SCORE)
 
 
-def render_sidebar(prepared: Prepared) -> AppParams:
-    """Draw the sidebar and return the parameters it sets."""
+def render_access_choice(lang: str) -> AccessChoice:
+    """Mode, traveller (speed) and isochrone bands; drawn at the top of the sidebar."""
     sb = st.sidebar
-    lang = sb.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, key="lang")
+    sb.subheader(t("travel", lang))
+    mode = sb.radio(
+        t("mode", lang), list(MODES), format_func=lambda m: t(f"mode_{m}", lang), horizontal=True, key="mode"
+    )
+    traveller = sb.radio(
+        t("traveller", lang), ["child", "adult"], format_func=lambda v: t(f"traveller_{v}", lang),
+        horizontal=True, key="traveller",
+    )
+    minutes = sb.multiselect(t("bands", lang), [5.0, 10.0, 15.0, 20.0], default=[5.0, 10.0, 15.0],
+                             format_func=lambda m: f"{m:g} min", key="bands")
+    show = sb.checkbox(t("show_isochrones", lang), value=True, key="show_isochrones")
+    return AccessChoice(
+        mode=mode, speed_kmh=default_speed_kmh(mode, traveller), minutes=tuple(sorted(minutes)) or (10.0,),
+        show_isochrones=show,
+    )
+
+
+def render_language() -> str:
+    return st.sidebar.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, key="lang")
+
+
+def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppParams:
+    """Draw the weights, map and facility widgets and return all parameters."""
+    sb = st.sidebar
     preset = sb.selectbox(
         t("preset", lang),
         list(PRESETS),
@@ -58,7 +82,9 @@ def render_sidebar(prepared: Prepared) -> AppParams:
         key="facility_types",
     )
     params = RankingParams.from_preset(preset, weights)
-    return AppParams(lang=lang, ranking=params, map_column=map_column, facility_types=tuple(facility_types))
+    return AppParams(
+        lang=lang, ranking=params, map_column=map_column, facility_types=tuple(facility_types), access=access
+    )
 
 
 def column_label(column: str, lang: str) -> str:

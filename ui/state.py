@@ -1,19 +1,35 @@
 """Parameters of one app run and the cached pipeline steps.
 
-Caching lives here, in the app layer: the dataset and the access step are
-cached on (folder, modification time); the ranking on the frozen parameters.
+Caching lives here, in the app layer: the dataset, the network and the access
+step are cached on (path, modification time, speed); the ranking on the frozen
+parameters. The data folder can be changed with the environment variables
+``RSP_DATA_DIR`` and ``RSP_NETWORK_DIR`` (used by the tests).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import streamlit as st
 
 from geo import io
-from geo.pipeline import DEFAULT_DATA_DIR, PipelineResult, Prepared, prepare, rank
+from geo.access import NetworkEngine
+from geo.network import Network
+from geo.pipeline import DEFAULT_DATA_DIR, DEFAULT_NETWORK_DIR, PipelineResult, Prepared, find_network, prepare, rank
 from geo.ranking import RankingParams
+
+
+@dataclass(frozen=True)
+class AccessChoice:
+    """How travel is measured: mode, speed and the isochrone bands."""
+
+    mode: str = "walk"
+    speed_kmh: float = 4.0
+    minutes: tuple[float, ...] = (5.0, 10.0, 15.0)
+    show_isochrones: bool = True
 
 
 @dataclass(frozen=True)
@@ -24,25 +40,69 @@ class AppParams:
     ranking: RankingParams
     map_column: str
     facility_types: tuple[str, ...]
-    selected: str | None = None
+    access: AccessChoice = AccessChoice()
 
 
-def data_key(directory: str | Path = DEFAULT_DATA_DIR) -> tuple[str, float]:
-    """Cache key of a dataset folder: its path and the newest modification time in it."""
-    d = Path(directory)
-    mtimes = [p.stat().st_mtime for p in d.glob("*") if p.is_file()]
-    return str(d), max(mtimes, default=0.0)
+def data_dir() -> Path:
+    return Path(os.environ.get("RSP_DATA_DIR", DEFAULT_DATA_DIR))
+
+
+def network_dir() -> Path:
+    return Path(os.environ.get("RSP_NETWORK_DIR", DEFAULT_NETWORK_DIR))
+
+
+def file_key(path: str | Path | None) -> tuple[str, float]:
+    """Cache key of a file or folder: its path and newest modification time ('' for none)."""
+    if path is None:
+        return "", 0.0
+    p = Path(path)
+    if p.is_dir():
+        mtimes = [q.stat().st_mtime for q in p.glob("*") if q.is_file()]
+        return str(p), max(mtimes, default=0.0)
+    return str(p), p.stat().st_mtime
 
 
 @st.cache_resource(show_spinner=False)
-def load_prepared(directory: str, mtime: float) -> Prepared:
-    """Load a dataset and compute indicators and access (slow part, once per dataset)."""
+def load_dataset(directory: str, mtime: float) -> io.Dataset:
     del mtime  # part of the cache key only
-    return prepare(io.load_dataset(directory))
+    return io.load_dataset(directory)
+
+
+@st.cache_resource(show_spinner=False)
+def load_network(path: str, mtime: float) -> Network:
+    del mtime
+    return Network.load(path)
+
+
+def network_path(dataset: io.Dataset, mode: str) -> Path | None:
+    return find_network(dataset, mode, network_dir())
+
+
+@st.cache_resource(show_spinner="Bereikbaarheid berekenen …")
+def load_prepared(directory: str, mtime: float, network: tuple[str, float], speed_kmh: float) -> Prepared:
+    """Indicators and access for a dataset, over the network when one is given (slow part, cached)."""
+    dataset = load_dataset(directory, mtime)
+    engine = NetworkEngine(load_network(*network), speed_kmh=speed_kmh) if network[0] else None
+    return prepare(dataset, engine=engine)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def load_ranking(_prepared: Prepared, key: tuple[str, float], params: RankingParams) -> PipelineResult:
-    """Rank the prepared dataset with ``params`` (cached per dataset key and weights)."""
+def load_ranking(_prepared: Prepared, key: tuple, params: RankingParams) -> PipelineResult:
+    """Rank the prepared dataset with ``params`` (cached per dataset/network key and weights)."""
     del key
     return rank(_prepared, params)
+
+
+@st.cache_data(show_spinner="Isochronen berekenen …", max_entries=16)
+def load_isochrones(
+    _prepared: Prepared, key: tuple, types: tuple[str, ...], minutes: tuple[float, ...], speed_kmh: float
+) -> gpd.GeoDataFrame:
+    """Isochrones per facility type and band, dissolved (one multi-source pass per type)."""
+    from geo.isochrones import facility_isochrones
+
+    del key
+    engine_net = _prepared.engine.network  # type: ignore[union-attr]
+    fac = _prepared.dataset.facilities
+    fac = fac[fac["facility_type"].isin(types)]
+    gdf, _ = facility_isochrones(engine_net, fac, minutes, speed_kmh, dissolve=True)
+    return gdf
