@@ -219,7 +219,9 @@ def _network_and_facilities(args: argparse.Namespace):
     mode = mode or "walk"
     network = build_network(path, mode=mode)
     has_type_col = _has_column(Path(args.facilities), io.S.FACILITY_TYPE)
-    loaded = io.load_facilities(args.facilities, facility_type=None if has_type_col else args.facility_type)
+    loaded = io.load_facilities(
+        args.facilities, facility_type=None if has_type_col else args.facility_type, require_name=False
+    )
     facilities = loaded.frame
     if args.facility_type and has_type_col:
         facilities = facilities[facilities[io.S.FACILITY_TYPE] == args.facility_type]
@@ -269,7 +271,7 @@ def _load_origins(path: str):
         if len(gdf) and set(gdf.geometry.geom_type) <= {"Polygon", "MultiPolygon"}:
             b = io.load_buurten(p).frame
             return b[[io.S.BUURT_CODE, "geometry"]].rename(columns={io.S.BUURT_CODE: "origin_id"})
-    f = io.load_facilities(p, facility_type="origin").frame
+    f = io.load_facilities(p, facility_type="origin", require_name=False).frame
     if "id" not in f.columns:
         raise io.MissingColumnError(f"'{p.name}': expected an 'id' column for the origins; found: {', '.join(map(str, f.columns))}.")
     return f.assign(origin_id=f["id"].astype(str))

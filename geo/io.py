@@ -431,11 +431,13 @@ def load_facilities(
     layer: str | None = None,
     facility_type: str | None = None,
     crs: str | None = None,
+    require_name: bool = True,
 ) -> Loaded:
     """Read facility points: GeoPackage/GeoJSON/GeoParquet, or CSV with x/y or lon/lat.
 
     Required columns: ``name`` and ``facility_type`` (or pass ``facility_type=``
-    for a file with one type). ``facility_id`` is made from the row number when
+    for a file with one type). With ``require_name=False`` (batch routing, where
+    no popup shows a name) a missing name becomes the facility id, noted in the report. ``facility_id`` is made from the row number when
     absent. CSV files with ``x``/``y`` are read as EPSG:28992 and with
     ``lon``/``lat`` as EPSG:4326 unless ``crs`` says otherwise. Rows without
     coordinates are dropped and listed in the report. Polygon features (e.g.
@@ -460,7 +462,10 @@ def load_facilities(
         raise DataFileError(
             f"'{p.name}': expected a GeoPackage, GeoJSON, GeoParquet or CSV file, found '{p.suffix or 'no extension'}'."
         )
-    return Loaded(_validate_facilities(gdf, source=p.name, facility_type=facility_type, report=report), report)
+    return Loaded(
+        _validate_facilities(gdf, source=p.name, facility_type=facility_type, report=report, require_name=require_name),
+        report,
+    )
 
 
 def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, report: LoadReport) -> gpd.GeoDataFrame:
@@ -500,13 +505,18 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
 
 
 def _validate_facilities(
-    gdf: gpd.GeoDataFrame, *, source: str, facility_type: str | None, report: LoadReport
+    gdf: gpd.GeoDataFrame, *, source: str, facility_type: str | None, report: LoadReport, require_name: bool = True
 ) -> gpd.GeoDataFrame:
     gdf = gdf.copy()
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     if facility_type is not None:
         gdf[S.FACILITY_TYPE] = facility_type
     name_col = _find_column(gdf.columns, ("name", "naam", "accommodatie naam", "vestigingsnaam"))
+    if name_col is None and not require_name:
+        id_col = S.FACILITY_ID if S.FACILITY_ID in gdf.columns else ("id" if "id" in gdf.columns else None)
+        gdf[S.FACILITY_NAME] = gdf[id_col].astype(str) if id_col else [f"{i + 1}" for i in range(len(gdf))]
+        name_col = S.FACILITY_NAME
+        report.notes.append("no name column; names made from the ids")
     missing = [c for c, ok in ((S.FACILITY_NAME, name_col), (S.FACILITY_TYPE, S.FACILITY_TYPE in gdf.columns)) if not ok]
     if missing:
         hint = " (or pass a facility type for the whole file)" if S.FACILITY_TYPE in missing else ""

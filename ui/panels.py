@@ -104,10 +104,21 @@ def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None
         "pc4_centroid": t("precision_pc4", lang),
         "pc6": t("precision_pc6", lang),
     }.get(str(school.get(S.LOCATION_PRECISION)), "")
+    measure = result.prepared.access.measures.get("primary_school")
+    how = measure.label(lang) if measure is not None else ""
+    time_col = minutes_col(result.table, "primary_school")
+    if time_col and pd.notna(result.table.at[code, time_col]):
+        how += f", {format_number(result.table.at[code, time_col], lang=lang)} min"
     st.caption(
-        t("nearest_school", lang, name=md_escape(school[S.FACILITY_NAME]), pupils=pupils, dist=dist)
+        t("nearest_school", lang, name=md_escape(school[S.FACILITY_NAME]), pupils=pupils, dist=dist, measure=how)
         + (f" ⚠️ {precision}" if precision else "")
     )
+
+
+def minutes_col(table, facility_type: str) -> str | None:
+    """The travel-time column of a facility type when a network measured it."""
+    col = f"time_{facility_type}_min"
+    return col if col in table.columns else None
 
 
 def _measure_suffix(measures: dict, key: str, lang: str) -> str:
@@ -146,11 +157,11 @@ def render_network_status(prepared, access, lang: str) -> None:
         )
         return
     net = engine.network
-    speed = format_number(access.speed_kmh, lang=lang, decimals=None)
+    speed = f"{access.speed_kmh:g}".replace(".", "," if lang == "nl" else ".")
     st.caption(
         t(
             "network_used", lang, mode=t(f"mode_{net.mode}", lang).lower(), speed=speed,
-            nodes=format_number(net.n_nodes, lang=lang), source=md_escape(str(net.meta.get("source", "?"))),
+            nodes=format_number(net.n_nodes, lang=lang), source=md_escape(str(net.meta.get("source") or t("unknown", lang))),
         )
     )
 
@@ -163,7 +174,7 @@ def render_notes(result: PipelineResult, lang: str) -> None:
         st.warning(f"**{t('not_used', lang)}:** " + "; ".join(unused))
     imputed = [f"{INDICATORS[u.key].label(lang)}: {u.n_imputed}" for u in uses.used if u.n_imputed]
     if imputed:
-        st.caption(f"{t('imputed', lang)} — " + "; ".join(imputed) + (" buurt(en)." if lang == "nl" else " buurt(en)."))
+        st.caption(f"{t('imputed', lang)} — " + "; ".join(imputed) + " buurt(en).")
     if uses.n_excluded:
         st.caption(f"{uses.n_excluded} {t('excluded', lang)}.")
     weighted_access = [
