@@ -59,8 +59,10 @@ Methods
     no sub-segment touches) is buffered by ``walk_off_m`` with shapely and the
     buffers are unioned per band; then simplified like the raster result.
 
-    ``simplify_m`` defaults to ``cell_m``: topology-preserving Douglas-Peucker,
-    which moves the boundary by at most ``simplify_m`` and keeps the output valid.
+    ``simplify_m`` defaults to ``cell_m``: Douglas-Peucker per ring (raster
+    method; a polygon it would make invalid is simplified topology-preserving
+    instead) or topology-preserving (buffer method); either moves the boundary
+    by at most ``simplify_m`` and the output is valid.
 
 Union over many facilities
     The union of the isochrones of several facilities is the isochrone of the
@@ -739,7 +741,39 @@ def _polygonise(region: np.ndarray, transform: Affine, tol: float) -> Polygonal:
             for geom, _ in features.shapes(region.view(np.uint8), mask=region, connectivity=4, transform=transform)
         )
     ]
-    return _simplify(polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys), tol)
+    if tol > 0:
+        polys = _simplify_rings(polys, tol)
+    return _simplify(polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys), 0.0)
+
+
+def _simplify_rings(polys: list[shapely.Polygon], tol: float) -> list[shapely.Polygon]:
+    """Douglas-Peucker on every ring at once, then repair only what became invalid.
+
+    Topology-preserving simplification of a city-wide isochrone (thousands of
+    holes, one per street block) checks every ring against every other and takes
+    seconds; the rings of a raster outline are far apart compared with ``tol``
+    (at least a cell), so plain per-ring simplification rarely breaks anything,
+    and the few polygons it does break are repaired with ``make_valid``.
+    """
+    arr = np.asarray(polys, dtype=object)
+    n_holes = shapely.get_num_interior_rings(arr)
+    rings = shapely.simplify(
+        np.concatenate([shapely.get_exterior_ring(arr), *(shapely.get_interior_ring(arr, k) for k in range(int(n_holes.max(initial=0))))]),
+        tol,
+        preserve_topology=False,
+    )
+    n = len(arr)
+    out = []
+    for i in range(n):
+        shell = rings[i]
+        holes = [rings[n * (k + 1) + i] for k in range(int(n_holes[i]))]
+        coords = [shapely.get_coordinates(shell)] + [shapely.get_coordinates(h) for h in holes]
+        if len(coords[0]) < 4:  # collapsed to a sliver: keep the unsimplified polygon
+            out.append(arr[i])
+            continue
+        poly = shapely.Polygon(coords[0], [c for c in coords[1:] if len(c) >= 4])
+        out.append(poly if poly.is_valid else shapely.simplify(arr[i], tol, preserve_topology=True))
+    return out
 
 
 def _midpoint_ring(ring: list, cell_m: float) -> np.ndarray:
