@@ -5,6 +5,9 @@
     python -m geo check FILE [--kind buurten|facilities|cbs]
     python -m geo network build --osm FILE --mode walk|bike --out FILE.npz [--polygon FILE]
     python -m geo network download --polygon FILE --name NAME [--modes walk,bike] [--url URL] [--out-dir DIR]
+    python -m geo access --network FILE --facilities FILE [--origins FILE] [--method nearest|cumulative|2sfca] --out FILE.csv
+    python -m geo isochrones --network FILE --facilities FILE [--minutes 5,10,15] [--dissolve] --out FILE.gpkg
+    python -m geo scenario --add TYPE,X,Y[,CAPACITY] ... [--remove ID ...] --out FILE.csv
 
 Exit codes: 0 success, 2 bad input (one line on stderr, no traceback).
 """
@@ -104,6 +107,24 @@ def build_parser() -> argparse.ArgumentParser:
     _network_inputs(i)
     i.add_argument("--dissolve", action="store_true", help="one polygon per band (and facility type) instead of per facility")
     i.add_argument("--out", required=True, help="output .gpkg (or .geojson)")
+
+    sc = sub.add_parser("scenario", help="add or remove facilities and compare access and ranking before/after")
+    sc.add_argument("--add", action="append", default=[], metavar="TYPE,X,Y[,CAPACITY]",
+                    help="a hypothetical facility, X and Y in EPSG:28992 metres (repeatable)")
+    sc.add_argument("--remove", action="append", default=[], metavar="FACILITY_ID",
+                    help="remove an existing facility by its id (repeatable)")
+    sc.add_argument("--cbs-rule", choices=("combine", "points"), default="combine",
+                    help="types measured by CBS road distance: combine CBS with the new facility (default) "
+                         "or measure to points before and after (needed to remove)")
+    sc.add_argument("--data", default=None, help="dataset folder (default: the embedded Utrecht data)")
+    sc.add_argument("--network", default=None, help="street network (.npz/.osm/.graphml) for travel over streets "
+                                                    "(default: the dataset's own if built, else straight line)")
+    sc.add_argument("--mode", choices=("walk", "bike"), default="walk")
+    sc.add_argument("--speed-kmh", type=float, default=None, help="speed in km/h (default: a child's: walk 4, bike 12)")
+    sc.add_argument("--minutes", default="5,10,15", help="travel-time bands for 'newly within' (default 5,10,15)")
+    sc.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
+    sc.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
+    sc.add_argument("--out", required=True, help="output .csv (one row per buurt, before/after columns)")
     return parser
 
 
@@ -318,6 +339,53 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
     return 0
 
 
+def _engine_for(dataset: io.Dataset, network_path: str | None, mode: str, speed_kmh: float | None):
+    """Network engine from --network, else the dataset's own network if one was built, else None (straight line)."""
+    from geo.access import NetworkEngine
+    from geo.network import default_speed_kmh
+    from geo.osm import build_network
+    from geo.pipeline import find_network
+
+    path = Path(network_path) if network_path else find_network(dataset, mode)
+    speed = speed_kmh if speed_kmh is not None else default_speed_kmh(mode)
+    if not speed > 0:
+        raise ParameterError(f"--speed-kmh must be > 0, found {speed}.")
+    if path is None:
+        return None, speed
+    return NetworkEngine(build_network(path, mode=mode), speed_kmh=speed), speed
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    from geo.pipeline import DEFAULT_DATA_DIR
+    from geo.ranking import RankingParams
+    from geo.scenario import Scenario, ScenarioFacility, run_scenario
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".csv":
+        raise io.DataFileError(f"--out: expected a .csv file, found '{out.name}'.")
+    _check_output(out)
+    if not args.add and not args.remove:
+        raise ParameterError("Nothing to compare: give at least one --add TYPE,X,Y[,CAPACITY] or --remove FACILITY_ID.")
+    scenario = Scenario(
+        name="cli", added=tuple(ScenarioFacility.parse(a) for a in args.add), removed=tuple(args.remove),
+        cbs_rule=args.cbs_rule,
+    )
+    params = RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
+    minutes = _parse_minutes(args.minutes)
+    dataset = io.load_dataset(args.data or DEFAULT_DATA_DIR)
+    engine, speed = _engine_for(dataset, args.network, args.mode, args.speed_kmh)
+    _, _, comparison = run_scenario(dataset, scenario, params, engine, speed_kmh=speed, minutes=minutes)
+    comparison.table.drop(columns="geometry", errors="ignore").to_csv(out, index=False)
+    how = f"{engine.network.mode} network at {speed:g} km/h" if engine is not None else "straight line (approximation)"
+    print(f"Wrote {out}: {len(comparison.table)} buurten; access {how}; "
+          f"{comparison.n_rank_changed} buurten change rank.")
+    for row in comparison.reach.itertuples(index=False):
+        print("  " + ", ".join(f"{k}={v}" for k, v in row._asdict().items()))
+    for note in comparison.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def cmd_network_build(args: argparse.Namespace) -> int:
     from geo.osm import build_network
 
@@ -436,7 +504,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {
         "build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
-        "access": cmd_access, "isochrones": cmd_isochrones,
+        "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario,
     }
     try:
         return handlers[args.command](args)

@@ -198,3 +198,43 @@ def test_rank_on_incomplete_dataset_exits_2(capsys: pytest.CaptureFixture[str], 
     )
     assert code == 2
     assert_one_line_error(err, "expected 'dataset.gpkg'", "python -m geo build-default")
+
+
+def test_scenario_writes_before_after_per_buurt(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """A sports hall at the point of the buurt farthest from sport: its distance drops, nobody's grows."""
+    from geo import io as gio
+    from geo.pipeline import run
+
+    table = run().table
+    far = table.loc[table["dist_sport_m"].idxmax()]
+    from geo.pipeline import DEFAULT_DATA_DIR
+
+    from geo.access import compute_origin_points
+
+    point = compute_origin_points(gio.load_dataset(DEFAULT_DATA_DIR).buurten).loc[far["buurt_code"]]
+    out = tmp_path / "s.csv"
+    code = main(["scenario", "--add", f"sport,{point.x:.1f},{point.y:.1f},2", "--out", str(out)])
+    assert code == 0
+    assert "buurten change rank" in capsys.readouterr().out
+    s = pd.read_csv(out).set_index("buurt_code")
+    assert len(s) == 111
+    assert {"dist_sport_m_before", "dist_sport_m_after", "rank_before", "rank_after"} <= set(s.columns)
+    assert s.loc[far["buurt_code"], "dist_sport_m_after"] < 1.0 < s.loc[far["buurt_code"], "dist_sport_m_before"]
+    assert (s["dist_sport_m_after"] <= s["dist_sport_m_before"] + 1e-9).all()
+    # Less distance to sport means less priority for that buurt.
+    assert s.loc[far["buurt_code"], "rank_after"] >= s.loc[far["buurt_code"], "rank_before"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--add", "sport,5.1,52.1"], "longitude/latitude"),
+        (["--add", "theatre,133000,452000"], "sport"),
+        (["--remove", "nope"], "unknown facility id"),
+        ([], "Nothing to compare"),
+    ],
+)
+def test_scenario_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str) -> None:
+    code = main(["scenario", *args, "--out", str(tmp_path / "s.csv")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and message in err and err.count("\n") == 0
