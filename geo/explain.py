@@ -24,7 +24,8 @@ class Explanation:
     rank: int | None
     n_ranked: int
     #: One row per used indicator: key, label, group, value, unit, percentile,
-    #: direction, weight, z, contribution (sorted by |contribution|).
+    #: direction, weight, z, contribution (to the priority score), group_contribution
+    #: (to the need index, access gap or reach score) (sorted by |contribution|).
     rows: pd.DataFrame
     sentence: str
 
@@ -60,6 +61,7 @@ def explain_buurt(
                 "weight": use.weight,
                 "z": row.get(f"{S.SCORE_PREFIX}{use.key}", np.nan),
                 "contribution": row.get(f"{S.CONTRIB_PREFIX}{use.key}", np.nan),
+                "group_contribution": row.get(f"{S.GROUP_CONTRIB_PREFIX}{use.key}", np.nan),
                 "measure": _measure_note(ind.facility_type, measures, lang),
             }
         )

@@ -127,7 +127,8 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
         ``table`` has the input index and columns ``need_index, access_gap,
         reach_score, priority_score, rank, status``, and per used indicator
         ``z_<key>`` (standardised, need-oriented), ``contrib_<key>`` (its share of
-        the priority score) and ``pct_<key>`` (percentile of the raw value among
+        the priority score), ``gcontrib_<key>`` (its share of its group score:
+        need index, access gap or reach score) and ``pct_<key>`` (percentile of the raw value among
         the eligible buurten, 0–100).
     """
     if S.INHABITANTS not in indicators.columns:
@@ -187,6 +188,8 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
         if keys:
             gw = sum(weights[k] for k in keys)
             table[col] = sum(weights[k] * z_cols[k] for k in keys) / gw
+            for k in keys:  # its share of the group score: the need index, access gap or reach score
+                table[f"{S.GROUP_CONTRIB_PREFIX}{k}"] = weights[k] * z_cols[k] / gw
         else:
             table[col] = np.nan
     priority[~eligible] = np.nan

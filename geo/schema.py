@@ -55,6 +55,8 @@ RANK = "rank"
 STATUS = "status"
 #: Prefix of the per-indicator contribution to the priority score.
 CONTRIB_PREFIX = "contrib_"
+#: Prefix of the per-indicator contribution to its group score (need index, access gap or reach score).
+GROUP_CONTRIB_PREFIX = "gcontrib_"
 #: Prefix of the standardised (need-oriented) indicator score.
 SCORE_PREFIX = "z_"
 #: Prefix of the per-indicator percentile in the municipality.

@@ -158,6 +158,17 @@ def test_contributions_sum_to_the_priority_score(case):
     np.testing.assert_allclose(contrib, t[S.PRIORITY_SCORE], atol=1e-12)
     code = t.index[0]
     assert contributions(t, code).sum() == pytest.approx(t.loc[code, S.PRIORITY_SCORE])
+    # Each indicator's share of its sub-score (need index, access gap, reach) sums to that sub-score.
+    from geo.catalog import INDICATORS
+
+    ranked = t[S.STATUS] == S.STATUS_RANKED
+    for group, col in (("need", S.NEED_INDEX), ("access", S.ACCESS_GAP), ("reach", S.REACH_SCORE)):
+        cols = [c for c in t.columns
+                if c.startswith(S.GROUP_CONTRIB_PREFIX) and INDICATORS[c[len(S.GROUP_CONTRIB_PREFIX):]].group == group]
+        if cols:
+            np.testing.assert_allclose(t.loc[ranked, cols].sum(axis=1), t.loc[ranked, col], atol=1e-12)
+        else:
+            assert t[col].isna().all()
 
 
 @settings(max_examples=60, deadline=None)

@@ -85,6 +85,10 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
             t("percentile", lang): [format_number(r.percentile, lang=lang) for r in rows.itertuples()],
             t("direction", lang): [t("more_is_need" if r.direction > 0 else "less_is_need", lang) for r in rows.itertuples()],
             t("weight", lang): [format_number(r.weight, lang=lang, decimals=1) for r in rows.itertuples()],
+            t("group_contribution", lang): [
+                f"{format_number(r.group_contribution, lang=lang, decimals=3)} ({t('sub_' + r.group, lang)})"
+                for r in rows.itertuples()
+            ],
             t("contribution", lang): [format_number(r.contribution, lang=lang, decimals=3) for r in rows.itertuples()],
         }
     )
