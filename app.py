@@ -12,11 +12,22 @@ import streamlit as st
 from geo import schema as S
 from geo.errors import PlanningError
 from ui import panels
+from ui.budget_view import render_budget
+from ui.equity_view import render_equity
 from ui.i18n import t
 from ui.map_view import render_map
 from ui.method import method_text
+from ui.scenario_view import render_scenarios
 from ui.sidebar import render_access_choice, render_language, render_sidebar
-from ui.state import data_dir, file_key, load_dataset, load_isochrones, load_prepared, load_ranking, network_path
+from ui.state import (
+    data_dir,
+    file_key,
+    load_dataset,
+    load_isochrones,
+    load_prepared,
+    load_ranking,
+    network_path,
+)
 
 SELECTED = "buurt_select"
 
@@ -83,6 +94,15 @@ def main() -> None:
         key=SELECTED,
     )
     panels.render_detail(result, selected, lang)
+
+    ranking_key = (key, net_key, access.speed_kmh)
+    tab_eq, tab_sc, tab_bu = st.tabs([t("tab_equity", lang), t("tab_scenarios", lang), t("tab_budget", lang)])
+    with tab_eq:
+        render_equity(result, access, lang)
+    with tab_sc:
+        render_scenarios(result, ranking_key, access, selected, lang)
+    with tab_bu:
+        render_budget(result, (ranking_key, params.ranking), lang)
 
     with st.expander(t("access_measures", lang)):
         panels.render_access_measures(result, lang)

@@ -79,3 +79,11 @@ def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     """Bounds of ``gdf`` as Leaflet expects them: ``[[south, west], [north, east]]``."""
     west, south, east, north = gdf.geometry.to_crs(S.MAP_CRS).total_bounds
     return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def from_lonlat(lon: float, lat: float) -> tuple[float, float]:
+    """A point clicked on the map (EPSG:4326) in the working CRS (EPSG:28992), metres rounded to 0.1."""
+    from pyproj import Transformer
+
+    x, y = Transformer.from_crs(S.MAP_CRS, S.WORK_CRS, always_xy=True).transform(float(lon), float(lat))
+    return round(float(x), 1), round(float(y), 1)

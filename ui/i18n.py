@@ -130,6 +130,139 @@ _TEXT: dict[str, tuple[str, str]] = {
 }
 
 
+# Decisions: equity, scenarios, budget, robustness.
+_TEXT.update({
+    "tab_robustness": ("Robuustheid", "Robustness"),
+    "tab_equity": ("Gelijkheid", "Equity"),
+    "tab_scenarios": ("Scenario's", "Scenarios"),
+    "tab_budget": ("Budget", "Budget"),
+    "facility_type": ("Soort voorziening", "Facility type"),
+    "within_minutes": ("Binnen (minuten)", "Within (minutes)"),
+    "concentration_index": ("Concentratie-index (bereik naar behoefte)", "Concentration index (access by need)"),
+    "ci_none": ("De concentratie-index is niet te berekenen (niemand of iedereen binnen bereik, of geen behoefte-index).",
+                "The concentration index cannot be computed (no one or everyone within reach, or no need index)."),
+    "ci_even": ("Index {value}: bereik is ongeveer gelijk verdeeld over buurten met weinig en veel behoefte.",
+                "Index {value}: access is spread about evenly over low- and high-need buurten."),
+    "ci_pro_need": ("Index {value} > 0: kinderen in buurten met veel behoefte hebben vaker een voorziening binnen bereik.",
+                    "Index {value} > 0: children in high-need buurten more often have a facility within reach."),
+    "ci_against_need": ("Index {value} < 0: kinderen in buurten met veel behoefte hebben minder vaak een voorziening "
+                        "binnen bereik — hier valt winst te halen.",
+                        "Index {value} < 0: children in high-need buurten less often have a facility within reach — "
+                        "room for gain."),
+    "equity_no_types": ("Geen soort voorziening met afstanden in deze gegevens.", "No facility type with distances in this data."),
+    "quintile_label": ("Q{q}", "Q{q}"),
+    "need_quintile_axis": ("Behoefte-kwintiel (Q1 = minste, Q5 = meeste behoefte)",
+                           "Need quintile (Q1 = least, Q5 = most need)"),
+    "need_quintile": ("Behoefte-kwintiel", "Need quintile"),
+    "n_buurten": ("Buurten", "Buurten"),
+    "mean_time": ("Gem. reistijd (min)", "Mean travel time (min)"),
+    "share_within": ("% kinderen binnen {m} min", "% children within {m} min"),
+    "equity_caption": (
+        "Kwintielen van de behoefte-index, gewogen naar kinderen 0–14 (elk kwintiel ongeveer een vijfde van de "
+        "kinderen). Afstand: {measure}; reistijd = afstand / {speed} km/u. Concentratie-index > 0: bereik ligt vooral "
+        "bij buurten met veel behoefte.",
+        "Quintiles of the need index, weighted by children 0–14 (each about a fifth of the children). Distance: "
+        "{measure}; travel time = distance / {speed} km/h. Concentration index > 0: access lies mostly with high-need "
+        "buurten.",
+    ),
+    "scenario_intro": (
+        "Voeg een denkbeeldige voorziening toe (coördinaten in RD, of klik eerst op de kaart) of haal er een weg. De app "
+        "rekent bereikbaarheid, rangorde en gelijkheid opnieuw uit en zet scenario's naast elkaar.",
+        "Add a hypothetical facility (RD coordinates, or click the map first) or remove one. The app recomputes access, "
+        "ranking and equity and sets scenarios side by side.",
+    ),
+    "scenario_new": ("Nieuw scenario", "New scenario"),
+    "scenario_name": ("Naam", "Name"),
+    "capacity": ("Capaciteit", "Capacity"),
+    "scenario_xy_help": (
+        "Standaard het punt van de gekozen buurt, of het laatst aangeklikte punt op de kaart (EPSG:28992, meters).",
+        "Defaults to the point of the selected buurt, or the last point clicked on the map (EPSG:28992, metres).",
+    ),
+    "scenario_more": ("Meer voorzieningen, één per regel: SOORT,X,Y[,CAPACITEIT]",
+                      "More facilities, one per line: TYPE,X,Y[,CAPACITY]"),
+    "scenario_remove": ("Bestaande voorzieningen weghalen", "Remove existing facilities"),
+    "scenario_add_point": ("Voorziening op X, Y toevoegen", "Add the facility at X, Y"),
+    "scenario_save": ("Scenario doorrekenen", "Compute scenario"),
+    "scenario_empty": ("Het scenario verandert niets: voeg een voorziening toe of kies er een om weg te halen.",
+                       "The scenario changes nothing: add a facility or pick one to remove."),
+    "scenario": ("Scenario", "Scenario"),
+    "scenario_changes": ("Wijzigingen", "Changes"),
+    "rank_changes": ("Buurten met een andere plaats", "Buurten whose rank changes"),
+    "children_newly_within": ("Kinderen nieuw binnen {m} min", "Children newly within {m} min"),
+    "ci_change": ("Verandering concentratie-index", "Change in concentration index"),
+    "scenario_side_by_side": ("Scenario's naast elkaar", "Scenarios side by side"),
+    "scenario_details": ("Details van scenario", "Details of scenario"),
+    "scenario_delete": ("Verwijderen", "Delete"),
+    "scenario_no_rank_change": ("Geen enkele buurt verandert van plaats.", "No buurt changes rank."),
+    "rank_before": ("Plaats vóór", "Rank before"),
+    "rank_after": ("Plaats na", "Rank after"),
+    "rank_change_col": ("Verschil (+ = lager op de lijst)", "Change (+ = lower on the list)"),
+    "who_gains": ("Wie wint er?", "Who gains?"),
+    "children_newly": ("Kinderen nieuw binnen bereik", "Children newly within reach"),
+    "buurten_newly": ("Buurten nieuw binnen bereik", "Buurten newly within reach"),
+    "children_lost": ("Kinderen niet meer binnen bereik", "Children no longer within reach"),
+    "budget_intro": (
+        "Geef een budget en de kosten per ingreep; de app stelt voor welke buurten (programma) of plekken (nieuwe "
+        "voorziening) de meeste kinderen met behoefte bereiken, stap voor stap uitgelegd. De standaardkosten zijn "
+        "aannames: vul de eigen bedragen in.",
+        "Enter a budget and the cost per intervention; the app proposes which buurten (programme) or sites (new "
+        "facility) reach the most children in need, explained step by step. Default costs are assumptions: enter "
+        "your own.",
+    ),
+    "budget_eur": ("Budget (€)", "Budget (€)"),
+    "programme_cost": ("Kosten rijke-schooldagprogramma per buurt (€)", "Cost of a programme per buurt (€)"),
+    "need_strength": ("Gewicht van behoefte", "Weight of need"),
+    "need_strength_help": (
+        "Een kind in de buurt met de meeste behoefte telt 1 + dit getal keer zo zwaar als een kind in de buurt met de "
+        "minste behoefte (0 = elk kind telt even zwaar).",
+        "A child in the neediest buurt counts 1 + this number times as much as a child in the least needy buurt "
+        "(0 = every child counts the same).",
+    ),
+    "budget_facilities": ("Ook nieuwe voorzieningen overwegen", "Also consider new facilities"),
+    "facility_cost": ("Kosten per nieuwe voorziening (€)", "Cost per new facility (€)"),
+    "budget_spent": ("Besteed", "Spent"),
+    "budget_left": ("Over: {left}", "Left: {left}"),
+    "children_reached": ("Kinderen bereikt", "Children reached"),
+    "guarantee": ("Zeker van het optimum", "Share of the optimum, at least"),
+    "guarantee_help": (
+        "Bewezen ondergrens: dit plan haalt minstens dit deel van de best mogelijke waarde (bovengrens uit de "
+        "gegevens zelf).",
+        "Proven lower bound: this plan reaches at least this share of the best possible value (upper bound from the "
+        "data itself).",
+    ),
+    "budget_nothing": ("Met dit budget is niets te financieren.", "Nothing can be funded with this budget."),
+    "budget_steps": ("Voorstel, stap voor stap", "Proposal, step by step"),
+    "intervention": ("Ingreep", "Intervention"),
+    "cost": ("Kosten", "Cost"),
+    "marginal_gain": ("Extra waarde", "Marginal gain"),
+    "gain_per_million": ("Waarde per € 1 mln", "Gain per € 1m"),
+    "cumulative_cost": ("Totaal besteed", "Cumulative cost"),
+    "remaining": ("Over", "Left"),
+    "budget_method": ("Methode en grenzen", "Method and limits"),
+    "budget_method_text": (
+        "**Waarde** = kinderen 0–14 × behoeftegewicht (1 + gewicht × percentiel van de behoefte-index). Een programma "
+        "bereikt de kinderen van zijn eigen buurt; een nieuwe voorziening de buurten binnen 10 minuten lopen "
+        "(hemelsbreed, 4 km/u) die nu nog niet zo dichtbij een voorziening van die soort liggen. Elke buurt telt één "
+        "keer per soort ingreep.\n\n"
+        "**Methode**: steeds de betaalbare ingreep met de meeste extra waarde per euro (gretig), vergeleken met de "
+        "grootste enkele betaalbare ingreep. Bij gelijke kosten en geen overlap is dat het optimum; bij ongelijke "
+        "kosten is het gegarandeerd minstens de helft ervan, bij overlappende voorzieningen minstens (1 − 1/e)/2 "
+        "(Khuller, Moss & Naor 1999). De app toont daarnaast een bewezen ondergrens voor deze gegevens.\n\n"
+        "**Grenzen**: geen deelnamegraad of capaciteit, behoefte als buurtgemiddelde, buurtpunten niet naar bevolking "
+        "gewogen, programma's per buurt en niet per school; budget en kosten moeten in dezelfde eenheid (bijv. per jaar).",
+        "**Value** = children 0–14 × need weight (1 + weight × percentile of the need index). A programme reaches its "
+        "own buurt's children; a new facility the buurten within 10 minutes' walk (straight line, 4 km/h) that are not "
+        "yet that close to a facility of that type. Each buurt counts once per kind of intervention.\n\n"
+        "**Method**: repeatedly the affordable intervention with the most marginal value per euro (greedy), compared "
+        "with the largest single affordable intervention. With equal costs and no overlap this is optimal; with "
+        "unequal costs it is guaranteed at least half the optimum, with overlapping facilities at least (1 − 1/e)/2 "
+        "(Khuller, Moss & Naor 1999). The app also shows a proven lower bound for this data.\n\n"
+        "**Limits**: no participation rate or capacity, need as a buurt average, buurt points not population-weighted, "
+        "programmes per buurt rather than per school; budget and costs must be in one unit (e.g. per year).",
+    ),
+})
+
+
 def t(key: str, lang: str = "nl", **kwargs: object) -> str:
     """The text for ``key`` in ``lang`` (falls back to Dutch), formatted with ``kwargs``."""
     nl, en = _TEXT[key]

@@ -9,9 +9,16 @@ from streamlit_folium import st_folium
 from geo import schema as S
 from geo.catalog import INDICATORS
 from geo.pipeline import PipelineResult
+from layers import (
+    build_base_map,
+    build_choropleth_layer,
+    build_facility_layer,
+    build_facility_legend,
+    finish_map,
+)
 from layers.basemap import APP_LEAFLET_BASE
+from layers.geometry import from_lonlat
 from layers.isochrones import build_isochrone_layer
-from layers import build_base_map, build_choropleth_layer, build_facility_layer, build_facility_legend, finish_map
 from ui.i18n import t
 from ui.sidebar import column_label
 from ui.state import AppParams
@@ -63,8 +70,15 @@ def render_map(
         counts = {k: int((fac[S.FACILITY_TYPE] == k).sum()) for k in shown}
         build_facility_legend(shown, lang=lang, counts=counts).add_to(m)
     finish_map(m, collapsed=True)
-    out = st_folium(m, key="map", height=560, use_container_width=True, returned_objects=["last_active_drawing"])
+    out = st_folium(m, key="map", height=560, use_container_width=True,
+                    returned_objects=["last_active_drawing", "last_clicked"])
     st.caption(t("map_caption", lang))
+    clicked = (out or {}).get("last_clicked") or {}
+    if isinstance(clicked, dict) and {"lat", "lng"} <= set(clicked):
+        try:
+            st.session_state["clicked_xy"] = from_lonlat(float(clicked["lng"]), float(clicked["lat"]))
+        except (TypeError, ValueError):
+            pass
     drawing = (out or {}).get("last_active_drawing") or {}
     code = drawing.get("id") or (drawing.get("properties") or {}).get(S.BUURT_CODE)
     return str(code) if code else None

@@ -5,11 +5,21 @@ from __future__ import annotations
 import streamlit as st
 
 from geo import schema as S
-from geo.catalog import ACCESS, DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, NEED, PRESET_LABELS, PRESETS, REACH, get_preset
+from geo.catalog import (
+    ACCESS,
+    DEFAULT_PRESET,
+    FACILITY_TYPES,
+    INDICATORS,
+    NEED,
+    PRESET_LABELS,
+    PRESETS,
+    REACH,
+    get_preset,
+)
+from geo.network import MODES, default_speed_kmh
 from geo.pipeline import Prepared
 from geo.ranking import RankingParams
 from ui.i18n import LANGUAGES, t
-from geo.network import MODES, default_speed_kmh
 from ui.state import AccessChoice, AppParams
 
 WEIGHT_MAX = 5.0

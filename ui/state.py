@@ -18,7 +18,15 @@ import streamlit as st
 from geo import io
 from geo.access import NetworkEngine
 from geo.network import Network
-from geo.pipeline import DEFAULT_DATA_DIR, DEFAULT_NETWORK_DIR, PipelineResult, Prepared, find_network, prepare, rank
+from geo.pipeline import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_NETWORK_DIR,
+    PipelineResult,
+    Prepared,
+    find_network,
+    prepare,
+    rank,
+)
 from geo.ranking import RankingParams
 
 
@@ -106,3 +114,23 @@ def load_isochrones(
     fac = fac[fac["facility_type"].isin(types)]
     gdf, _ = facility_isochrones(engine_net, fac, minutes, speed_kmh, dissolve=True)
     return gdf
+
+
+@st.cache_data(show_spinner="Scenario doorrekenen …", max_entries=32)
+def load_scenario(_prepared: Prepared, key: tuple, scenario, params: RankingParams, speed_kmh: float,
+                  minutes: tuple[float, ...]):
+    """Before/after ranking and comparison of one scenario (cached per dataset/network key, scenario and weights)."""
+    from geo.scenario import run_scenario
+
+    del key
+    _, _, comparison = run_scenario(_prepared, scenario, params, speed_kmh=speed_kmh, minutes=minutes)
+    return comparison
+
+
+@st.cache_data(show_spinner="Budget verdelen …", max_entries=32)
+def load_allocation(_result: PipelineResult, key: tuple, budget_params):
+    """Greedy budget allocation over the ranked table (cached per ranking key and budget parameters)."""
+    from geo.budget import allocate_budget
+
+    del key
+    return allocate_budget(_result.table, budget_params)

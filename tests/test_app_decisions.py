@@ -1,0 +1,68 @@
+"""Equity, scenarios and budget in the app (AppTest on the embedded Utrecht default)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def app() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label.startswith(label))
+
+
+def test_equity_tab_shows_quintiles_and_the_concentration_index(app: AppTest) -> None:
+    assert [tab.label for tab in app.tabs][:3] == ["Gelijkheid", "Scenario's", "Budget"]
+    assert _metric(app, "Concentratie-index")
+    quintiles = next(df.value for df in app.dataframe if "Behoefte-kwintiel" in df.value.columns)
+    assert list(quintiles["Behoefte-kwintiel"]) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
+    assert quintiles["Buurten"].sum() == 110
+    # The straight-line measure is named under the table.
+    assert any("Kwintielen" in c.value and "hemelsbreed" in c.value for c in app.caption)
+
+
+def test_a_scenario_is_computed_kept_and_compared(app: AppTest) -> None:
+    app.selectbox(key="sc_type").set_value("swimming_pool")
+    app.text_input(key="sc_name").set_value("Zwembad <b>west</b>")
+    app.button(key="sc_submit").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    summary = next(df.value for df in app.dataframe if "Wijzigingen" in df.value.columns)
+    assert list(summary["Scenario"]) == ["Zwembad <b>west</b>"]  # shown as text, not HTML
+    assert "Zwembad" in summary["Wijzigingen"].iloc[0]
+    gains = next(df.value for df in app.dataframe if "Kinderen nieuw binnen bereik" in df.value.columns)
+    assert len(gains) == 3  # 5, 10 and 15 minutes for the swimming pool
+    # A second scenario is kept side by side with the first.
+    app.text_input(key="sc_name").set_value("Tweede")
+    app.selectbox(key="sc_type").set_value("sport")
+    app.button(key="sc_submit").click().run()
+    summary = next(df.value for df in app.dataframe if "Wijzigingen" in df.value.columns)
+    assert list(summary["Scenario"]) == ["Zwembad <b>west</b>", "Tweede"]
+
+
+def test_a_scenario_outside_the_municipality_is_refused_plainly(app: AppTest) -> None:
+    app.number_input[0].set_value(5.1)
+    app.button(key="sc_submit").click().run()
+    assert not app.exception
+    assert any("outside Utrecht" in e.value for e in app.error)
+    assert not any("Wijzigingen" in df.value.columns for df in app.dataframe)
+
+
+def test_budget_for_three_programmes_picks_three_buurten(app: AppTest) -> None:
+    app.number_input(key="budget_eur").set_value(450_000.0)
+    app.number_input(key="programme_cost").set_value(150_000.0).run()
+    assert not app.exception
+    assert _metric(app, "Besteed") == "€ 450.000"
+    steps = next(df.value for df in app.dataframe if "Waarde per € 1 mln" in df.value.columns)
+    assert len(steps) == 3 and steps["Buurt"].iloc[0] == "Kanaleneiland-Zuid"
+    assert any(md.value.startswith("1. ") for md in app.markdown)

@@ -1,0 +1,90 @@
+"""Budget allocation: a budget, costs per intervention, and an explained greedy plan."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from geo import budget as B
+from geo import schema as S
+from geo.catalog import FACILITY_TYPES
+from geo.errors import PlanningError
+from geo.fmt import format_number
+from geo.pipeline import PipelineResult
+from ui.equity_view import measured_types
+from ui.i18n import t
+from ui.state import load_allocation
+
+
+def _eur(value: float, lang: str) -> str:
+    return f"€ {format_number(value, lang=lang)}"
+
+
+def render_budget(result: PipelineResult, key: tuple, lang: str) -> None:
+    """Inputs (budget, costs, need weighting) → cached allocation → steps with sentences."""
+    st.caption(t("budget_intro", lang))
+    c1, c2, c3 = st.columns(3)
+    budget = c1.number_input(t("budget_eur", lang), min_value=0.0, value=1_000_000.0, step=50_000.0, format="%.0f",
+                             key="budget_eur")
+    programme_cost = c2.number_input(t("programme_cost", lang), min_value=1.0, value=B.PROGRAMME.cost_eur,
+                                     step=10_000.0, format="%.0f", key="programme_cost")
+    strength = c3.slider(t("need_strength", lang), 0.0, 3.0, 1.0, 0.25, key="need_strength",
+                         help=t("need_strength_help", lang))
+    types = [k for k in measured_types(result) if k in FACILITY_TYPES]
+    facility_types = st.multiselect(t("budget_facilities", lang), types,
+                                    format_func=lambda k: FACILITY_TYPES[k].label(lang), key="budget_facilities")
+    facility_cost = 1_000_000.0
+    if facility_types:
+        facility_cost = st.number_input(t("facility_cost", lang), min_value=1.0, value=1_000_000.0, step=50_000.0,
+                                        format="%.0f", key="facility_cost")
+    try:
+        interventions = (B.make_programme(cost_eur=programme_cost),) + tuple(
+            B.make_facility(k, cost_eur=facility_cost) for k in facility_types
+        )
+        params = B.BudgetParams(budget_eur=budget, interventions=interventions, need_strength=strength)
+        allocation = load_allocation(result, key, params)
+    except PlanningError as exc:
+        st.error(f"**{t('error_title', lang)}:** {exc}")
+        return
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("budget_spent", lang), _eur(allocation.total_cost_eur, lang),
+              help=t("budget_left", lang, left=_eur(allocation.remaining_budget_eur, lang)))
+    m2.metric(t("children_reached", lang), format_number(allocation.children_reached, lang=lang))
+    share = allocation.guaranteed_share
+    m3.metric(t("guarantee", lang), "–" if share is None else f"≥ {format_number(100 * share, lang=lang)}%",
+              help=t("guarantee_help", lang))
+    steps = allocation.steps
+    if steps.empty:
+        st.info(" ".join(allocation.notes(lang)) or t("budget_nothing", lang))
+        return
+    sentence = B.SENTENCE_NL if lang == "nl" else B.SENTENCE_EN
+    st.markdown(f"**{t('budget_steps', lang)}**")
+    for row in steps.itertuples(index=False):
+        st.markdown(f"{int(row.step)}. " + _md(getattr(row, sentence)))
+    shown = pd.DataFrame(
+        {
+            "#": steps[B.STEP].astype(int),
+            t("buurt", lang): steps[S.BUURT_NAME].astype(str),
+            t("intervention", lang): [interventions_by_key(interventions)[k].label(lang) for k in steps[B.INTERVENTION]],
+            t("cost", lang): [_eur(v, lang) for v in steps[B.COST_EUR]],
+            t("marginal_gain", lang): [format_number(v, lang=lang) for v in steps[B.MARGINAL_GAIN]],
+            t("gain_per_million", lang): [format_number(v * 1e6, lang=lang, decimals=1) for v in steps[B.GAIN_PER_EUR]],
+            t("cumulative_cost", lang): [_eur(v, lang) for v in steps[B.CUMULATIVE_COST_EUR]],
+            t("remaining", lang): [_eur(v, lang) for v in steps[B.REMAINING_BUDGET_EUR]],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch")
+    for note in allocation.notes(lang):
+        st.caption(f"ℹ️ {_md(note)}")
+    with st.expander(t("budget_method", lang)):
+        st.markdown(t("budget_method_text", lang))
+
+
+def interventions_by_key(interventions: tuple[B.InterventionType, ...]) -> dict[str, B.InterventionType]:
+    return {i.key: i for i in interventions}
+
+
+def _md(text: str) -> str:
+    from ui.panels import md_escape
+
+    return md_escape(str(text))
