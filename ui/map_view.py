@@ -18,6 +18,7 @@ from layers import (
 )
 from layers.basemap import APP_LEAFLET_BASE
 from layers.geometry import from_lonlat
+from layers.scenario import build_scenario_layer
 from layers.isochrones import build_isochrone_layer
 from ui.i18n import t
 from ui.sidebar import column_label
@@ -69,6 +70,9 @@ def render_map(
     if shown:
         counts = {k: int((fac[S.FACILITY_TYPE] == k).sum()) for k in shown}
         build_facility_legend(shown, lang=lang, counts=counts).add_to(m)
+    kept = st.session_state.get("scenarios") or []
+    if kept:
+        build_scenario_layer(kept, fac, lang=lang).add_to(m)
     finish_map(m, collapsed=True)
     out = st_folium(m, key="map", height=560, use_container_width=True,
                     returned_objects=["last_active_drawing", "last_clicked"])
