@@ -11,12 +11,13 @@ import streamlit as st
 
 from geo import schema as S
 from geo.errors import PlanningError
-from ui import panels
+from ui import link, panels
 from ui.budget_view import render_budget
 from ui.equity_view import render_equity
 from ui.i18n import t
 from ui.map_view import render_map
 from ui.method import method_text
+from ui.robustness_view import render_robustness
 from ui.scenario_view import render_scenarios
 from ui.sidebar import render_access_choice, render_language, render_sidebar
 from ui.state import (
@@ -35,6 +36,8 @@ st.set_page_config(page_title="Rijke Schooldag Planner", page_icon="🏫", layou
 
 
 def main() -> None:
+    slug = data_dir().name.lower()
+    link.restore_from_url(slug)
     lang = render_language()
     access = render_access_choice(lang)
     key = file_key(data_dir())
@@ -46,8 +49,10 @@ def main() -> None:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         st.stop()
 
+    link.restore_data_dependent(prepared, slug)
     params = render_sidebar(prepared, lang, access)
     st.title(t("title", lang))
+    link.render_notices(lang)
     st.caption(t("subtitle", lang) + f"  ·  {prepared.dataset.name}")
     panels.render_network_status(prepared, access, lang)
     try:
@@ -96,13 +101,18 @@ def main() -> None:
     panels.render_detail(result, selected, lang)
 
     ranking_key = (key, net_key, access.speed_kmh)
-    tab_eq, tab_sc, tab_bu = st.tabs([t("tab_equity", lang), t("tab_scenarios", lang), t("tab_budget", lang)])
+    tab_rb, tab_eq, tab_sc, tab_bu = st.tabs(
+        [t("tab_robustness", lang), t("tab_equity", lang), t("tab_scenarios", lang), t("tab_budget", lang)]
+    )
+    with tab_rb:
+        render_robustness(result, (ranking_key, params.ranking), lang)
     with tab_eq:
         render_equity(result, access, lang)
     with tab_sc:
         render_scenarios(result, ranking_key, access, selected, lang)
     with tab_bu:
         render_budget(result, (ranking_key, params.ranking), lang)
+    link.publish(params, prepared, slug, selected, lang)
 
     with st.expander(t("access_measures", lang)):
         panels.render_access_measures(result, lang)

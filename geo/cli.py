@@ -68,6 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
     r.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE",
                    help="override one weight (repeatable); NAME is an indicator key")
+    r.add_argument("--robustness", type=int, default=0, metavar="N",
+                   help="re-rank with N weight draws around the chosen weights (adds rank_median, rank_p05, "
+                        "rank_p95, share_top_n, weight_sensitive)")
+    r.add_argument("--seed", type=int, default=0, help="seed of the weight draws (default 0)")
+    r.add_argument("--top", type=int, default=10, metavar="N", help="top N for share_top_n (default 10)")
+    r.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the 'explanation' column")
 
     c = sub.add_parser("check", help="validate a buurten, facilities or CBS file")
     c.add_argument("file")
@@ -159,8 +165,16 @@ def cmd_rank(args: argparse.Namespace) -> int:
     _check_output(Path(args.out))
     overrides = dict(_parse_weight(w) for w in args.weight)
     params = RankingParams.from_preset(args.preset, overrides)
+    if args.robustness < 0 or args.top < 1:
+        raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
     result = run(args.data, params)
     table = result.table
+    table = table.assign(explanation=explanation_column(result, args.lang))
+    if args.robustness:
+        from geo.robustness import compute_robustness
+
+        rb = compute_robustness(result.ranking, params, n_draws=args.robustness, seed=args.seed, top_n=args.top)
+        table = table.join(rb.table)
     out = table[output_columns(table) + ["geometry"]]
     meta = {
         "method": "z-scores (median imputation, clipped ±3) × direction, weighted sum; see README 'Method'",
@@ -169,6 +183,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
         "access_measures": ";".join(f"{k}={m.method}" for k, m in result.prepared.access.measures.items()),
         "dataset": result.prepared.dataset.name,
     }
+    if args.robustness:
+        meta["robustness"] = f"{args.robustness} Dirichlet weight draws, seed {args.seed}, top {args.top}"
     io.write_table(out, args.out, metadata=meta)
     ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
     print(f"Wrote {args.out}: {ranked} buurten ranked, {len(table) - ranked} without inhabitants (not ranked).")
@@ -176,6 +192,17 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if unused:
         print(f"Not used (no usable data): {', '.join(unused)}")
     return 0
+
+
+def explanation_column(result, lang: str) -> list[str]:
+    """One plain sentence per buurt: why it ranks where it does (as in the app's detail panel)."""
+    from geo.explain import explain_buurt
+
+    measures = result.prepared.access.measures
+    return [
+        explain_buurt(result.table, result.ranking, code, lang=lang, measures=measures).sentence
+        for code in result.table.index
+    ]
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -88,7 +88,8 @@ def run(data_dir: str | Path | None = None, params: RankingParams | None = None)
 
 def output_columns(table: pd.DataFrame) -> list[str]:
     """Columns of the ranking export: the fixed ones first, then explanations."""
-    fixed = [*S.RANKING_COLUMNS, S.WIJK_NAME, S.INHABITANTS, S.REACH_SCORE, S.STATUS]
+    fixed = [*S.RANKING_COLUMNS, *S.ROBUSTNESS_COLUMNS, "explanation", S.WIJK_NAME, S.INHABITANTS, S.REACH_SCORE,
+             S.STATUS]
     rest = [
         c for c in table.columns
         if c not in fixed and c != "geometry" and c not in (S.WIJK_CODE, S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME)

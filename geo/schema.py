@@ -76,3 +76,12 @@ RANKING_COLUMNS = (
 #: Status values of a buurt in the ranking.
 STATUS_RANKED = "ranked"
 STATUS_NO_INHABITANTS = "no_inhabitants"
+
+# Robustness of the ranking (geo.robustness): rank over weight draws around the chosen weights.
+RANK_MEDIAN = "rank_median"
+RANK_P05 = "rank_p05"
+RANK_P95 = "rank_p95"
+SHARE_TOP_N = "share_top_n"
+WEIGHT_SENSITIVE = "weight_sensitive"
+RANK_WITHOUT_PREFIX = "rank_without_"
+ROBUSTNESS_COLUMNS = (RANK_MEDIAN, RANK_P05, RANK_P95, SHARE_TOP_N, WEIGHT_SENSITIVE)

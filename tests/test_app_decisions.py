@@ -66,3 +66,19 @@ def test_budget_for_three_programmes_picks_three_buurten(app: AppTest) -> None:
     steps = next(df.value for df in app.dataframe if "Waarde per € 1 mln" in df.value.columns)
     assert len(steps) == 3 and steps["Buurt"].iloc[0] == "Kanaleneiland-Zuid"
     assert any(md.value.startswith("1. ") for md in app.markdown)
+
+
+def test_robustness_tab_flags_buurten_and_is_repeatable(app: AppTest) -> None:
+    assert [tab.label for tab in app.tabs][0] == "Robuustheid"
+    summary = next(i.value for i in app.info if "trekkingen" in i.value)
+    assert "Van de top 10 blijven er" in summary
+    table = next(df.value for df in app.dataframe if "90%-interval" in df.value.columns)
+    assert len(table) == 110
+    assert set(table["Oordeel"]) <= {"robuust", "hangt af van de weging"}
+    first = table.copy()
+    app.number_input(key="robust_top_n").set_value(5).run()
+    table5 = next(df.value for df in app.dataframe if "90%-interval" in df.value.columns)
+    assert "In top 5" in table5.columns
+    app.number_input(key="robust_top_n").set_value(10).run()
+    again = next(df.value for df in app.dataframe if "90%-interval" in df.value.columns)
+    assert again.equals(first)  # seeded: the same draws give the same table

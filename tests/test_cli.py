@@ -238,3 +238,19 @@ def test_scenario_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path
     code = main(["scenario", *args, "--out", str(tmp_path / "s.csv")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and err.count("\n") == 0
+
+
+def test_rank_with_robustness_adds_intervals_and_is_repeatable(tmp_path: Path) -> None:
+    a, b, c = (tmp_path / f"{n}.csv" for n in "abc")
+    assert main(["rank", "--out", str(a), "--robustness", "300", "--seed", "5", "--top", "10"]) == 0
+    assert main(["rank", "--out", str(b), "--robustness", "300", "--seed", "5", "--top", "10"]) == 0
+    assert main(["rank", "--out", str(c), "--robustness", "300", "--seed", "6", "--top", "10"]) == 0
+    ra, rb, rc = (pd.read_csv(p) for p in (a, b, c))
+    cols = ["rank_median", "rank_p05", "rank_p95", "share_top_n", "weight_sensitive"]
+    assert list(ra.columns[7:12]) == cols
+    pd.testing.assert_frame_equal(ra, rb)  # same seed, same figures
+    assert not ra["share_top_n"].equals(rc["share_top_n"])
+    ranked = ra[ra["rank"].notna()]
+    assert ((ranked["rank_p05"] <= ranked["rank"]) & (ranked["rank"] <= ranked["rank_p95"])).all()
+    assert ranked["share_top_n"].between(0, 1).all()
+    assert ranked["explanation"].iloc[0].startswith(f"{ranked['buurt_name'].iloc[0]} staat op 1 van 110")

@@ -133,6 +133,42 @@ _TEXT: dict[str, tuple[str, str]] = {
 # Decisions: equity, scenarios, budget, robustness.
 _TEXT.update({
     "tab_robustness": ("Robuustheid", "Robustness"),
+    "robust_intro": (
+        "De rangorde opnieuw berekend met gewichten die willekeurig rond de gekozen gewichten liggen (Dirichlet). "
+        "Een buurt die bijna altijd in de top blijft, staat daar niet door toeval in de weging.",
+        "The ranking recomputed with weights drawn at random around the chosen ones (Dirichlet). A buurt that almost "
+        "always stays in the top is not there by accident of the weighting.",
+    ),
+    "robust_top_n": ("Top N", "Top N"),
+    "robust_draws": ("Aantal trekkingen", "Number of draws"),
+    "robust_spread": ("Spreiding van de gewichten", "Spread of the weights"),
+    "spread_small": ("klein (±15%)", "small (±15%)"),
+    "spread_medium": ("middel (±30%)", "medium (±30%)"),
+    "spread_large": ("groot (±55%)", "large (±55%)"),
+    "robust_loo": ("Ook elke indicator één keer weglaten", "Also leave out each indicator once"),
+    "robust_summary": (
+        "Van de top {top} blijven er {robust} in minstens 90% van de {draws} trekkingen in de top {top}. "
+        "{sensitive} buurt(en) hangen af van de weging: hun 90%-interval van plaatsen gaat over de grens van de top {top}.",
+        "Of the top {top}, {robust} stay in the top {top} in at least 90% of the {draws} draws. {sensitive} buurt(en) "
+        "depend on the weighting: their 90% rank interval crosses the top-{top} line.",
+    ),
+    "rank_median": ("Mediane plaats", "Median rank"),
+    "rank_interval": ("90%-interval", "90% interval"),
+    "rank_interval_axis": ("Plaats (lijn: 90%-interval, punt: mediaan, streep: huidige plaats)",
+                           "Rank (line: 90% interval, dot: median, tick: current rank)"),
+    "share_top": ("In top {n}", "In top {n}"),
+    "robust_flag": ("Oordeel", "Verdict"),
+    "robust": ("robuust", "robust"),
+    "depends_on_weights": ("hangt af van de weging", "depends on the weighting"),
+    "robust_loo_title": ("Plaats als één indicator wegvalt", "Rank with one indicator left out"),
+    "without": ("zonder {name}", "without {name}"),
+    "robust_method": (
+        "{draws} trekkingen uit een Dirichlet-verdeling rond de gekozen gewichten (seed {seed}, dus herhaalbaar); "
+        "het interval is het 5e–95e percentiel van de plaatsen, zo nodig verbreed tot de huidige plaats.",
+        "{draws} draws from a Dirichlet distribution around the chosen weights (seed {seed}, so repeatable); the "
+        "interval is the 5th–95th percentile of the ranks, widened to the current rank where needed.",
+    ),
+    "share_title": ("Deel deze weergave (link)", "Share this view (link)"),
     "tab_equity": ("Gelijkheid", "Equity"),
     "tab_scenarios": ("Scenario's", "Scenarios"),
     "tab_budget": ("Budget", "Budget"),

@@ -18,8 +18,8 @@ from layers import (
 )
 from layers.basemap import APP_LEAFLET_BASE
 from layers.geometry import from_lonlat
-from layers.scenario import build_scenario_layer
 from layers.isochrones import build_isochrone_layer
+from layers.scenario import build_scenario_layer
 from ui.i18n import t
 from ui.sidebar import column_label
 from ui.state import AppParams

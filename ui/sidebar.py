@@ -25,6 +25,18 @@ from ui.state import AccessChoice, AppParams
 WEIGHT_MAX = 5.0
 WEIGHT_STEP = 0.5
 SUMMARY_COLUMNS = (S.PRIORITY_SCORE, S.NEED_INDEX, S.ACCESS_GAP, S.REACH_SCORE)
+BAND_CHOICES = (5.0, 10.0, 15.0, 20.0)
+
+
+def map_options(prepared: Prepared) -> list[str]:
+    """Columns the map can show: the scores, then every indicator with data."""
+    available = prepared.indicators.notna().any()
+    return [*SUMMARY_COLUMNS, *[k for k in INDICATORS if bool(available.get(k, False))]]
+
+
+def present_types(prepared: Prepared) -> list[str]:
+    """Facility types with at least one point in the dataset."""
+    return [k for k in FACILITY_TYPES if (prepared.dataset.facilities[S.FACILITY_TYPE] == k).any()]
 
 
 def render_access_choice(lang: str) -> AccessChoice:
@@ -38,7 +50,7 @@ def render_access_choice(lang: str) -> AccessChoice:
         t("traveller", lang), ["child", "adult"], format_func=lambda v: t(f"traveller_{v}", lang),
         horizontal=True, key="traveller",
     )
-    minutes = sb.multiselect(t("bands", lang), [5.0, 10.0, 15.0, 20.0], default=[5.0, 10.0, 15.0],
+    minutes = sb.multiselect(t("bands", lang), list(BAND_CHOICES), default=[5.0, 10.0, 15.0],
                              format_func=lambda m: f"{m:g} min", key="bands")
     show = sb.checkbox(t("show_isochrones", lang), value=True, key="show_isochrones")
     return AccessChoice(
@@ -81,13 +93,14 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
                     # The preset is part of the key so choosing a preset resets the sliders.
                     key=f"w_{preset}_{key}",
                 )
-    map_options = [*SUMMARY_COLUMNS, *[k for k in INDICATORS if bool(available.get(k, False))]]
-    map_column = sb.selectbox(t("map_layer", lang), map_options, format_func=lambda c: column_label(c, lang), key="map_column")
-    present_types = [k for k in FACILITY_TYPES if (prepared.dataset.facilities[S.FACILITY_TYPE] == k).any()]
+    map_column = sb.selectbox(
+        t("map_layer", lang), map_options(prepared), format_func=lambda c: column_label(c, lang), key="map_column"
+    )
+    present = present_types(prepared)
     facility_types = sb.multiselect(
         t("facility_types", lang),
-        present_types,
-        default=present_types,
+        present,
+        default=present,
         format_func=lambda k: FACILITY_TYPES[k].label(lang),
         key="facility_types",
     )

@@ -134,3 +134,14 @@ def load_allocation(_result: PipelineResult, key: tuple, budget_params):
 
     del key
     return allocate_budget(_result.table, budget_params)
+
+
+@st.cache_data(show_spinner="Robuustheid berekenen …", max_entries=16)
+def load_robustness(_result: PipelineResult, key: tuple, n_draws: int, seed: int, top_n: int, concentration: float,
+                    leave_one_out: bool):
+    """Ranks under weight draws around the chosen weights (cached per ranking key and settings)."""
+    from geo.robustness import compute_robustness
+
+    del key
+    return compute_robustness(_result.ranking, _result.params, n_draws=n_draws, seed=seed, top_n=top_n,
+                              concentration=concentration, leave_one_out=leave_one_out)

@@ -1,0 +1,122 @@
+"""The share link in the app: restore the view from the URL once, then keep the URL in step with the view.
+
+The parsing and checking is :mod:`ui.share` (pure); this module only moves
+values between the URL, ``st.session_state`` (which seeds the widgets) and the
+scenario list.
+
+1. :func:`restore_from_url` – first run of a session, before any widget: the
+   link's language, travel choice, preset and weights go into session state.
+2. :func:`restore_data_dependent` – once the data is loaded: the buurt, map
+   layer, facility types and scenario facilities are checked against it.
+3. :func:`publish` – every run, at the end: the current view goes into the URL
+   and the sidebar shows the link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import streamlit as st
+
+from geo.errors import PlanningError
+from geo.pipeline import Prepared
+from geo.scenario import Scenario, ScenarioFacility
+from ui import share
+from ui.i18n import t
+from ui.scenario_view import SCENARIOS
+from ui.sidebar import BAND_CHOICES, map_options, present_types
+from ui.state import AppParams
+
+_STATE = "share_state"
+_NOTICES = "share_notices"
+_PENDING = "share_pending"
+#: Widget keys seeded only after the data is loaded (their options depend on it).
+_DATA_KEYS = ("map_column", "facility_types", "buurt_select")
+LINK_SCENARIO = "link"
+
+
+def validation(dataset_slug: str) -> share.Validation:
+    return share.Validation(datasets=(dataset_slug,), band_choices=BAND_CHOICES)
+
+
+def restore_from_url(dataset_slug: str) -> None:
+    """Seed the data-independent widgets from the URL (first run of a session only)."""
+    if _STATE in st.session_state:
+        return
+    state, notices = share.decode(share.read_query_params(), valid=validation(dataset_slug))
+    seed = share.widget_values(state)
+    for key in _DATA_KEYS:
+        seed.pop(key, None)
+    st.session_state.update(seed)
+    st.session_state[_STATE] = state
+    st.session_state[_NOTICES] = notices
+    st.session_state[_PENDING] = True
+
+
+def restore_data_dependent(prepared: Prepared, dataset_slug: str) -> None:
+    """Check the link's buurt, map layer, types and scenario against the loaded data (once)."""
+    if not st.session_state.pop(_PENDING, False):
+        return
+    b = prepared.dataset.buurten
+    x0, y0, x1, y1 = b.total_bounds
+    margin = 2_000.0
+    valid = replace(
+        validation(dataset_slug),
+        map_columns=tuple(map_options(prepared)),
+        facility_types=tuple(present_types(prepared)),
+        buurt_codes=frozenset(map(str, b.index)),
+        facility_ids=frozenset(map(str, prepared.dataset.facilities.index)),
+        usable_indicators=frozenset(k for k, ok in prepared.indicators.notna().any().items() if ok),
+        bbox=(x0 - margin, y0 - margin, x1 + margin, y1 + margin),
+    )
+    state, more = share.validate(st.session_state[_STATE], valid=valid)
+    seed = share.widget_values(state)
+    st.session_state.update({k: seed[k] for k in _DATA_KEYS if k in seed})
+    st.session_state[_STATE] = state
+    st.session_state[_NOTICES] = [*st.session_state.get(_NOTICES, []), *more]
+    if state.added or state.removed:
+        try:
+            scenario = Scenario(
+                name=LINK_SCENARIO,
+                added=tuple(ScenarioFacility(f.facility_type, f.x, f.y, f.capacity if f.capacity is not None else 1.0)
+                            for f in state.added),
+                removed=state.removed,
+            )
+        except PlanningError:  # validated above; a type without data is refused later, plainly
+            return
+        st.session_state[SCENARIOS] = [scenario]
+        st.session_state["scenario_pick"] = LINK_SCENARIO
+
+
+def render_notices(lang: str) -> None:
+    """What the link could not restore, as long as the view is still the one the link opened."""
+    notices = st.session_state.get(_NOTICES) or []
+    if notices:
+        share.render_notices(notices, lang)
+
+
+def current_state(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None) -> share.ShareState:
+    """The view on screen, including the scenario whose details are open."""
+    added: tuple = ()
+    removed: tuple = ()
+    kept = st.session_state.get(SCENARIOS) or []
+    if kept:
+        picked = st.session_state.get("scenario_pick")
+        scenario = next((s for s in kept if s.name == picked), kept[-1])
+        added = tuple(share.AddedFacility(f.facility_type, f.x, f.y, f.capacity) for f in scenario.added)
+        removed = scenario.removed
+    return share.state_from_app(
+        params, dataset=dataset_slug, traveller=st.session_state.get("traveller", "child"), buurt=selected,
+        present_types=present_types(prepared), added=added, removed=removed,
+    )
+
+
+def publish(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, lang: str) -> None:
+    """Write the view into the URL and show the link in the sidebar."""
+    state = current_state(params, prepared, dataset_slug, selected)
+    if state != st.session_state.get(_STATE):
+        # The view moved on from what the link opened: its notices no longer apply.
+        st.session_state[_NOTICES] = []
+    share.write_query_params(state)
+    with st.sidebar.expander(t("share_title", lang)):
+        share.render_share_link(state, lang)

@@ -1,0 +1,89 @@
+"""Robustness tab: does a buurt's place depend on the exact weights?"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo import schema as S
+from geo.catalog import INDICATORS
+from geo.errors import PlanningError
+from geo.fmt import format_number
+from geo.pipeline import PipelineResult
+from ui.i18n import t
+from ui.state import load_robustness
+
+#: Spread of the weight draws: Dirichlet concentration per choice (larger = closer to the chosen weights).
+SPREADS = {"small": 400.0, "medium": 100.0, "large": 30.0}
+SHOWN = 30
+SEED = 0
+
+
+def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
+    """Settings → cached draws → summary sentence, interval chart and table."""
+    st.caption(t("robust_intro", lang))
+    c1, c2, c3, c4 = st.columns(4)
+    top_n = int(c1.number_input(t("robust_top_n", lang), min_value=1, max_value=100, value=10, step=1,
+                                key="robust_top_n"))
+    n_draws = c2.select_slider(t("robust_draws", lang), options=[200, 500, 1000, 2000], value=1000, key="robust_draws")
+    spread = c3.selectbox(t("robust_spread", lang), list(SPREADS), index=1, format_func=lambda k: t(f"spread_{k}", lang),
+                          key="robust_spread")
+    loo = c4.checkbox(t("robust_loo", lang), value=False, key="robust_loo")
+    try:
+        rb = load_robustness(result, key, n_draws, SEED, top_n, SPREADS[spread], loo)
+    except PlanningError as exc:
+        st.error(f"**{t('error_title', lang)}:** {exc}")
+        return
+    table = result.table[[S.BUURT_CODE, S.BUURT_NAME, S.RANK]].join(rb.table)
+    table = table[table[S.RANK].notna()].sort_values([S.RANK, S.BUURT_CODE])
+    top = table[table[S.RANK] <= top_n]
+    robust = int((top[S.SHARE_TOP_N] >= 0.9).sum())
+    st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=int(table[S.WEIGHT_SENSITIVE].sum()),
+              draws=n_draws))
+    _chart(table.head(max(SHOWN, top_n + 5)), top_n, lang)
+    shown = pd.DataFrame(
+        {
+            t("rank", lang): table[S.RANK].astype(int),
+            t("buurt", lang): table[S.BUURT_NAME].astype(str),
+            t("rank_median", lang): [format_number(v, lang=lang, decimals=1) for v in table[S.RANK_MEDIAN]],
+            t("rank_interval", lang): [f"{int(a)}–{int(b)}" for a, b in zip(table[S.RANK_P05], table[S.RANK_P95])],
+            t("share_top", lang, n=top_n): [format_number(100 * v, lang=lang) + "%" for v in table[S.SHARE_TOP_N]],
+            t("robust_flag", lang): [t("depends_on_weights" if f else "robust", lang) for f in table[S.WEIGHT_SENSITIVE]],
+        }
+    )
+    st.dataframe(shown, hide_index=True, width="stretch", height=320)
+    if rb.leave_one_out is not None:
+        loo_table = rb.leave_one_out.loc[top.index]
+        loo_shown = pd.DataFrame({t("buurt", lang): top[S.BUURT_NAME].astype(str), t("rank", lang): top[S.RANK].astype(int)})
+        for col in loo_table.columns:
+            ind = col[len(S.RANK_WITHOUT_PREFIX):]
+            loo_shown[t("without", lang, name=INDICATORS[ind].label(lang))] = loo_table[col].astype("Int64").to_numpy()
+        st.markdown(f"**{t('robust_loo_title', lang)}**")
+        st.dataframe(loo_shown, hide_index=True, width="stretch")
+    st.caption(t("robust_method", lang, draws=n_draws, seed=SEED))
+
+
+def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
+    data = pd.DataFrame(
+        {
+            "buurt": [f"{int(r)}. {n}" for r, n in zip(table[S.RANK], table[S.BUURT_NAME])],
+            "rank": table[S.RANK].astype(float).to_numpy(),
+            "p05": table[S.RANK_P05].astype(float).to_numpy(),
+            "p95": table[S.RANK_P95].astype(float).to_numpy(),
+            "median": table[S.RANK_MEDIAN].astype(float).to_numpy(),
+            "flag": [t("depends_on_weights" if f else "robust", lang) for f in table[S.WEIGHT_SENSITIVE]],
+        }
+    )
+    y = alt.Y("buurt:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))
+    colour = alt.Color("flag:N", title=None, scale=alt.Scale(
+        domain=[t("robust", lang), t("depends_on_weights", lang)], range=["#2166ac", "#d6604d"]))
+    x_title = t("rank_interval_axis", lang)
+    bars = alt.Chart(data).mark_rule(strokeWidth=3).encode(
+        x=alt.X("p05:Q", title=x_title, scale=alt.Scale(reverse=False)), x2="p95:Q", y=y, color=colour,
+        tooltip=["buurt", "rank", "median", "p05", "p95"],
+    )
+    median = alt.Chart(data).mark_point(filled=True, size=40, color="#222222").encode(x="median:Q", y=y)
+    point = alt.Chart(data).mark_tick(color="#222222", thickness=2).encode(x="rank:Q", y=y)
+    line = alt.Chart(pd.DataFrame({"n": [top_n + 0.5]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(x="n:Q")
+    st.altair_chart((bars + median + point + line).properties(height=16 * len(data) + 30), width="stretch")
