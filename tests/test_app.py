@@ -19,7 +19,7 @@ def app() -> AppTest:
 
 def _sentence(at: AppTest) -> str:
     # The sentence is Markdown-escaped (names come from data files); read it as plain text.
-    return at.info[-1].value.replace("\\", "")
+    return next(i.value for i in at.info if " staat op " in i.value or " ranks " in i.value).replace("\\", "")
 
 
 def test_opens_on_utrecht_with_ranking_and_explanation(app):
