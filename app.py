@@ -14,6 +14,7 @@ from geo.errors import PlanningError
 from ui import link, panels
 from ui.budget_view import render_budget
 from ui.equity_view import render_equity
+from ui.exports_view import render_exports
 from ui.i18n import t
 from ui.map_view import render_map
 from ui.method import method_text
@@ -112,7 +113,8 @@ def main() -> None:
         render_scenarios(result, ranking_key, access, selected, lang)
     with tab_bu:
         render_budget(result, (ranking_key, params.ranking), lang)
-    link.publish(params, prepared, slug, selected, lang)
+    share_link = link.publish(params, prepared, slug, selected, lang)
+    render_exports(result, (ranking_key, params.ranking), params, share_link, isochrones, lang)
 
     with st.expander(t("access_measures", lang)):
         panels.render_access_measures(result, lang)

@@ -114,6 +114,20 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--dissolve", action="store_true", help="one polygon per band (and facility type) instead of per facility")
     i.add_argument("--out", required=True, help="output .gpkg (or .geojson)")
 
+    e = sub.add_parser("export", help="write the ranking (CSV + method JSON, GeoPackage), the offline map (HTML) "
+                                     "and the decision pack (print-ready HTML) into a folder")
+    e.add_argument("--out-dir", required=True, help="existing output folder")
+    e.add_argument("--data", default=None, help="dataset folder (default: the embedded Utrecht data)")
+    e.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
+    e.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
+    e.add_argument("--lang", choices=("nl", "en"), default="nl")
+    e.add_argument("--map-column", default=S.PRIORITY_SCORE, help="column shown on the map (default priority_score)")
+    e.add_argument("--share-link", default=None, help="link to the same view in the app, printed in the pack")
+    e.add_argument("--robustness", type=int, default=1000, metavar="N",
+                   help="weight draws for the robustness summary (0 = leave it out; default 1000)")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--top", type=int, default=10, metavar="N", help="top N in the pack and robustness (default 10)")
+
     sc = sub.add_parser("scenario", help="add or remove facilities and compare access and ranking before/after")
     sc.add_argument("--add", action="append", default=[], metavar="TYPE,X,Y[,CAPACITY]",
                     help="a hypothetical facility, X and Y in EPSG:28992 metres (repeatable)")
@@ -176,16 +190,14 @@ def cmd_rank(args: argparse.Namespace) -> int:
         rb = compute_robustness(result.ranking, params, n_draws=args.robustness, seed=args.seed, top_n=args.top)
         table = table.join(rb.table)
     out = table[output_columns(table) + ["geometry"]]
-    meta = {
-        "method": "z-scores (median imputation, clipped ±3) × direction, weighted sum; see README 'Method'",
-        "preset": args.preset,
-        "weights": ";".join(f"{k}={v:g}" for k, v in params.weights),
-        "access_measures": ";".join(f"{k}={m.method}" for k, m in result.prepared.access.measures.items()),
-        "dataset": result.prepared.dataset.name,
-    }
+    from geo.report import gpkg_metadata, method_json
+
+    meta = gpkg_metadata(result)
     if args.robustness:
         meta["robustness"] = f"{args.robustness} Dirichlet weight draws, seed {args.seed}, top {args.top}"
     io.write_table(out, args.out, metadata=meta)
+    if Path(args.out).suffix.lower() == ".csv":  # a CSV cannot hold metadata: the method goes beside it
+        Path(args.out).with_suffix(".method.json").write_text(method_json(result), encoding="utf-8")
     ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
     print(f"Wrote {args.out}: {ranked} buurten ranked, {len(table) - ranked} without inhabitants (not ranked).")
     unused = [f"{u.key} ({u.reason})" for u in result.ranking.unused]
@@ -382,6 +394,36 @@ def _engine_for(dataset: io.Dataset, network_path: str | None, mode: str, speed_
     return NetworkEngine(build_network(path, mode=mode), speed_kmh=speed), speed
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from geo.pipeline import run
+    from geo.ranking import RankingParams
+    from layers.export import detect_app_version, write_exports
+
+    out_dir = Path(args.out_dir)
+    if not out_dir.is_dir():
+        raise io.DataFileError(f"--out-dir: expected an existing folder, found no folder '{out_dir}'.")
+    if args.robustness < 0 or args.top < 1:
+        raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
+    params = RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
+    result = run(args.data, params)
+    if args.map_column not in result.table.columns:
+        raise ParameterError(f"--map-column: unknown column '{args.map_column}'; try priority_score, need_index, "
+                             "access_gap or an indicator key.")
+    robustness = None
+    if args.robustness:
+        from geo.robustness import compute_robustness
+
+        robustness = compute_robustness(result.ranking, params, n_draws=args.robustness, seed=args.seed, top_n=args.top)
+    paths = write_exports(
+        result, out_dir, lang=args.lang, map_column=args.map_column, share_link=args.share_link,
+        robustness=robustness, robustness_draws=args.robustness or None, top_n=args.top,
+        app_version=detect_app_version(),
+    )
+    for kind, path in paths.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
 def cmd_scenario(args: argparse.Namespace) -> int:
     from geo.pipeline import DEFAULT_DATA_DIR
     from geo.ranking import RankingParams
@@ -531,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     handlers = {
         "build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
-        "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario,
+        "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario, "export": cmd_export,
     }
     try:
         return handlers[args.command](args)

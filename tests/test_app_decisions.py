@@ -82,3 +82,8 @@ def test_robustness_tab_flags_buurten_and_is_repeatable(app: AppTest) -> None:
     app.number_input(key="robust_top_n").set_value(10).run()
     again = next(df.value for df in app.dataframe if "90%-interval" in df.value.columns)
     assert again.equals(first)  # seeded: the same draws give the same table
+
+
+def test_export_buttons_offer_map_pack_and_zip(app: AppTest) -> None:
+    labels = {b.label for b in app.get("download_button")}
+    assert {"Kaart (HTML)", "Beslisdocument (HTML, afdrukbaar)", "Rangorde + methode (zip)"} <= labels

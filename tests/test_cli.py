@@ -254,3 +254,27 @@ def test_rank_with_robustness_adds_intervals_and_is_repeatable(tmp_path: Path) -
     assert ((ranked["rank_p05"] <= ranked["rank"]) & (ranked["rank"] <= ranked["rank_p95"])).all()
     assert ranked["share_top_n"].between(0, 1).all()
     assert ranked["explanation"].iloc[0].startswith(f"{ranked['buurt_name'].iloc[0]} staat op 1 van 110")
+
+
+def test_export_writes_every_file_and_the_csv_gets_its_method(tmp_path: Path) -> None:
+    code = main(["export", "--out-dir", str(tmp_path), "--robustness", "100", "--share-link", "https://x/?w=a&b=<c>"])
+    assert code == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == sorted([
+        "rangorde_rijke_schooldag.csv", "rangorde_rijke_schooldag.method.json", "rangorde_rijke_schooldag.gpkg",
+        "rangorde_rijke_schooldag_kaart.html", "rangorde_rijke_schooldag_beslisdocument.html",
+    ])
+    pack = (tmp_path / "rangorde_rijke_schooldag_beslisdocument.html").read_text(encoding="utf-8")
+    assert "Kanaleneiland-Zuid" in pack and "&lt;c&gt;" in pack and "<c>" not in pack
+    import json
+
+    record = json.loads((tmp_path / "rangorde_rijke_schooldag.method.json").read_text(encoding="utf-8"))
+    assert record["preset"] == "rijke_schooldag" and record["weights"]["children_0_14"] == 2.0
+
+
+def test_rank_csv_gets_a_method_sidecar(tmp_path: Path) -> None:
+    assert main(["rank", "--out", str(tmp_path / "r.csv"), "--weight", "dist_sport_m=3"]) == 0
+    import json
+
+    record = json.loads((tmp_path / "r.method.json").read_text(encoding="utf-8"))
+    assert record["weights"]["dist_sport_m"] == 3.0

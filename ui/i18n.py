@@ -168,6 +168,16 @@ _TEXT.update({
         "{draws} draws from a Dirichlet distribution around the chosen weights (seed {seed}, so repeatable); the "
         "interval is the 5th–95th percentile of the ranks, widened to the current rank where needed.",
     ),
+    "exports_title": ("Exporteren", "Export"),
+    "exports_caption": (
+        "De kaart als los HTML-bestand (werkt offline), het beslisdocument om af te drukken of als PDF te bewaren "
+        "(Afdrukken → Opslaan als PDF), en de rangorde (CSV) met de methode en gewichten (JSON) in één zip.",
+        "The map as a standalone HTML file (works offline), the decision pack to print or save as PDF "
+        "(Print → Save as PDF), and the ranking (CSV) with its method and weights (JSON) in one zip.",
+    ),
+    "download_map_html": ("Kaart (HTML)", "Map (HTML)"),
+    "download_pack": ("Beslisdocument (HTML, afdrukbaar)", "Decision pack (HTML, printable)"),
+    "download_zip": ("Rangorde + methode (zip)", "Ranking + method (zip)"),
     "share_title": ("Deel deze weergave (link)", "Share this view (link)"),
     "tab_equity": ("Gelijkheid", "Equity"),
     "tab_scenarios": ("Scenario's", "Scenarios"),

@@ -111,12 +111,12 @@ def current_state(params: AppParams, prepared: Prepared, dataset_slug: str, sele
     )
 
 
-def publish(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, lang: str) -> None:
-    """Write the view into the URL and show the link in the sidebar."""
+def publish(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, lang: str) -> str:
+    """Write the view into the URL, show the link in the sidebar and return it."""
     state = current_state(params, prepared, dataset_slug, selected)
     if state != st.session_state.get(_STATE):
         # The view moved on from what the link opened: its notices no longer apply.
         st.session_state[_NOTICES] = []
     share.write_query_params(state)
     with st.sidebar.expander(t("share_title", lang)):
-        share.render_share_link(state, lang)
+        return share.render_share_link(state, lang)

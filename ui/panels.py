@@ -16,6 +16,7 @@ from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.explain import explain_buurt
 from geo.fmt import format_number, format_value
 from geo.pipeline import PipelineResult, output_columns
+from geo.report import gpkg_metadata
 from ui.i18n import t
 
 
@@ -238,10 +239,7 @@ def _gpkg_bytes_cached(_result: PipelineResult, key: tuple) -> bytes:
     table = _result.table
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ranking.gpkg"
-        meta = {
-            "weights": ";".join(f"{k}={v:g}" for k, v in _result.params.weights),
-            "access_measures": ";".join(f"{k}={m.method}" for k, m in _result.prepared.access.measures.items()),
-        }
+        meta = gpkg_metadata(_result)
         io.write_table(table[[*output_columns(table), "geometry"]], path, metadata=meta)
         return path.read_bytes()
 

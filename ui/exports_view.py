@@ -1,0 +1,73 @@
+"""Exports: the map as an offline HTML file, the decision pack, the method record (and ranking + method as zip).
+
+Everything is built by ``layers.export`` / ``layers.report`` / ``geo.report``;
+here only the cached bytes and the download buttons.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import streamlit as st
+
+from geo.pipeline import PipelineResult
+from ui.i18n import t
+from ui.state import AppParams, load_robustness
+
+FILE_STEM = "rijke_schooldag"
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _map_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple[str, ...], lang: str,
+              _isochrones: gpd.GeoDataFrame | None, mode: str) -> bytes:
+    from layers.export import result_map_html
+
+    del key
+    return result_map_html(_result, map_column=map_column, facility_types=types, lang=lang, isochrones=_isochrones,
+                           isochrone_mode=mode).encode("utf-8")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _pack_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple[str, ...], lang: str,
+               share_link: str, _robustness, _isochrones: gpd.GeoDataFrame | None, mode: str) -> bytes:
+    from layers.export import detect_app_version
+    from layers.report import build_decision_pack_html
+
+    del key
+    return build_decision_pack_html(
+        _result, lang=lang, share_link=share_link, robustness=_robustness, map_column=map_column,
+        facility_types=types, isochrones=_isochrones, isochrone_mode=mode, app_version=detect_app_version(),
+    ).encode("utf-8")
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _zip(_result: PipelineResult, key: tuple) -> bytes:
+    from geo.report import ranking_zip_bytes
+    from layers.export import detect_app_version
+
+    del key
+    return ranking_zip_bytes(_result, app_version=detect_app_version())
+
+
+def render_exports(result: PipelineResult, key: tuple, params: AppParams, share_link: str,
+                   isochrones: gpd.GeoDataFrame | None, lang: str) -> None:
+    """Buttons for the offline map, the decision pack and the ranking with its method record."""
+    st.subheader(t("exports_title", lang))
+    st.caption(t("exports_caption", lang))
+    types = tuple(params.facility_types)
+    mode = params.access.mode
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(
+        t("download_map_html", lang), _map_html(result, key, params.map_column, types, lang, isochrones, mode),
+        file_name=f"{FILE_STEM}_kaart.html", mime="text/html", key="dl_map_html",
+    )
+    # The robustness summary in the pack uses the robustness tab's defaults (same cache entry).
+    robustness = load_robustness(result, key, 1000, 0, 10, 100.0, False)
+    c2.download_button(
+        t("download_pack", lang),
+        _pack_html(result, key, params.map_column, types, lang, share_link, robustness, isochrones, mode),
+        file_name=f"{FILE_STEM}_beslisdocument.html", mime="text/html", key="dl_pack",
+    )
+    c3.download_button(
+        t("download_zip", lang), _zip(result, key), file_name=f"{FILE_STEM}_rangorde.zip", mime="application/zip",
+        key="dl_zip",
+    )
