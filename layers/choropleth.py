@@ -25,6 +25,8 @@ from geo import schema as S
 from geo.errors import DuplicateCodeError, GeometryError, ParameterError
 from layers.format import format_number, is_missing, legend_decimals
 from layers.geometry import (
+    display_tolerance_m,
+    lonlat_decimals,
     require_columns,
     require_geometry,
     require_work_crs,
@@ -130,7 +132,7 @@ def build_choropleth_layer(
     tooltip_fields: Sequence[str] = DEFAULT_TOOLTIP_FIELDS,
     selected_code: str | None = None,
     palette: str = DEFAULT_PALETTE,
-    simplify_m: float = 5.0,
+    simplify_m: float | None = None,
     show: bool = True,
 ) -> tuple[folium.GeoJson, Legend]:
     """Build a choropleth of ``column`` over the buurten and its legend.
@@ -162,6 +164,8 @@ def build_choropleth_layer(
         ColorBrewer sequential ramp name, light to dark.
     simplify_m
         Simplification tolerance in metres (0 = none), applied before conversion to lon/lat.
+        Default: :func:`layers.geometry.display_tolerance_m` – 5 m for a municipality,
+        coarser for a province or the whole country (what a screen can show).
     show
         Whether the layer is switched on when the map opens.
 
@@ -189,7 +193,9 @@ def build_choropleth_layer(
         for code, c in zip(codes, classes.class_of, strict=True)
     }
 
-    geometry = to_lonlat(simplify_polygons(gdf.geometry, simplify_m))
+    if simplify_m is None:
+        simplify_m = display_tolerance_m(gdf)
+    geometry = to_lonlat(simplify_polygons(gdf.geometry, simplify_m), decimals=lonlat_decimals(simplify_m))
     no_data = word("no_data", lang)
     displayed = {f: _display_values(gdf[f], f, lang, no_data) for f in (column, *fields)}
     # A buurt without a name is shown by its code rather than as a blank tooltip.

@@ -61,7 +61,12 @@ def simplify_polygons(geometry: gpd.GeoSeries, tolerance_m: float) -> gpd.GeoSer
     """
     if tolerance_m <= 0:
         return geometry
-    simplified = geometry.simplify_coverage(tolerance_m)
+    try:
+        simplified = geometry.simplify_coverage(tolerance_m)
+    except shapely.errors.GEOSException:
+        # A degenerate ring somewhere (e.g. a quantised file with collapsed polygons) makes GEOS refuse
+        # the whole coverage: simplify every polygon on its own instead (small slivers may open).
+        return geometry.simplify(tolerance_m, preserve_topology=True)
     bad = ~simplified.is_valid | simplified.is_empty
     if bad.any():
         fallback = geometry[bad].simplify(tolerance_m, preserve_topology=True)
@@ -69,10 +74,37 @@ def simplify_polygons(geometry: gpd.GeoSeries, tolerance_m: float) -> gpd.GeoSer
     return simplified
 
 
-def to_lonlat(geometry: gpd.GeoSeries) -> np.ndarray:
-    """Shapely geometries in EPSG:4326 with coordinates rounded to :data:`LONLAT_DECIMALS`."""
+#: Map width in screen pixels the simplification aims at: one pixel of that width is the tolerance.
+_SCREEN_PX = 4000
+MIN_TOLERANCE_M = 5.0
+
+
+def display_tolerance_m(gdf: gpd.GeoDataFrame) -> float:
+    """Simplification tolerance for display: the larger side of the extent / 4,000 px, at least 5 m.
+
+    A municipality (~15 km) keeps 5 m; the whole country (~300 km) gets ~75 m,
+    which is invisible at the zoom level that shows it all but shrinks the
+    GeoJSON the browser has to parse several times over.
+    """
+    if len(gdf) == 0:
+        return MIN_TOLERANCE_M
+    x0, y0, x1, y1 = gdf.total_bounds
+    return max(MIN_TOLERANCE_M, max(x1 - x0, y1 - y0) / _SCREEN_PX)
+
+
+def lonlat_decimals(tolerance_m: float) -> int:
+    """Decimals of lon/lat that keep a position to well within ``tolerance_m`` (1e-5° ≈ 1.1 m, 1e-4° ≈ 11 m)."""
+    if tolerance_m >= 50:
+        return 4
+    if tolerance_m >= 5:
+        return 5
+    return LONLAT_DECIMALS
+
+
+def to_lonlat(geometry: gpd.GeoSeries, decimals: int = LONLAT_DECIMALS) -> np.ndarray:
+    """Shapely geometries in EPSG:4326 with coordinates rounded to ``decimals`` (default 6, ~0.1 m)."""
     lonlat = geometry.to_crs(S.MAP_CRS).values
-    return shapely.transform(np.asarray(lonlat), lambda xy: np.round(xy, LONLAT_DECIMALS))
+    return shapely.transform(np.asarray(lonlat), lambda xy: np.round(xy, decimals))
 
 
 def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
