@@ -157,7 +157,7 @@ def render_network_status(prepared, access, lang: str) -> None:
         st.info(
             t(
                 "no_network", lang, mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name),
-                polygon=f"{prepared.dataset.directory}/dataset.gpkg", slug=name.lower().replace(" ", "_"),
+                polygon=_relative(Path(prepared.dataset.directory) / "dataset.gpkg"), slug=name.lower().replace(" ", "_"),
             )
         )
         return
@@ -169,6 +169,14 @@ def render_network_status(prepared, access, lang: str) -> None:
             nodes=format_number(net.n_nodes, lang=lang), source=md_escape(str(net.meta.get("source") or t("unknown", lang))),
         )
     )
+
+
+def _relative(path: Path) -> str:
+    """A path as the user would type it from the project folder (absolute when elsewhere)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def render_notes(result: PipelineResult, lang: str) -> None:
