@@ -31,12 +31,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import geopandas as gpd  # noqa: E402
+import geopandas as gpd
 
-from geo import schema as S  # noqa: E402
-from geo.pipeline import run  # noqa: E402
-from layers.export import build_standalone_map_html  # noqa: E402
-from layers.geometry import display_tolerance_m  # noqa: E402
+from geo import schema as S
+from geo.pipeline import run
+from layers.export import build_standalone_map_html
+from layers.geometry import display_tolerance_m
 
 NATIONAL = ROOT.parent / "shared" / "data" / "cbs_buurt_wijk_2014_national_topojson" / "Buurt_2014_layer_q1e3.json"
 
@@ -61,7 +61,7 @@ def _national_table():
 
 def _geojson_bytes(html: str) -> int:
     """Size of the GeoJSON handed to Leaflet (the ``…_add({"features": …})`` calls): what grows with the buurten."""
-    return sum(len(m.group(1)) for m in re.finditer(r'_add\((\{"features".*?)\);\n', html, re.S))
+    return sum(len(m.group(1)) for m in re.finditer(r'_add\((\{"features".*?)\);\n', html, re.DOTALL))
 
 
 def _build(table, facilities, types, simplify_m):
