@@ -34,7 +34,15 @@ import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
 from geo import schema as S
-from geo.catalog import ACCESS, GROUPS, INDICATORS, NEED, REACH, get_indicator, get_preset
+from geo.catalog import (
+    ACCESS,
+    GROUPS,
+    INDICATORS,
+    NEED,
+    REACH,
+    get_indicator,
+    get_preset,
+)
 from geo.errors import ParameterError
 
 MISSING_POLICIES = ("median",)
