@@ -97,6 +97,11 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
         t("map_layer", lang), map_options(prepared), format_func=lambda c: column_label(c, lang), key="map_column"
     )
     present = present_types(prepared)
+    # The multiselect's browser side keeps the chosen options by their *labels*; after a language switch the
+    # old labels match no option and the selection would empty. Hand it the chosen keys again on a switch.
+    if st.session_state.get("_lang_shown", lang) != lang and "facility_types" in st.session_state:
+        st.session_state["facility_types"] = [k for k in st.session_state["facility_types"] if k in present]
+    st.session_state["_lang_shown"] = lang
     facility_types = sb.multiselect(
         t("facility_types", lang),
         present,
