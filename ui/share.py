@@ -445,7 +445,7 @@ def to_query_string(state: ShareState, defaults: ShareState = DEFAULT_STATE) -> 
 def share_url(base_url: str, state: ShareState, defaults: ShareState = DEFAULT_STATE) -> str:
     """The link that opens ``state``: ``base_url`` without its own query/fragment, plus the parameters."""
     parts = urlsplit(base_url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, to_query_string(state, defaults), ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", to_query_string(state, defaults), ""))
 
 
 # --------------------------------------------------------------------------- decode
