@@ -93,9 +93,24 @@ def _time_to_map(html_path: Path, n_polygons: int, repeat: int) -> float | None:
             page = browser.new_page(viewport={"width": 1400, "height": 900})
             t0 = time.perf_counter()
             page.goto(html_path.as_uri())
+            # SVG: one DOM path per buurt; canvas (large sets): every buurt layer added to the map, then a frame.
             page.wait_for_function(
-                f"document.querySelectorAll('path.leaflet-interactive').length >= {n_polygons}", timeout=120_000
+                f"""() => {{
+                    if (document.querySelectorAll('path.leaflet-interactive').length >= {n_polygons}) return true;
+                    const c = document.querySelector('canvas.leaflet-zoom-animated');
+                    if (!c) return false;
+                    let n = 0;
+                    for (const k in window) {{
+                        const v = window[k];
+                        if (v && v._layers && v.feature === undefined && v.getLayers && v.options && k.startsWith('geo_json')) {{
+                            n = Math.max(n, v.getLayers().length);
+                        }}
+                    }}
+                    return n >= {n_polygons};
+                }}""",
+                timeout=120_000,
             )
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
             times.append(time.perf_counter() - t0)
             page.close()
         browser.close()

@@ -62,6 +62,10 @@ def use_local_leaflet(m: folium.Map, base_url: str = APP_LEAFLET_BASE) -> folium
     return m
 
 
+#: From this many features on the map, Leaflet draws on one canvas instead of SVG paths.
+CANVAS_FROM = 2_000
+
+
 def build_base_map(
     bounds_gdf: gpd.GeoDataFrame, *, lang: str = "nl", tiles: bool = True, leaflet_base: str | None = None
 ) -> folium.Map:
@@ -96,6 +100,9 @@ def build_base_map(
         zoom_start=12,
         tiles=None,
         control_scale=True,
+        # Thousands of SVG paths (a province, the country) make the browser slow to draw and pan;
+        # one canvas is much lighter. A municipality keeps SVG (crisper, and each buurt a DOM path).
+        prefer_canvas=len(bounds_gdf) > CANVAS_FROM,
     )
     _Background(BACKGROUND_COLOR).add_to(m)
     # An empty base layer: the "no tiles" choice in the layer control, shown by default.
