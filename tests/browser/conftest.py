@@ -147,9 +147,9 @@ def app_server(
         _stop(proc)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(chromium_executable: str) -> Iterator[object]:
-    """One headless Chromium for the session (``playwright.sync_api.Browser``)."""
+    """One headless Chromium for the browser tests (package scope: Playwright's sync API must be stopped before other tests start their own)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -177,7 +177,7 @@ def open_page(browser, **context_options):
     return page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def page_opener(browser, app_server: str) -> Callable[..., object]:
     """``page_opener(**context_options)`` → :func:`open_page` on the session's browser (caller closes it)."""
     return lambda **context_options: open_page(browser, **context_options)
