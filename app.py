@@ -56,8 +56,11 @@ def main() -> None:
     link.render_notices(lang)
     st.caption(t("subtitle", lang) + f"  ·  {prepared.dataset.name}")
     panels.render_network_status(prepared, access, lang)
+    # Cache keys: the prepared data (dataset, network, speed), and that plus the weights (one ranking).
+    ranking_key = (key, net_key, access.speed_kmh)
+    result_key = (ranking_key, params.ranking)
     try:
-        result = load_ranking(prepared, (key, net_key, access.speed_kmh), params.ranking)
+        result = load_ranking(prepared, ranking_key, params.ranking)
         isochrones = (
             load_isochrones(prepared, (key, net_key), params.facility_types, access.minutes, access.speed_kmh)
             if prepared.engine is not None and access.show_isochrones and params.facility_types
@@ -101,20 +104,19 @@ def main() -> None:
     )
     panels.render_detail(result, selected, lang)
 
-    ranking_key = (key, net_key, access.speed_kmh)
     tab_rb, tab_eq, tab_sc, tab_bu = st.tabs(
         [t("tab_robustness", lang), t("tab_equity", lang), t("tab_scenarios", lang), t("tab_budget", lang)]
     )
     with tab_rb:
-        render_robustness(result, (ranking_key, params.ranking), lang)
+        render_robustness(result, result_key, lang)
     with tab_eq:
         render_equity(result, access, lang)
     with tab_sc:
         render_scenarios(result, ranking_key, access, selected, lang)
     with tab_bu:
-        render_budget(result, (ranking_key, params.ranking), lang)
+        render_budget(result, result_key, lang)
     share_link = link.publish(params, prepared, slug, selected, lang)
-    render_exports(result, (ranking_key, params.ranking), params, share_link, isochrones, lang)
+    render_exports(result, result_key, params, share_link, isochrones, lang)
 
     with st.expander(t("access_measures", lang)):
         panels.render_access_measures(result, lang)

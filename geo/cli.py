@@ -45,6 +45,13 @@ def _parse_weight(text: str) -> tuple[str, float]:
         raise ParameterError(f"--weight {name}: expected a number, found '{value}'.") from None
 
 
+def _ranking_params(args: argparse.Namespace):
+    """--preset with its --weight overrides."""
+    from geo.ranking import RankingParams
+
+    return RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
+
+
 def _check_output(path: Path) -> None:
     """Fail before the (slow) pipeline runs, not after, when the result cannot be written."""
     if path.suffix.lower() not in {".csv", ".gpkg", ".geojson"}:
@@ -174,11 +181,9 @@ def cmd_build_default(args: argparse.Namespace) -> int:
 
 def cmd_rank(args: argparse.Namespace) -> int:
     from geo.pipeline import output_columns, run
-    from geo.ranking import RankingParams
 
     _check_output(Path(args.out))
-    overrides = dict(_parse_weight(w) for w in args.weight)
-    params = RankingParams.from_preset(args.preset, overrides)
+    params = _ranking_params(args)
     if args.robustness < 0 or args.top < 1:
         raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
     result = run(args.data, params)
@@ -269,7 +274,7 @@ def _parse_minutes(text: str) -> tuple[float, ...]:
 
 
 def _network_and_facilities(args: argparse.Namespace):
-    from geo.network import Network, default_speed_kmh
+    from geo.network import Network
     from geo.osm import build_network
 
     path = Path(args.network)
@@ -287,10 +292,17 @@ def _network_and_facilities(args: argparse.Namespace):
         facilities = facilities[facilities[io.S.FACILITY_TYPE] == args.facility_type]
         if facilities.empty:
             raise ParameterError(f"No facilities of type '{args.facility_type}' in '{Path(args.facilities).name}'.")
-    speed = args.speed_kmh if args.speed_kmh is not None else default_speed_kmh(mode)
+    return network, facilities, _speed(mode, args.speed_kmh)
+
+
+def _speed(mode: str, speed_kmh: float | None) -> float:
+    """--speed-kmh, or a child's speed for the mode; must be positive."""
+    from geo.network import default_speed_kmh
+
+    speed = speed_kmh if speed_kmh is not None else default_speed_kmh(mode)
     if not speed > 0:
         raise ParameterError(f"--speed-kmh must be > 0, found {speed}.")
-    return network, facilities, speed
+    return speed
 
 
 def _has_column(path: Path, column: str) -> bool:
@@ -381,14 +393,11 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
 def _engine_for(dataset: io.Dataset, network_path: str | None, mode: str, speed_kmh: float | None):
     """Network engine from --network, else the dataset's own network if one was built, else None (straight line)."""
     from geo.access import NetworkEngine
-    from geo.network import default_speed_kmh
     from geo.osm import build_network
     from geo.pipeline import find_network
 
     path = Path(network_path) if network_path else find_network(dataset, mode)
-    speed = speed_kmh if speed_kmh is not None else default_speed_kmh(mode)
-    if not speed > 0:
-        raise ParameterError(f"--speed-kmh must be > 0, found {speed}.")
+    speed = _speed(mode, speed_kmh)
     if path is None:
         return None, speed
     return NetworkEngine(build_network(path, mode=mode), speed_kmh=speed), speed
@@ -396,7 +405,6 @@ def _engine_for(dataset: io.Dataset, network_path: str | None, mode: str, speed_
 
 def cmd_export(args: argparse.Namespace) -> int:
     from geo.pipeline import run
-    from geo.ranking import RankingParams
     from layers.export import detect_app_version, write_exports
 
     out_dir = Path(args.out_dir)
@@ -404,7 +412,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise io.DataFileError(f"--out-dir: expected an existing folder, found no folder '{out_dir}'.")
     if args.robustness < 0 or args.top < 1:
         raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
-    params = RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
+    params = _ranking_params(args)
     result = run(args.data, params)
     if args.map_column not in result.table.columns:
         raise ParameterError(f"--map-column: unknown column '{args.map_column}'; try priority_score, need_index, "
@@ -426,7 +434,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_scenario(args: argparse.Namespace) -> int:
     from geo.pipeline import DEFAULT_DATA_DIR
-    from geo.ranking import RankingParams
     from geo.scenario import Scenario, ScenarioFacility, run_scenario
 
     out = Path(args.out)
@@ -439,7 +446,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
         name="cli", added=tuple(ScenarioFacility.parse(a) for a in args.add), removed=tuple(args.remove),
         cbs_rule=args.cbs_rule,
     )
-    params = RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
+    params = _ranking_params(args)
     minutes = _parse_minutes(args.minutes)
     dataset = io.load_dataset(args.data or DEFAULT_DATA_DIR)
     engine, speed = _engine_for(dataset, args.network, args.mode, args.speed_kmh)

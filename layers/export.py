@@ -123,7 +123,7 @@ def higher_is_more_need(column: str) -> bool:
     return column != S.RANK
 
 
-def build_export_map(
+def build_results_map(
     table: gpd.GeoDataFrame,
     *,
     map_column: str,
@@ -139,11 +139,15 @@ def build_export_map(
     selected_code: str | None = None,
     collapsed_control: bool = False,
     leaflet_base: str | None = _INLINE_BASE,
+    extra_layers: Sequence[folium.map.Layer] = (),
 ) -> folium.Map:
-    """The map of the app (choropleth, facilities, isochrones, legends, layer control) as a folium Map.
+    """The map of the results (choropleth, facilities, isochrones, legends, layer control) as a folium Map.
 
-    Parameters are those of :func:`build_standalone_map_html`; ``leaflet_base``
-    is where the page links Leaflet from before it is inlined.
+    The app (``ui.map_view``, with ``leaflet_base`` = the app's static folder) and
+    the standalone export draw the same map with this. Parameters are those of
+    :func:`build_standalone_map_html`; ``leaflet_base`` is where the page links
+    Leaflet from; ``extra_layers`` (e.g. scenario facilities) go on top before
+    the layer control is added.
     """
     check_lang(lang)
     label = label or map_label(map_column, lang, measures)
@@ -179,6 +183,8 @@ def build_export_map(
         # A legend without rows is a titled box: the map says what it shows even when printed or shared alone.
         Legend(title, [], note=note, position="topleft").add_to(m)
         m.get_root().title = escape(title)
+    for layer in extra_layers:
+        layer.add_to(m)
     finish_map(m, collapsed=collapsed_control)
     return m
 
@@ -234,7 +240,7 @@ def build_standalone_map_html(
         A complete HTML document. Leaflet is inlined; the only URLs left are
         the optional OpenStreetMap tile template and attribution link.
     """
-    m = build_export_map(
+    m = build_results_map(
         result_table,
         map_column=map_column,
         facilities=facilities,

@@ -24,17 +24,10 @@ from geo.robustness import (
     compute_robustness,
     weight_spread,
 )
+from tests.test_ranking import frame
 
 KEYS = ("benefits_bijstand_per_1000", "woz_mean_keur", "dist_sport_m", "children_0_14")
 WEIGHTS = {"benefits_bijstand_per_1000": 2.0, "woz_mean_keur": 1.0, "dist_sport_m": 1.0, "children_0_14": 0.5}
-
-
-def frame(**cols) -> pd.DataFrame:
-    n = len(next(iter(cols.values())))
-    df = pd.DataFrame(cols, index=[f"BU{i:08d}" for i in range(n)])
-    if S.INHABITANTS not in df:
-        df[S.INHABITANTS] = 100.0
-    return df
 
 
 def random_frame(n: int, seed: int) -> pd.DataFrame:

@@ -11,7 +11,8 @@ import streamlit as st
 
 from geo.pipeline import PipelineResult
 from ui.i18n import t
-from ui.state import AppParams, load_robustness
+from ui.robustness_view import load_default_robustness
+from ui.state import AppParams
 
 FILE_STEM = "rijke_schooldag"
 
@@ -56,18 +57,21 @@ def render_exports(result: PipelineResult, key: tuple, params: AppParams, share_
     types = tuple(params.facility_types)
     mode = params.access.mode
     c1, c2, c3 = st.columns(3)
+    # Built only when clicked (Streamlit calls the function then): the map and the pack take seconds,
+    # and the pack's robustness summary 1,000 re-rankings – none of that belongs in every rerun.
     c1.download_button(
-        t("download_map_html", lang), _map_html(result, key, params.map_column, types, lang, isochrones, mode),
+        t("download_map_html", lang),
+        lambda: _map_html(result, key, params.map_column, types, lang, isochrones, mode),
         file_name=f"{FILE_STEM}_kaart.html", mime="text/html", key="dl_map_html",
     )
-    # The robustness summary in the pack uses the robustness tab's defaults (same cache entry).
-    robustness = load_robustness(result, key, 1000, 0, 10, 100.0, False)
     c2.download_button(
         t("download_pack", lang),
-        _pack_html(result, key, params.map_column, types, lang, share_link, robustness, isochrones, mode),
+        lambda: _pack_html(result, key, params.map_column, types, lang, share_link, load_default_robustness(result, key),
+                           isochrones, mode),
         file_name=f"{FILE_STEM}_beslisdocument.html", mime="text/html", key="dl_pack",
     )
     c3.download_button(
-        t("download_zip", lang), _zip(result, key), file_name=f"{FILE_STEM}_rangorde.zip", mime="application/zip",
-        key="dl_zip",
+        t("download_zip", lang), lambda: _zip(result, key), file_name=f"{FILE_STEM}_rangorde.zip",
+        mime="application/zip", key="dl_zip",
     )
+

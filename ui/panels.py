@@ -232,11 +232,12 @@ def render_sources(result: PipelineResult, lang: str) -> None:
 def render_downloads(result: PipelineResult, lang: str) -> None:
     table = result.table
     cols = output_columns(table)
-    csv = table[cols].to_csv(index=False).encode("utf-8")
-    st.download_button(t("download_csv", lang), csv, file_name="rangorde_rijke_schooldag.csv", mime="text/csv")
+    # Made when clicked, not on every rerun.
+    st.download_button(t("download_csv", lang), lambda: table[cols].to_csv(index=False).encode("utf-8"),
+                       file_name="rangorde_rijke_schooldag.csv", mime="text/csv")
     st.download_button(
         t("download_gpkg", lang),
-        _gpkg_bytes(result),
+        lambda: _gpkg_bytes(result),
         file_name="rangorde_rijke_schooldag.gpkg",
         mime="application/geopackage+sqlite3",
     )

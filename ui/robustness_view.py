@@ -18,16 +18,24 @@ from ui.state import load_robustness
 SPREADS = {"small": 400.0, "medium": 100.0, "large": 30.0}
 SHOWN = 30
 SEED = 0
+DEFAULT_TOP_N = 10
+DEFAULT_DRAWS = 1000
+DEFAULT_SPREAD = "medium"
+
+
+def load_default_robustness(result: PipelineResult, key: tuple):
+    """Robustness with the tab's default settings (the same cache entry as the tab when untouched)."""
+    return load_robustness(result, key, DEFAULT_DRAWS, SEED, DEFAULT_TOP_N, SPREADS[DEFAULT_SPREAD], False)
 
 
 def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     """Settings → cached draws → summary sentence, interval chart and table."""
     st.caption(t("robust_intro", lang))
     c1, c2, c3, c4 = st.columns(4)
-    top_n = int(c1.number_input(t("robust_top_n", lang), min_value=1, max_value=100, value=10, step=1,
+    top_n = int(c1.number_input(t("robust_top_n", lang), min_value=1, max_value=100, value=DEFAULT_TOP_N, step=1,
                                 key="robust_top_n"))
-    n_draws = c2.select_slider(t("robust_draws", lang), options=[200, 500, 1000, 2000], value=1000, key="robust_draws")
-    spread = c3.selectbox(t("robust_spread", lang), list(SPREADS), index=1, format_func=lambda k: t(f"spread_{k}", lang),
+    n_draws = c2.select_slider(t("robust_draws", lang), options=[200, 500, 1000, 2000], value=DEFAULT_DRAWS, key="robust_draws")
+    spread = c3.selectbox(t("robust_spread", lang), list(SPREADS), index=list(SPREADS).index(DEFAULT_SPREAD), format_func=lambda k: t(f"spread_{k}", lang),
                           key="robust_spread")
     loo = c4.checkbox(t("robust_loo", lang), value=False, key="robust_loo")
     try:

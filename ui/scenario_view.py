@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from geo import equity
 from geo import scenario as SC
 from geo import schema as S
 from geo.access import compute_origin_points
@@ -100,7 +101,7 @@ def _summary_row(scenario: SC.Scenario, comparison: SC.ScenarioComparison, lang:
     for m in comparison.minutes:
         sel = reach[reach[SC.MINUTES] == m]
         row[t("children_newly_within", lang, m=f"{m:g}")] = format_number(sel[SC.CHILDREN_NEWLY_WITHIN].sum(), lang=lang)
-    ci_change = comparison.equity.get(f"{'concentration_index'}{SC.CHANGE}")
+    ci_change = comparison.equity.get(equity.CONCENTRATION_INDEX + SC.CHANGE)
     if ci_change is not None and len(ci_change):
         row[t("ci_change", lang)] = "; ".join(
             f"{FACILITY_TYPES[k].label(lang)}: {format_number(v, lang=lang, decimals=3)}"
@@ -172,7 +173,7 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
         st.markdown(f"**{t('who_gains', lang)}**")
         st.dataframe(reach_shown, hide_index=True, width="stretch")
     eq = comparison.equity
-    ci_b, ci_a = "concentration_index" + SC.BEFORE, "concentration_index" + SC.AFTER
+    ci_b, ci_a = equity.CONCENTRATION_INDEX + SC.BEFORE, equity.CONCENTRATION_INDEX + SC.AFTER
     for row in eq.itertuples(index=False):
         rec = row._asdict()
         if ci_b in rec and pd.notna(rec.get(ci_a)):
