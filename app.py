@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import schema as S
+from geo import schema
 from geo.errors import PlanningError
 from ui import link, panels
 from ui.budget_view import render_budget
@@ -70,7 +70,7 @@ def main() -> None:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         st.stop()
 
-    codes = result.table[S.BUURT_CODE].tolist()
+    codes = result.table[schema.BUURT_CODE].tolist()
     # One piece of state holds the selected buurt: the selectbox's own key.
     if st.session_state.get(SELECTED) not in codes:
         st.session_state[SELECTED] = codes[0]
@@ -94,8 +94,8 @@ def main() -> None:
         panels.render_downloads(result, lang)
 
     st.subheader(t("detail_title", lang))
-    names = dict(zip(result.table[S.BUURT_CODE], result.table[S.BUURT_NAME]))
-    ranks = dict(zip(result.table[S.BUURT_CODE], result.table[S.RANK]))
+    names = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.BUURT_NAME]))
+    ranks = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.RANK]))
     selected = st.selectbox(
         t("select_buurt", lang),
         codes,

@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 import geopandas as gpd
 
-from geo import schema as S
-from geo.pipeline import run
+from geo import schema
+from geo.decide.pipeline import run
 from layers.export import build_standalone_map_html
 from layers.geometry import display_tolerance_m
 
@@ -44,18 +44,18 @@ NATIONAL = ROOT.parent / "shared" / "data" / "cbs_buurt_wijk_2014_national_topoj
 def _national_table():
     # Read directly: the quantised file has 545 buurten whose polygon collapsed to nothing, which
     # the project's loader (rightly) refuses; for a payload benchmark they are simply left out.
-    raw = gpd.read_file(f"TopoJSON:{NATIONAL}").set_crs(S.MAP_CRS, allow_override=True)
+    raw = gpd.read_file(f"TopoJSON:{NATIONAL}").set_crs(schema.MAP_CRS, allow_override=True)
     raw = raw[~(raw.geometry.isna() | raw.geometry.is_empty)]
-    buurten = raw.rename(columns={"statcode": S.BUURT_CODE, "statnaam": S.BUURT_NAME}).to_crs(S.WORK_CRS)
-    buurten = buurten[[S.BUURT_CODE, S.BUURT_NAME, "geometry"]]
+    buurten = raw.rename(columns={"statcode": schema.BUURT_CODE, "statnaam": schema.BUURT_NAME}).to_crs(schema.WORK_CRS)
+    buurten = buurten[[schema.BUURT_CODE, schema.BUURT_NAME, "geometry"]]
     rng = np.random.default_rng(0)
     table = buurten.copy()
-    table[S.PRIORITY_SCORE] = rng.normal(size=len(table))
-    table[S.RANK] = table[S.PRIORITY_SCORE].rank(ascending=False, method="min").astype("Int64")
-    table[S.CHILDREN_0_14] = rng.integers(0, 2000, size=len(table)).astype(float)
-    table[S.WIJK_NAME] = ""
-    if S.BUURT_NAME not in table.columns:
-        table[S.BUURT_NAME] = table[S.BUURT_CODE]
+    table[schema.PRIORITY_SCORE] = rng.normal(size=len(table))
+    table[schema.RANK] = table[schema.PRIORITY_SCORE].rank(ascending=False, method="min").astype("Int64")
+    table[schema.CHILDREN_0_14] = rng.integers(0, 2000, size=len(table)).astype(float)
+    table[schema.WIJK_NAME] = ""
+    if schema.BUURT_NAME not in table.columns:
+        table[schema.BUURT_NAME] = table[schema.BUURT_CODE]
     return table.reset_index(drop=True)
 
 
@@ -71,7 +71,7 @@ def _build(table, facilities, types, simplify_m):
     choropleth.build_choropleth_layer.__kwdefaults__["simplify_m"] = simplify_m
     try:
         return build_standalone_map_html(
-            table, map_column=S.PRIORITY_SCORE, facilities=facilities, facility_types=types, lang="nl",
+            table, map_column=schema.PRIORITY_SCORE, facilities=facilities, facility_types=types, lang="nl",
         )
     finally:
         choropleth.build_choropleth_layer.__kwdefaults__["simplify_m"] = original
@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     fac = utrecht.prepared.dataset.facilities
     national = _national_table()
     cases = [
-        ("Utrecht", utrecht.table, fac, tuple(sorted(set(fac[S.FACILITY_TYPE]))), display_tolerance_m(utrecht.table)),
+        ("Utrecht", utrecht.table, fac, tuple(sorted(set(fac[schema.FACILITY_TYPE]))), display_tolerance_m(utrecht.table)),
         ("national", national, None, (), display_tolerance_m(national)),
         ("national, 5 m", national, None, (), 5.0),
     ]

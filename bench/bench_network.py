@@ -9,10 +9,10 @@ Run from the repository root::
 It prints markdown tables and writes them to ``bench/results_network.md`` (``--out``).
 What is timed, and how, is described in ``bench/README.md``; in short:
 
-- *ours*: the public functions the app and the CLI call (``geo.routing.snap_points`` for
-  the facilities + ``nearest_facility``; ``geo.isochrones.facility_isochrones``;
+- *ours*: the public functions the app and the CLI call (``geo.network.routing.snap_points`` for
+  the facilities + ``nearest_facility``; ``geo.network.isochrones.facility_isochrones``;
   ``snap_points`` + ``facility_origin_costs`` + ``two_step_fca``, the sequence of
-  ``geo.access.network_access_table``). Origins (every node of the largest strongly
+  ``geo.decide.access.network_access_table``). Origins (every node of the largest strongly
   connected component) are snapped once per network, outside the timings, and that
   snapping is reported on its own.
 - *networkx, one search per facility*: ``single_source_dijkstra_path_length`` (nearest,
@@ -61,10 +61,15 @@ import scipy
 import shapely
 from scipy.sparse import csgraph
 
-from geo import isochrones, routing
-from geo.access import E2SFCA_WEIGHTS
-from geo.network import Network, default_speed_kmh, from_edges
-from geo.osm import build_network
+from geo.data.networks import build_network
+from geo.decide.access import E2SFCA_WEIGHTS
+from geo.network.graph import (
+    Network,
+    default_speed_kmh,
+    from_edges,
+    isochrones,
+    routing,
+)
 from geo.schema import FACILITY_ID, WORK_CRS
 
 SHARED = ROOT.parent / "shared" / "data"
@@ -312,7 +317,7 @@ def nx_2sfca(
     limits_m: np.ndarray,
     per_facility: list[float],
 ) -> np.ndarray:
-    """Enhanced 2SFCA from one cut-off search per facility (the step weights of ``geo.access``)."""
+    """Enhanced 2SFCA from one cut-off search per facility (the step weights of ``geo.decide.access``)."""
     pos = np.full(n, -1, dtype=np.int64)
     pos[origin_nodes] = np.arange(len(origin_nodes))
     parts_f, parts_o, parts_d = [], [], []

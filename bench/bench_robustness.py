@@ -3,7 +3,7 @@
 Run ``python bench/bench_robustness.py`` from the project root. It builds
 14,000 synthetic buurten with ten correlated indicators (a shared deprivation
 factor, a few per cent missing values, some buurten without inhabitants), ranks
-them once and times :func:`geo.robustness.compute_robustness` (median of three
+them once and times :func:`geo.decide.robustness.compute_robustness` (median of three
 runs), then measures peak Python/numpy memory with ``tracemalloc`` in a
 separate run (tracing slows the run down, so it is not timed).
 """
@@ -24,9 +24,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo import schema as S
-from geo.ranking import RankingParams, rank_buurten
-from geo.robustness import compute_robustness
+from geo import schema
+from geo.decide.ranking import RankingParams, rank_buurten
+from geo.decide.robustness import compute_robustness
 
 #: Ten indicators with the weights of a plausible preset.
 WEIGHTS = {
@@ -50,7 +50,7 @@ def make_buurten(n: int, *, seed: int = 0) -> pd.DataFrame:
     inhabitants = np.round(rng.lognormal(7.0, 1.0, n))
     inhabitants[rng.random(n) < 0.02] = 0  # business parks and the like
     cols = {
-        S.INHABITANTS: inhabitants,
+        schema.INHABITANTS: inhabitants,
         "children_0_14": np.round(inhabitants * rng.uniform(0.08, 0.25, n)),
         "share_children_0_14_pct": 15 + 3 * need + 2 * rng.standard_normal(n),
         "benefits_bijstand_per_1000": np.exp(3 + 0.6 * need + 0.4 * rng.standard_normal(n)),
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> None:
     df = make_buurten(args.buurten)
     params = RankingParams.from_weights(WEIGHTS)
     ranking = rank_buurten(df, params)
-    n_ranked = int(ranking.table[S.RANK].notna().sum())
+    n_ranked = int(ranking.table[schema.RANK].notna().sum())
 
     cases: list[tuple[str, Callable[[], object]]] = [
         ("rank_buurten (point ranking)", lambda: rank_buurten(df, params)),

@@ -19,15 +19,16 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from geo import io
-from geo import schema as S
+from geo import schema
 from geo.catalog import DEFAULT_PRESET, INDICATORS, PRESETS
+from geo.data import files
+from geo.data.paths import NETWORKS_DIR, SHARED_DATA_DIR
 from geo.errors import GeometryError, ParameterError, PlanningError
 
 if TYPE_CHECKING:
     import shapely
 
-    from geo.network import Network
+    from geo.network.graph import Network
 
 EXIT_BAD_INPUT = 2
 
@@ -47,7 +48,7 @@ def _parse_weight(text: str) -> tuple[str, float]:
 
 def _ranking_params(args: argparse.Namespace):
     """--preset with its --weight overrides."""
-    from geo.ranking import RankingParams
+    from geo.decide.ranking import RankingParams
 
     return RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
 
@@ -55,9 +56,9 @@ def _ranking_params(args: argparse.Namespace):
 def _check_output(path: Path) -> None:
     """Fail before the (slow) pipeline runs, not after, when the result cannot be written."""
     if path.suffix.lower() not in {".csv", ".gpkg", ".geojson"}:
-        raise io.DataFileError(f"--out: expected a .csv, .gpkg or .geojson file, found '{path.name}'.")
+        raise files.DataFileError(f"--out: expected a .csv, .gpkg or .geojson file, found '{path.name}'.")
     if not path.parent.is_dir():
-        raise io.DataFileError(f"--out: expected an existing folder for '{path.name}', found no folder '{path.parent}'.")
+        raise files.DataFileError(f"--out: expected an existing folder for '{path.name}', found no folder '{path.parent}'.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -65,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     b = sub.add_parser("build-default", help="build data/utrecht from the shared open data")
-    b.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared" / "data"),
+    b.add_argument("--shared", default=str(SHARED_DATA_DIR),
                    help="folder with the shared open data (default: ../shared/data)")
     b.add_argument("--out", default=None, help="output folder (default: data/utrecht)")
 
@@ -128,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
     e.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
     e.add_argument("--lang", choices=("nl", "en"), default="nl")
-    e.add_argument("--map-column", default=S.PRIORITY_SCORE, help="column shown on the map (default priority_score)")
+    e.add_argument("--map-column", default=schema.PRIORITY_SCORE, help="column shown on the map (default priority_score)")
     e.add_argument("--share-link", default=None, help="link to the same view in the app, printed in the pack")
     e.add_argument("--robustness", type=int, default=1000, metavar="N",
                    help="weight draws for the robustness summary (0 = leave it out; default 1000)")
@@ -167,8 +168,8 @@ def _network_inputs(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_build_default(args: argparse.Namespace) -> int:
-    from geo.build import build_default
-    from geo.pipeline import DEFAULT_DATA_DIR
+    from geo.data.build import build_default
+    from geo.data.paths import DEFAULT_DATA_DIR
 
     out = args.out or DEFAULT_DATA_DIR
     meta = build_default(args.shared, out)
@@ -180,7 +181,7 @@ def cmd_build_default(args: argparse.Namespace) -> int:
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
-    from geo.pipeline import output_columns, run
+    from geo.decide.pipeline import output_columns, run
 
     _check_output(Path(args.out))
     params = _ranking_params(args)
@@ -190,20 +191,20 @@ def cmd_rank(args: argparse.Namespace) -> int:
     table = result.table
     table = table.assign(explanation=explanation_column(result, args.lang))
     if args.robustness:
-        from geo.robustness import compute_robustness
+        from geo.decide.robustness import compute_robustness
 
         rb = compute_robustness(result.ranking, params, n_draws=args.robustness, seed=args.seed, top_n=args.top)
         table = table.join(rb.table)
     out = table[output_columns(table) + ["geometry"]]
-    from geo.report import gpkg_metadata, method_json
+    from geo.report.record import gpkg_metadata, method_json
 
     meta = gpkg_metadata(result)
     if args.robustness:
         meta["robustness"] = f"{args.robustness} Dirichlet weight draws, seed {args.seed}, top {args.top}"
-    io.write_table(out, args.out, metadata=meta)
+    files.write_table(out, args.out, metadata=meta)
     if Path(args.out).suffix.lower() == ".csv":  # a CSV cannot hold metadata: the method goes beside it
         Path(args.out).with_suffix(".method.json").write_text(method_json(result), encoding="utf-8")
-    ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
+    ranked = int((table[schema.STATUS] == schema.STATUS_RANKED).sum())
     print(f"Wrote {args.out}: {ranked} buurten ranked, {len(table) - ranked} without inhabitants (not ranked).")
     unused = [f"{u.key} ({u.reason})" for u in result.ranking.unused]
     if unused:
@@ -213,7 +214,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 def explanation_column(result, lang: str) -> list[str]:
     """One plain sentence per buurt: why it ranks where it does (as in the app's detail panel)."""
-    from geo.explain import explain_buurt
+    from geo.decide.explain import explain_buurt
 
     measures = result.prepared.access.measures
     return [
@@ -228,11 +229,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if kind == "auto":
         kind = _guess_kind(path)
     if kind == "buurten":
-        loaded = io.load_buurten(path, code_column=args.code_column)
+        loaded = files.load_buurten(path, code_column=args.code_column)
     elif kind == "facilities":
-        loaded = io.load_facilities(path, facility_type=args.facility_type)
+        loaded = files.load_facilities(path, facility_type=args.facility_type)
     else:
-        loaded = io.load_cbs_table(path)
+        loaded = files.load_cbs_table(path)
     print(f"OK ({kind}): {loaded.report.summary()}")
     return 0
 
@@ -241,13 +242,13 @@ def _load_area(path_text: str) -> shapely.Geometry:
     """All polygons of a map layer merged into one (Multi)Polygon in EPSG:28992 (a municipality area)."""
     import shapely
 
-    path = io._check_file(path_text)
-    if path.suffix.lower() not in io.VECTOR_SUFFIXES:
-        raise io.DataFileError(
-            f"--polygon: expected a map layer ({', '.join(sorted(io.VECTOR_SUFFIXES))}), "
+    path = files._check_file(path_text)
+    if path.suffix.lower() not in files.VECTOR_SUFFIXES:
+        raise files.DataFileError(
+            f"--polygon: expected a map layer ({', '.join(sorted(files.VECTOR_SUFFIXES))}), "
             f"found '{path.suffix or 'no extension'}'."
         )
-    frame, _ = io.to_work_crs(io._read_vector(path), source=path.name)
+    frame, _ = files.to_work_crs(files._read_vector(path), source=path.name)
     geoms = [shapely.make_valid(g) for g in frame.geometry if g is not None and not g.is_empty]
     polygons = [g for g in shapely.get_parts(shapely.union_all(geoms)) if g.geom_type == "Polygon"] if geoms else []
     if not polygons:
@@ -274,8 +275,8 @@ def _parse_minutes(text: str) -> tuple[float, ...]:
 
 
 def _network_and_facilities(args: argparse.Namespace):
-    from geo.network import Network
-    from geo.osm import build_network
+    from geo.data.networks import build_network
+    from geo.network.graph import Network
 
     path = Path(args.network)
     mode = args.mode
@@ -283,13 +284,13 @@ def _network_and_facilities(args: argparse.Namespace):
         mode = Network.load(path).mode
     mode = mode or "walk"
     network = build_network(path, mode=mode)
-    has_type_col = _has_column(Path(args.facilities), io.S.FACILITY_TYPE)
-    loaded = io.load_facilities(
+    has_type_col = _has_column(Path(args.facilities), schema.FACILITY_TYPE)
+    loaded = files.load_facilities(
         args.facilities, facility_type=None if has_type_col else args.facility_type, require_name=False
     )
     facilities = loaded.frame
     if args.facility_type and has_type_col:
-        facilities = facilities[facilities[io.S.FACILITY_TYPE] == args.facility_type]
+        facilities = facilities[facilities[schema.FACILITY_TYPE] == args.facility_type]
         if facilities.empty:
             raise ParameterError(f"No facilities of type '{args.facility_type}' in '{Path(args.facilities).name}'.")
     return network, facilities, _speed(mode, args.speed_kmh)
@@ -297,7 +298,7 @@ def _network_and_facilities(args: argparse.Namespace):
 
 def _speed(mode: str, speed_kmh: float | None) -> float:
     """--speed-kmh, or a child's speed for the mode; must be positive."""
-    from geo.network import default_speed_kmh
+    from geo.network.graph import default_speed_kmh
 
     speed = speed_kmh if speed_kmh is not None else default_speed_kmh(mode)
     if not speed > 0:
@@ -307,7 +308,7 @@ def _speed(mode: str, speed_kmh: float | None) -> float:
 
 def _has_column(path: Path, column: str) -> bool:
     try:
-        if path.suffix.lower() in io.TABLE_SUFFIXES:
+        if path.suffix.lower() in files.TABLE_SUFFIXES:
             head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
             return bool(head) and column in [c.strip().strip('"') for c in head[0].replace(";", ",").split(",")]
         import pyogrio
@@ -319,10 +320,10 @@ def _has_column(path: Path, column: str) -> bool:
 
 def _default_origins(facilities) -> tuple[object, str | None]:
     """Buurten of the embedded dataset around the facilities, with children as demand."""
-    from geo.indicators import compute_indicators
-    from geo.pipeline import DEFAULT_DATA_DIR
+    from geo.data.paths import DEFAULT_DATA_DIR
+    from geo.decide.indicators import compute_indicators
 
-    dataset = io.load_dataset(DEFAULT_DATA_DIR)
+    dataset = files.load_dataset(DEFAULT_DATA_DIR)
     b = dataset.buurten
     hull = facilities.geometry.union_all().convex_hull.buffer(2_000)
     near = b[b.intersects(hull)]
@@ -331,30 +332,30 @@ def _default_origins(facilities) -> tuple[object, str | None]:
             f"The facilities are not in or near {dataset.name} (the embedded buurten); pass --origins with "
             "points (an 'id' column) or buurt polygons of their municipality."
         )
-    origins = near[[io.S.BUURT_CODE, "geometry"]].rename(columns={io.S.BUURT_CODE: "origin_id"})
+    origins = near[[schema.BUURT_CODE, "geometry"]].rename(columns={schema.BUURT_CODE: "origin_id"})
     origins["children_0_14"] = compute_indicators(near)["children_0_14"].to_numpy()
     return origins, "children_0_14"
 
 
 def _load_origins(path: str):
     p = Path(path)
-    if p.suffix.lower() in io.VECTOR_SUFFIXES:
-        gdf = io._read_vector(p)
+    if p.suffix.lower() in files.VECTOR_SUFFIXES:
+        gdf = files._read_vector(p)
         if len(gdf) and set(gdf.geometry.geom_type) <= {"Polygon", "MultiPolygon"}:
-            b = io.load_buurten(p).frame
-            return b[[io.S.BUURT_CODE, "geometry"]].rename(columns={io.S.BUURT_CODE: "origin_id"})
-    f = io.load_facilities(p, facility_type="origin", require_name=False).frame
+            b = files.load_buurten(p).frame
+            return b[[schema.BUURT_CODE, "geometry"]].rename(columns={schema.BUURT_CODE: "origin_id"})
+    f = files.load_facilities(p, facility_type="origin", require_name=False).frame
     if "id" not in f.columns:
-        raise io.MissingColumnError(f"'{p.name}': expected an 'id' column for the origins; found: {', '.join(map(str, f.columns))}.")
+        raise files.MissingColumnError(f"'{p.name}': expected an 'id' column for the origins; found: {', '.join(map(str, f.columns))}.")
     return f.assign(origin_id=f["id"].astype(str))
 
 
 def cmd_access(args: argparse.Namespace) -> int:
-    from geo.access import network_access_table
+    from geo.decide.access import network_access_table
 
     out = Path(args.out)
     if out.suffix.lower() != ".csv":
-        raise io.DataFileError(f"--out: expected a .csv file, found '{out.name}'.")
+        raise files.DataFileError(f"--out: expected a .csv file, found '{out.name}'.")
     minutes = _parse_minutes(args.minutes)
     network, facilities, speed = _network_and_facilities(args)
     if args.origins:
@@ -374,27 +375,26 @@ def cmd_access(args: argparse.Namespace) -> int:
 
 
 def cmd_isochrones(args: argparse.Namespace) -> int:
-    from geo.isochrones import facility_isochrones
+    from geo.network.isochrones import facility_isochrones
 
     out = Path(args.out)
     if out.suffix.lower() not in {".gpkg", ".geojson"}:
-        raise io.DataFileError(f"--out: expected a .gpkg or .geojson file, found '{out.name}'.")
+        raise files.DataFileError(f"--out: expected a .gpkg or .geojson file, found '{out.name}'.")
     minutes = _parse_minutes(args.minutes)
     network, facilities, speed = _network_and_facilities(args)
     gdf, unsnapped = facility_isochrones(
         network, facilities, minutes, speed, max_snap_m=args.max_snap_m, dissolve=args.dissolve
     )
-    io.write_table(gdf, out, layer="isochrones", metadata={"mode": network.mode, "speed_kmh": speed, "minutes": args.minutes})
+    files.write_table(gdf, out, layer="isochrones", metadata={"mode": network.mode, "speed_kmh": speed, "minutes": args.minutes})
     print(f"Wrote {out}: {len(gdf)} polygons ({network.mode}, {speed:g} km/h, bands {args.minutes} min)"
           + (f"; not placed on the network: {', '.join(unsnapped)}" if unsnapped else "") + ".")
     return 0
 
 
-def _engine_for(dataset: io.Dataset, network_path: str | None, mode: str, speed_kmh: float | None):
+def _engine_for(dataset: files.Dataset, network_path: str | None, mode: str, speed_kmh: float | None):
     """Network engine from --network, else the dataset's own network if one was built, else None (straight line)."""
-    from geo.access import NetworkEngine
-    from geo.osm import build_network
-    from geo.pipeline import find_network
+    from geo.data.networks import build_network, find_network
+    from geo.decide.access import NetworkEngine
 
     path = Path(network_path) if network_path else find_network(dataset, mode)
     speed = _speed(mode, speed_kmh)
@@ -404,12 +404,13 @@ def _engine_for(dataset: io.Dataset, network_path: str | None, mode: str, speed_
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from geo.pipeline import run
-    from layers.export import detect_app_version, write_exports
+    from geo.data.paths import detect_app_version
+    from geo.decide.pipeline import run
+    from layers.export import write_exports
 
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():
-        raise io.DataFileError(f"--out-dir: expected an existing folder, found no folder '{out_dir}'.")
+        raise files.DataFileError(f"--out-dir: expected an existing folder, found no folder '{out_dir}'.")
     if args.robustness < 0 or args.top < 1:
         raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
     params = _ranking_params(args)
@@ -419,7 +420,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                              "access_gap or an indicator key.")
     robustness = None
     if args.robustness:
-        from geo.robustness import compute_robustness
+        from geo.decide.robustness import compute_robustness
 
         robustness = compute_robustness(result.ranking, params, n_draws=args.robustness, seed=args.seed, top_n=args.top)
     paths = write_exports(
@@ -433,12 +434,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_scenario(args: argparse.Namespace) -> int:
-    from geo.pipeline import DEFAULT_DATA_DIR
-    from geo.scenario import Scenario, ScenarioFacility, run_scenario
+    from geo.data.paths import DEFAULT_DATA_DIR
+    from geo.decide.scenario import Scenario, ScenarioFacility, run_scenario
 
     out = Path(args.out)
     if out.suffix.lower() != ".csv":
-        raise io.DataFileError(f"--out: expected a .csv file, found '{out.name}'.")
+        raise files.DataFileError(f"--out: expected a .csv file, found '{out.name}'.")
     _check_output(out)
     if not args.add and not args.remove:
         raise ParameterError("Nothing to compare: give at least one --add TYPE,X,Y[,CAPACITY] or --remove FACILITY_ID.")
@@ -448,7 +449,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     )
     params = _ranking_params(args)
     minutes = _parse_minutes(args.minutes)
-    dataset = io.load_dataset(args.data or DEFAULT_DATA_DIR)
+    dataset = files.load_dataset(args.data or DEFAULT_DATA_DIR)
     engine, speed = _engine_for(dataset, args.network, args.mode, args.speed_kmh)
     _, _, comparison = run_scenario(dataset, scenario, params, engine, speed_kmh=speed, minutes=minutes)
     comparison.table.drop(columns="geometry", errors="ignore").to_csv(out, index=False)
@@ -463,13 +464,13 @@ def cmd_scenario(args: argparse.Namespace) -> int:
 
 
 def cmd_network_build(args: argparse.Namespace) -> int:
-    from geo.osm import build_network
+    from geo.data.networks import build_network
 
     out = Path(args.out)
     if out.suffix.lower() != ".npz":
-        raise io.DataFileError(f"--out: expected a .npz file, found '{out.name}'.")
+        raise files.DataFileError(f"--out: expected a .npz file, found '{out.name}'.")
     if not out.parent.is_dir():
-        raise io.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder '{out.parent}'.")
+        raise files.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder '{out.parent}'.")
     polygon = _load_area(args.polygon) if args.polygon else None
     network = build_network(args.osm, mode=args.mode, polygon=polygon)
     network.save(out)
@@ -519,8 +520,8 @@ class _ByteProgress:
 
 
 def cmd_network_download(args: argparse.Namespace) -> int:
-    from geo.network import Network as _Network
-    from geo.sources import overpass
+    from geo.network.graph import Network as _Network
+    from geo.data import overpass
 
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     bad = [m for m in modes if m not in ("walk", "bike")]
@@ -533,7 +534,7 @@ def cmd_network_download(args: argparse.Namespace) -> int:
             area,
             name=args.name,
             modes=modes,
-            data_dir=args.out_dir or overpass.NETWORKS_DIR,
+            data_dir=args.out_dir or NETWORKS_DIR,
             url=args.url or overpass.OVERPASS_URL,
             timeout=args.timeout,
             buffer_m=args.buffer_m,
@@ -557,22 +558,22 @@ def _guess_kind(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix in {".xlsx", ".xls"}:
         return "cbs"
-    if suffix in io.TABLE_SUFFIXES:
-        io._check_file(path)
+    if suffix in files.TABLE_SUFFIXES:
+        files._check_file(path)
         header = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
         cols = {c.strip().strip('"').lower() for c in (header[0].replace(";", ",").split(",") if header else [])}
         return "facilities" if cols & {"x", "lon", "lng", "longitude", "x_rd"} else "cbs"
-    if suffix in io.VECTOR_SUFFIXES:
+    if suffix in files.VECTOR_SUFFIXES:
         import pyogrio
 
-        io._check_file(path)
+        files._check_file(path)
         try:
             info = pyogrio.read_info(path)
         except Exception as exc:  # unreadable vector file: report, don't trace
-            raise io.DataFileError(f"Could not read '{path.name}' as a map layer: {str(exc).splitlines()[0]}") from None
+            raise files.DataFileError(f"Could not read '{path.name}' as a map layer: {str(exc).splitlines()[0]}") from None
         gtype = str(info.get("geometry_type") or "")
         return "facilities" if "Point" in gtype else "buurten"
-    raise io.DataFileError(f"'{path.name}': unknown file type '{suffix or 'no extension'}'; expected .gpkg, .geojson, .csv or .xlsx.")
+    raise files.DataFileError(f"'{path.name}': unknown file type '{suffix or 'no extension'}'; expected .gpkg, .geojson, .csv or .xlsx.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -77,7 +77,7 @@ RANKING_COLUMNS = (
 STATUS_RANKED = "ranked"
 STATUS_NO_INHABITANTS = "no_inhabitants"
 
-# Robustness of the ranking (geo.robustness): rank over weight draws around the chosen weights.
+# Robustness of the ranking (geo.decide.robustness): rank over weight draws around the chosen weights.
 RANK_MEDIAN = "rank_median"
 RANK_P05 = "rank_p05"
 RANK_P95 = "rank_p95"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from branca.utilities import color_brewer
 
-from geo import schema as S
+from geo import schema
 from geo.errors import DuplicateCodeError, GeometryError, ParameterError
 from layers.format import format_number, is_missing, legend_decimals
 from layers.geometry import (
@@ -49,9 +49,9 @@ DEFAULT_PALETTE = "OrRd"
 NO_DATA_COLOR = "#bdbdbd"
 OUTLINE_COLOR = "#4d4d4d"
 SELECTED_COLOR = "#0057b8"
-DEFAULT_TOOLTIP_FIELDS = (S.WIJK_NAME, S.CHILDREN_0_14, S.PRIORITY_SCORE, S.RANK)
+DEFAULT_TOOLTIP_FIELDS = (schema.WIJK_NAME, schema.CHILDREN_0_14, schema.PRIORITY_SCORE, schema.RANK)
 #: Columns holding whole numbers: shown without decimals.
-INTEGER_COLUMNS = frozenset({S.RANK, S.CHILDREN_0_14, S.INHABITANTS})
+INTEGER_COLUMNS = frozenset({schema.RANK, schema.CHILDREN_0_14, schema.INHABITANTS})
 
 
 @dataclass(frozen=True)
@@ -175,13 +175,13 @@ def build_choropleth_layer(
         Add both to the map; the legend hides when the layer is switched off.
     """
     check_lang(lang)
-    fields = [f for f in dict.fromkeys(tooltip_fields) if f not in (column, S.BUURT_NAME, S.BUURT_CODE)]
-    require_columns(gdf, [S.BUURT_CODE, S.BUURT_NAME, column, *fields], "choropleth")
+    fields = [f for f in dict.fromkeys(tooltip_fields) if f not in (column, schema.BUURT_NAME, schema.BUURT_CODE)]
+    require_columns(gdf, [schema.BUURT_CODE, schema.BUURT_NAME, column, *fields], "choropleth")
     require_work_crs(gdf, "choropleth")
     if gdf.empty:
         raise GeometryError("choropleth: expected at least one buurt; found none.")
-    require_geometry(gdf, "choropleth", S.BUURT_CODE)
-    codes = gdf[S.BUURT_CODE].astype(str)
+    require_geometry(gdf, "choropleth", schema.BUURT_CODE)
+    codes = gdf[schema.BUURT_CODE].astype(str)
     if codes.duplicated().any():
         dupes = sorted(set(codes[codes.duplicated()]))
         raise DuplicateCodeError(f"choropleth: expected unique buurt codes; found duplicates: {', '.join(dupes)}.")
@@ -199,12 +199,12 @@ def build_choropleth_layer(
     no_data = word("no_data", lang)
     displayed = {f: _display_values(gdf[f], f, lang, no_data) for f in (column, *fields)}
     # A buurt without a name is shown by its code rather than as a blank tooltip.
-    names = [code if is_missing(n) else str(n) for code, n in zip(codes, gdf[S.BUURT_NAME], strict=True)]
+    names = [code if is_missing(n) else str(n) for code, n in zip(codes, gdf[schema.BUURT_NAME], strict=True)]
     features = []
     for i, code in enumerate(codes):
         properties = {
-            S.BUURT_CODE: escape(code),
-            S.BUURT_NAME: escape(names[i]),
+            schema.BUURT_CODE: escape(code),
+            schema.BUURT_NAME: escape(names[i]),
             **{f: displayed[f][i] for f in (column, *fields)},
         }
         features.append(
@@ -229,7 +229,7 @@ def build_choropleth_layer(
         return {"weight": 3, "color": "#111111", "fillOpacity": 0.9}
 
     aliases = [
-        column_label(S.BUURT_NAME, lang),
+        column_label(schema.BUURT_NAME, lang),
         label,
         *(column_label(f, lang) for f in fields),
     ]
@@ -239,7 +239,7 @@ def build_choropleth_layer(
         style_function=style,
         highlight_function=highlight,
         tooltip=folium.GeoJsonTooltip(
-            fields=[S.BUURT_NAME, column, *fields],
+            fields=[schema.BUURT_NAME, column, *fields],
             # Aliases are inserted as HTML too.
             aliases=[escape(a) for a in aliases],
             sticky=True,

@@ -23,9 +23,10 @@ from typing import TYPE_CHECKING
 import folium
 import geopandas as gpd
 
-from geo import schema as S
-from geo.access import AccessMeasure
+from geo import schema
 from geo.catalog import INDICATORS
+from geo.data.paths import LEAFLET_DIR, detect_app_version
+from geo.decide.access import AccessMeasure
 from layers.basemap import build_base_map, finish_map
 from layers.choropleth import DEFAULT_TOOLTIP_FIELDS, build_choropleth_layer
 from layers.facilities import (
@@ -39,12 +40,9 @@ from layers.legend import Legend
 
 if TYPE_CHECKING:
 
-    from geo.pipeline import PipelineResult
+    from geo.decide.pipeline import PipelineResult
 
 #: The vendored Leaflet 1.9.4 (BSD-2-Clause).
-LEAFLET_DIR = Path(__file__).resolve().parent.parent / "static" / "leaflet"
-#: Project root (for the git commit recorded in exports).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # A URL folder that cannot occur in real output: build_base_map links Leaflet
 # from here, and inline_leaflet replaces exactly these two links.
@@ -120,7 +118,7 @@ def higher_is_more_need(column: str) -> bool:
     if column in INDICATORS:
         return INDICATORS[column].direction > 0
     # Rank 1 is the highest priority: a low rank number is the most need.
-    return column != S.RANK
+    return column != schema.RANK
 
 
 def build_results_map(
@@ -165,7 +163,7 @@ def build_results_map(
     legend.add_to(m)
     shown: list[str] = []
     if facilities is not None and len(facility_types):
-        present = set(facilities[S.FACILITY_TYPE])
+        present = set(facilities[schema.FACILITY_TYPE])
         shown = [k for k in dict.fromkeys(facility_types) if k in present]
     if isochrones is not None and not isochrones.empty:
         for key in dict.fromkeys(facility_types):
@@ -173,11 +171,11 @@ def build_results_map(
     if facilities is not None and shown:
         for key in shown:
             build_facility_layer(facilities, facility_type=key, lang=lang).add_to(m)
-        rows = facilities[facilities[S.FACILITY_TYPE].isin(shown)]
-        approximate = S.LOCATION_PRECISION in rows.columns and bool(
-            rows[S.LOCATION_PRECISION].isin(APPROXIMATE_PRECISIONS).any()
+        rows = facilities[facilities[schema.FACILITY_TYPE].isin(shown)]
+        approximate = schema.LOCATION_PRECISION in rows.columns and bool(
+            rows[schema.LOCATION_PRECISION].isin(APPROXIMATE_PRECISIONS).any()
         )
-        counts = {k: int((facilities[S.FACILITY_TYPE] == k).sum()) for k in shown}
+        counts = {k: int((facilities[schema.FACILITY_TYPE] == k).sum()) for k in shown}
         build_facility_legend(shown, lang=lang, counts=counts, approximate=approximate).add_to(m)
     if title:
         # A legend without rows is a titled box: the map says what it shows even when printed or shared alone.
@@ -210,7 +208,7 @@ def build_standalone_map_html(
     Parameters
     ----------
     result_table
-        The ranked table (:attr:`geo.pipeline.PipelineResult.table`), EPSG:28992.
+        The ranked table (:attr:`geo.decide.pipeline.PipelineResult.table`), EPSG:28992.
     map_column
         Column to colour the buurten by (e.g. ``priority_score``).
     facilities
@@ -266,7 +264,7 @@ def build_standalone_map_html(
 def result_map_html(
     result: PipelineResult,
     *,
-    map_column: str = S.PRIORITY_SCORE,
+    map_column: str = schema.PRIORITY_SCORE,
     facility_types: Sequence[str] | None = None,
     lang: str = "nl",
     isochrones: gpd.GeoDataFrame | None = None,
@@ -279,10 +277,10 @@ def result_map_html(
 
     ``titled=False`` leaves out the title box (for a map embedded in a page that has its own title).
     """
-    from geo.report import format_date, municipality_name, preset_description
+    from geo.report.record import format_date, municipality_name, preset_description
 
     fac = result.prepared.dataset.facilities
-    types = list(facility_types) if facility_types is not None else sorted(set(fac[S.FACILITY_TYPE]))
+    types = list(facility_types) if facility_types is not None else sorted(set(fac[schema.FACILITY_TYPE]))
     created = created or datetime.now(UTC)
     attributions = [str(s.get("attribution", "")) for s in result.prepared.dataset.meta.get("sources", [])]
     sources = "; ".join(dict.fromkeys(a for a in attributions if a))
@@ -306,37 +304,12 @@ def result_map_html(
     )
 
 
-def detect_app_version(root: Path = PROJECT_ROOT) -> str | None:
-    """The git commit of the app (12 hex digits), read from ``.git`` without running git; ``None`` if unknown."""
-    git = root / ".git"
-    try:
-        if git.is_file():  # a linked worktree: ".git" says "gitdir: <path>"
-            git = (root / git.read_text(encoding="utf-8").split(":", 1)[1].strip()).resolve()
-        head = (git / "HEAD").read_text(encoding="utf-8").strip()
-        if not head.startswith("ref:"):
-            return head[:12] or None  # detached HEAD: the commit itself
-        ref = head.split(":", 1)[1].strip()
-        common = git
-        if (git / "commondir").is_file():  # refs of a worktree live in the main repository
-            common = (git / (git / "commondir").read_text(encoding="utf-8").strip()).resolve()
-        for base in dict.fromkeys((git, common)):
-            if (base / ref).is_file():
-                return (base / ref).read_text(encoding="utf-8").strip()[:12] or None
-            if (base / "packed-refs").is_file():
-                for line in (base / "packed-refs").read_text(encoding="utf-8").splitlines():
-                    if line.endswith(f" {ref}"):
-                        return line.split(" ", 1)[0][:12]
-    except (OSError, IndexError):
-        return None
-    return None
-
-
 def write_exports(
     result: PipelineResult,
     out_dir: str | Path,
     *,
     lang: str = "nl",
-    map_column: str = S.PRIORITY_SCORE,
+    map_column: str = schema.PRIORITY_SCORE,
     facility_types: Sequence[str] | None = None,
     share_link: str | None = None,
     robustness: object = None,
@@ -352,7 +325,7 @@ def write_exports(
     Files: ``<base>.csv`` with its ``<base>.method.json`` sidecar,
     ``<base>.gpkg`` (method in the layer metadata), ``<base>_kaart.html``
     (standalone map) and ``<base>_beslisdocument.html`` (decision pack), with
-    ``<base>`` = :data:`geo.report.EXPORT_BASENAME`; in English the HTML
+    ``<base>`` = :data:`geo.report.record.EXPORT_BASENAME`; in English the HTML
     files end in ``_map`` and ``_decision_pack``.
 
     Parameters
@@ -377,10 +350,10 @@ def write_exports(
     dict
         Path per kind: ``csv, method_json, gpkg, map_html, decision_pack``.
     """
-    from geo import io
+    from geo.data import files
+    from geo.decide.pipeline import output_columns
     from geo.errors import DataFileError
-    from geo.pipeline import output_columns
-    from geo.report import (
+    from geo.report.record import (
         EXPORT_BASENAME,
         METHOD_SIDECAR_SUFFIX,
         gpkg_metadata,
@@ -406,7 +379,7 @@ def write_exports(
     paths["csv"].write_bytes(ranking_csv_bytes(result))
     paths["method_json"].write_text(method_json(result, created=created, app_version=app_version), encoding="utf-8")
     table = result.table
-    io.write_table(
+    files.write_table(
         table[[*output_columns(table), "geometry"]],
         paths["gpkg"],
         metadata=gpkg_metadata(result, created=created, app_version=app_version),

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from folium.utilities import JsCode
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import get_facility_type
 from layers.format import format_number, is_missing
 from layers.geometry import (
@@ -80,10 +80,10 @@ def build_facility_layer(
     """
     check_lang(lang)
     ftype = get_facility_type(facility_type)
-    require_columns(facilities, [S.FACILITY_ID, S.FACILITY_TYPE, S.FACILITY_NAME], "facilities")
+    require_columns(facilities, [schema.FACILITY_ID, schema.FACILITY_TYPE, schema.FACILITY_NAME], "facilities")
     require_work_crs(facilities, "facilities")
-    points = facilities[facilities[S.FACILITY_TYPE] == facility_type]
-    require_geometry(points, "facilities", S.FACILITY_ID)
+    points = facilities[facilities[schema.FACILITY_TYPE] == facility_type]
+    require_geometry(points, "facilities", schema.FACILITY_ID)
 
     label = ftype.label(lang)
     group = folium.FeatureGroup(
@@ -99,13 +99,13 @@ def build_facility_layer(
     lonlat = to_lonlat(points.geometry)
     features = []
     for i, (_, row) in enumerate(points.iterrows()):
-        precision = _get(row, S.LOCATION_PRECISION)
+        precision = _get(row, schema.LOCATION_PRECISION)
         features.append(
             {
                 "type": "Feature",
                 "id": str(i),
                 "properties": {
-                    S.FACILITY_ID: escape(str(row[S.FACILITY_ID])),
+                    schema.FACILITY_ID: escape(str(row[schema.FACILITY_ID])),
                     "approximate": precision in APPROXIMATE_PRECISIONS,
                     "tooltip": _tooltip_html(row, label, lang),
                     "popup": _popup_html(row, label, lang),
@@ -175,9 +175,9 @@ def build_facility_legend(
 
 
 def _tooltip_html(row: pd.Series, label: str, lang: str) -> str:
-    name = _get(row, S.FACILITY_NAME) or ""
+    name = _get(row, schema.FACILITY_NAME) or ""
     html = f"<b>{escape(str(name))}</b><br>{escape(label)}"
-    note = precision_note(_get(row, S.LOCATION_PRECISION), lang)
+    note = precision_note(_get(row, schema.LOCATION_PRECISION), lang)
     if note:
         html += f'<div style="{_NOTE_STYLE}">&#9888; {escape(note)}</div>'
     return html
@@ -185,24 +185,24 @@ def _tooltip_html(row: pd.Series, label: str, lang: str) -> str:
 
 def _popup_html(row: pd.Series, label: str, lang: str) -> str:
     lines = [
-        f'<b>{escape(str(_get(row, S.FACILITY_NAME) or ""))}</b>',
+        f'<b>{escape(str(_get(row, schema.FACILITY_NAME) or ""))}</b>',
         f"{escape(word('type', lang))}: {escape(label)}",
     ]
-    capacity = _get(row, S.FACILITY_CAPACITY)
+    capacity = _get(row, schema.FACILITY_CAPACITY)
     if capacity is not None:
         try:
             capacity_text = format_number(float(capacity), lang=lang, decimals=0)
         except (TypeError, ValueError):
             capacity_text = str(capacity)
         lines.append(f"{escape(word('capacity', lang))}: {escape(capacity_text)}")
-    address = _get(row, S.FACILITY_ADDRESS)
+    address = _get(row, schema.FACILITY_ADDRESS)
     if address is not None:
         lines.append(f"{escape(word('address', lang))}: {escape(str(address))}")
-    detail = _get(row, S.FACILITY_DETAIL)
+    detail = _get(row, schema.FACILITY_DETAIL)
     if detail is not None:
         lines.append(f'<span style="color:#555;">{escape(str(detail))}</span>')
     html = "<br>".join(lines)
-    note = precision_note(_get(row, S.LOCATION_PRECISION), lang)
+    note = precision_note(_get(row, schema.LOCATION_PRECISION), lang)
     if note:
         html += f'<div style="{_NOTE_STYLE}">&#9888; {escape(note)}</div>'
     return f'<div style="min-width:180px;">{html}</div>'

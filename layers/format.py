@@ -13,8 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-from geo.fmt import auto_decimals
-from geo.fmt import format_number as _format_number
+from geo.lang import auto_decimals
+from geo.lang import format_number as _format_number
 from layers.labels import check_lang
 
 #: Largest number of decimals :func:`legend_decimals` will use to tell breaks apart.
@@ -22,7 +22,7 @@ MAX_DECIMALS = 4
 
 
 def format_number(value: float | None, *, lang: str = "nl", decimals: int | None = None) -> str:
-    """:func:`geo.fmt.format_number` with an empty string for missing values.
+    """:func:`geo.lang.format_number` with an empty string for missing values.
 
     Callers on the map decide how to show a missing value (see :func:`layers.labels.no_data`).
     """

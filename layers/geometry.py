@@ -14,21 +14,21 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo import schema as S
+from geo import schema
 from geo.errors import CrsError, GeometryError, MissingColumnError
 
 #: Decimals kept in lon/lat output: 6 decimals is about 0.1 m, far below screen resolution.
 LONLAT_DECIMALS = 6
 
-_WORK_CRS = CRS.from_user_input(S.WORK_CRS)
+_WORK_CRS = CRS.from_user_input(schema.WORK_CRS)
 
 
 def require_work_crs(gdf: gpd.GeoDataFrame, what: str) -> None:
     """Raise :class:`CrsError` unless ``gdf`` is in the working CRS (EPSG:28992)."""
     if gdf.crs is None:
-        raise CrsError(f"{what}: expected CRS {S.WORK_CRS}; found no CRS.")
+        raise CrsError(f"{what}: expected CRS {schema.WORK_CRS}; found no CRS.")
     if not CRS.from_user_input(gdf.crs).equals(_WORK_CRS):
-        raise CrsError(f"{what}: expected CRS {S.WORK_CRS}; found {gdf.crs.to_string()}.")
+        raise CrsError(f"{what}: expected CRS {schema.WORK_CRS}; found {gdf.crs.to_string()}.")
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], what: str) -> None:
@@ -103,13 +103,13 @@ def lonlat_decimals(tolerance_m: float) -> int:
 
 def to_lonlat(geometry: gpd.GeoSeries, decimals: int = LONLAT_DECIMALS) -> np.ndarray:
     """Shapely geometries in EPSG:4326 with coordinates rounded to ``decimals`` (default 6, ~0.1 m)."""
-    lonlat = geometry.to_crs(S.MAP_CRS).values
+    lonlat = geometry.to_crs(schema.MAP_CRS).values
     return shapely.transform(np.asarray(lonlat), lambda xy: np.round(xy, decimals))
 
 
 def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     """Bounds of ``gdf`` as Leaflet expects them: ``[[south, west], [north, east]]``."""
-    west, south, east, north = gdf.geometry.to_crs(S.MAP_CRS).total_bounds
+    west, south, east, north = gdf.geometry.to_crs(schema.MAP_CRS).total_bounds
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
@@ -117,5 +117,5 @@ def from_lonlat(lon: float, lat: float) -> tuple[float, float]:
     """A point clicked on the map (EPSG:4326) in the working CRS (EPSG:28992), metres rounded to 0.1."""
     from pyproj import Transformer
 
-    x, y = Transformer.from_crs(S.MAP_CRS, S.WORK_CRS, always_xy=True).transform(float(lon), float(lat))
+    x, y = Transformer.from_crs(schema.MAP_CRS, schema.WORK_CRS, always_xy=True).transform(float(lon), float(lat))
     return round(float(x), 1), round(float(y), 1)

@@ -1,6 +1,6 @@
 """Isochrone bands on the map: one toggleable layer per facility type.
 
-Input: the dissolved isochrones of :func:`geo.isochrones.facility_isochrones`
+Input: the dissolved isochrones of :func:`geo.network.isochrones.facility_isochrones`
 (``facility_type, minutes, geometry`` in EPSG:28992). Larger bands are drawn
 first and lighter, so the 5-minute area reads darkest.
 """

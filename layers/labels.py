@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import INDICATORS
 from geo.errors import ParameterError
 
@@ -17,26 +17,26 @@ LANGUAGES = ("nl", "en")
 #: (Dutch, English) labels of the columns of the ranking output.
 COLUMN_LABELS = MappingProxyType(
     {
-        S.BUURT_CODE: ("Buurtcode", "Neighbourhood code"),
-        S.BUURT_NAME: ("Buurt", "Neighbourhood"),
-        S.WIJK_CODE: ("Wijkcode", "District code"),
-        S.WIJK_NAME: ("Wijk", "District"),
-        S.MUNICIPALITY_NAME: ("Gemeente", "Municipality"),
-        S.INHABITANTS: ("Inwoners", "Inhabitants"),
-        S.NEED_INDEX: ("Achterstandsindex", "Need index"),
-        S.ACCESS_GAP: ("Bereikbaarheidstekort", "Access gap"),
-        S.REACH_SCORE: ("Bereik (kinderen)", "Reach (children)"),
-        S.PRIORITY_SCORE: ("Prioriteitsscore", "Priority score"),
-        S.RANK: ("Rang (1 = hoogste prioriteit)", "Rank (1 = highest priority)"),
-        S.STATUS: ("Status", "Status"),
+        schema.BUURT_CODE: ("Buurtcode", "Neighbourhood code"),
+        schema.BUURT_NAME: ("Buurt", "Neighbourhood"),
+        schema.WIJK_CODE: ("Wijkcode", "District code"),
+        schema.WIJK_NAME: ("Wijk", "District"),
+        schema.MUNICIPALITY_NAME: ("Gemeente", "Municipality"),
+        schema.INHABITANTS: ("Inwoners", "Inhabitants"),
+        schema.NEED_INDEX: ("Achterstandsindex", "Need index"),
+        schema.ACCESS_GAP: ("Bereikbaarheidstekort", "Access gap"),
+        schema.REACH_SCORE: ("Bereik (kinderen)", "Reach (children)"),
+        schema.PRIORITY_SCORE: ("Prioriteitsscore", "Priority score"),
+        schema.RANK: ("Rang (1 = hoogste prioriteit)", "Rank (1 = highest priority)"),
+        schema.STATUS: ("Status", "Status"),
     }
 )
 
 #: Prefixes of the explanation columns of the ranking, as (Dutch, English) label templates.
 _PREFIX_LABELS = (
-    (S.CONTRIB_PREFIX, ("Bijdrage: {}", "Contribution: {}")),
-    (S.SCORE_PREFIX, ("Score: {}", "Score: {}")),
-    (S.PERCENTILE_PREFIX, ("Percentiel: {}", "Percentile: {}")),
+    (schema.CONTRIB_PREFIX, ("Bijdrage: {}", "Contribution: {}")),
+    (schema.SCORE_PREFIX, ("Score: {}", "Score: {}")),
+    (schema.PERCENTILE_PREFIX, ("Percentiel: {}", "Percentile: {}")),
 )
 
 _WORDS = MappingProxyType(

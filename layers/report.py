@@ -26,11 +26,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import report
-from geo import schema as S
+from geo import schema
 from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.errors import GeometryError, ParameterError
-from geo.fmt import format_number
+from geo.lang import format_number
+from geo.report import record
 from layers.choropleth import NO_DATA_COLOR, OUTLINE_COLOR, build_choropleth_layer
 from layers.export import higher_is_more_need, map_label, result_map_html
 from layers.facilities import APPROXIMATE_PRECISIONS
@@ -39,7 +39,7 @@ from layers.labels import check_lang, word
 from layers.legend import Legend
 
 if TYPE_CHECKING:
-    from geo.pipeline import PipelineResult
+    from geo.decide.pipeline import PipelineResult
 
 #: Width of the SVG map in user units (it scales to the page width).
 SVG_WIDTH = 1000
@@ -196,8 +196,8 @@ def build_choropleth_svg(
         return " L".join(f"{x:.1f} {y:.1f}" for x, y in zip(px, py, strict=True))
 
     paths = []
-    codes = table[S.BUURT_CODE].astype(str).to_numpy()
-    names = table[S.BUURT_NAME].to_numpy()
+    codes = table[schema.BUURT_CODE].astype(str).to_numpy()
+    names = table[schema.BUURT_NAME].to_numpy()
     for code, name, geom in zip(codes, names, geometry.to_numpy(), strict=True):
         rings = []
         for part in shapely.get_parts(geom):
@@ -214,13 +214,13 @@ def build_choropleth_svg(
     dots = []
     if facilities is not None and len(facility_types):
         require_work_crs(facilities, "decision-pack map facilities")
-        inside = facilities[facilities[S.FACILITY_TYPE].isin(list(facility_types))]
+        inside = facilities[facilities[schema.FACILITY_TYPE].isin(list(facility_types))]
         inside = inside[inside.geometry.x.between(minx, maxx) & inside.geometry.y.between(miny, maxy)]
         for ftype, x, y, precision in zip(
-            inside[S.FACILITY_TYPE],
+            inside[schema.FACILITY_TYPE],
             inside.geometry.x,
             inside.geometry.y,
-            inside.get(S.LOCATION_PRECISION, pd.Series("", index=inside.index)),
+            inside.get(schema.LOCATION_PRECISION, pd.Series("", index=inside.index)),
             strict=True,
         ):
             color = FACILITY_TYPES[ftype].color if ftype in FACILITY_TYPES else "#555555"
@@ -234,7 +234,7 @@ def build_choropleth_svg(
     # Marker size in user units: readable when the drawing is about 14 cm wide on paper.
     r_num = width * 0.016
     if numbered:
-        where = table.set_index(table[S.BUURT_CODE].astype(str)).geometry
+        where = table.set_index(table[schema.BUURT_CODE].astype(str)).geometry
         # Highest rank drawn last, so it is on top where markers overlap.
         for code, number in sorted(numbered.items(), key=lambda kv: -kv[1]):
             if code not in where.index:
@@ -299,7 +299,7 @@ def build_decision_pack_html(
     share_link: str | None = None,
     robustness: object = None,
     robustness_draws: int | None = None,
-    map_column: str = S.PRIORITY_SCORE,
+    map_column: str = schema.PRIORITY_SCORE,
     facility_types: Sequence[str] | None = None,
     top_n: int = 10,
     created: datetime | None = None,
@@ -314,13 +314,13 @@ def build_decision_pack_html(
     Parameters
     ----------
     result
-        The ranking (:func:`geo.pipeline.rank`).
+        The ranking (:func:`geo.decide.pipeline.rank`).
     lang
         ``"nl"`` (default) or ``"en"``.
     share_link
         The app's link to this exact view (shown as text and link; escaped).
     robustness
-        Weight sensitivity: a :class:`geo.robustness.RobustnessResult`, or a
+        Weight sensitivity: a :class:`geo.decide.robustness.RobustnessResult`, or a
         table indexed by buurt code (or with a ``buurt_code`` column) with
         :data:`geo.schema.ROBUSTNESS_COLUMNS`. ``None``: the ranking table's
         own robustness columns if it has them, else the pack says robustness
@@ -356,27 +356,27 @@ def build_decision_pack_html(
     created = created or datetime.now(UTC)
     table = result.table
     fac = result.prepared.dataset.facilities
-    types = list(facility_types) if facility_types is not None else sorted(set(fac[S.FACILITY_TYPE]))
+    types = list(facility_types) if facility_types is not None else sorted(set(fac[schema.FACILITY_TYPE]))
     measures = result.prepared.access.measures
-    rob = report.unpack_robustness(robustness, result)
-    top = report.top_buurten(result, n=top_n, lang=lang, robustness=None if rob is None else rob.table)
+    rob = record.unpack_robustness(robustness, result)
+    top = record.top_buurten(result, n=top_n, lang=lang, robustness=None if rob is None else rob.table)
     draws = robustness_draws or (rob.n_draws if rob else None)
     rob_top_n = (rob.top_n if rob else None) or top_n
-    municipality = report.municipality_name(result)
+    municipality = record.municipality_name(result)
     label = map_label(map_column, lang, measures)
     svg, legend = build_choropleth_svg(
         table,
         column=map_column,
         label=label,
         lang=lang,
-        numbered={code: int(r) for code, r in top[S.RANK].items()},
+        numbered={code: int(r) for code, r in top[schema.RANK].items()},
         facilities=fac,
         facility_types=types,
     )
     fac_entries = [
         (FACILITY_TYPES[k].label(lang), FACILITY_TYPES[k].color, False) for k in types if k in FACILITY_TYPES
     ]
-    if S.LOCATION_PRECISION in fac.columns and fac.loc[fac[S.FACILITY_TYPE].isin(types), S.LOCATION_PRECISION].isin(
+    if schema.LOCATION_PRECISION in fac.columns and fac.loc[fac[schema.FACILITY_TYPE].isin(types), schema.LOCATION_PRECISION].isin(
         APPROXIMATE_PRECISIONS
     ).any():
         fac_entries.append((word("approximate_legend", lang), "#888888", True))
@@ -394,7 +394,7 @@ def build_decision_pack_html(
             collapsed_control=True,
         )
 
-    date_text = report.format_date(created.date(), lang)
+    date_text = record.format_date(created.date(), lang)
     title = f"{_t('title', lang)} — {municipality}"
     parts = [
         _header_html(result, lang=lang, municipality=municipality, date_text=date_text,
@@ -441,7 +441,7 @@ def _header_html(
     else:
         shown = f'<span class="muted">{_e(_t("no_share_link", lang))}</span>'
     rows = [
-        (_t("weighting", lang), _e(report.preset_description(result, lang))),
+        (_t("weighting", lang), _e(record.preset_description(result, lang))),
         (_t("share_link", lang), f'<span class="link">{shown}</span>'),
         (_t("app_version", lang), _e(app_version or _t("unknown", lang))),
     ]
@@ -455,12 +455,12 @@ def _header_html(
 
 def _summary_html(result: PipelineResult, top: pd.DataFrame, *, lang: str) -> str:
     table = result.table
-    ranked = table[table[S.STATUS] == S.STATUS_RANKED]
-    children_all = float(pd.to_numeric(ranked[S.CHILDREN_0_14], errors="coerce").sum())
-    children_top = float(pd.to_numeric(top[S.CHILDREN_0_14], errors="coerce").sum())
+    ranked = table[table[schema.STATUS] == schema.STATUS_RANKED]
+    children_all = float(pd.to_numeric(ranked[schema.CHILDREN_0_14], errors="coerce").sum())
+    children_top = float(pd.to_numeric(top[schema.CHILDREN_0_14], errors="coerce").sum())
     share = 100 * children_top / children_all if children_all else float("nan")
     n_excl = len(table) - len(ranked)
-    names = ", ".join(top[S.BUURT_NAME].head(3).astype(str))
+    names = ", ".join(top[schema.BUURT_NAME].head(3).astype(str))
     used = list(result.ranking.used)
     unused = [INDICATORS[u.key].label(lang).lower() for u in result.ranking.unused]
     if lang == "nl":
@@ -470,7 +470,7 @@ def _summary_html(result: PipelineResult, top: pd.DataFrame, *, lang: str) -> st
             f"Hoogste prioriteit: {names}.",
             (f"In de top {len(top)} wonen {_num(children_top, lang, 0)} kinderen van 0–14 jaar, "
             f"{_num(share, lang, 0)}% van alle kinderen in de gerangschikte buurten."),
-            f"De score combineert {len(used)} indicatoren (weging: {report.preset_description(result, lang)}).",
+            f"De score combineert {len(used)} indicatoren (weging: {record.preset_description(result, lang)}).",
         ]
         if unused:
             items.append(f"Niet meegeteld omdat gegevens ontbreken: {', '.join(unused)}.")
@@ -481,11 +481,11 @@ def _summary_html(result: PipelineResult, top: pd.DataFrame, *, lang: str) -> st
             f"Highest priority: {names}.",
             (f"The top {len(top)} is home to {_num(children_top, lang, 0)} children aged 0–14, "
             f"{_num(share, lang, 0)}% of all children in the ranked buurten."),
-            f"The score combines {len(used)} indicators (weighting: {report.preset_description(result, lang)}).",
+            f"The score combines {len(used)} indicators (weighting: {record.preset_description(result, lang)}).",
         ]
         if unused:
             items.append(f"Not counted because data are missing: {', '.join(unused)}.")
-    items.append(report.robustness_headline(top, lang=lang))
+    items.append(record.robustness_headline(top, lang=lang))
     lis = "".join(f"<li>{_e(i)}</li>" for i in items)
     return f'<section class="summary"><h2>{_e(_t("summary", lang))}</h2><ul>{lis}</ul></section>'
 
@@ -499,20 +499,20 @@ def _top_html(top: pd.DataFrame, *, lang: str, top_n: int) -> str:
     ncol = len(head)
     rows = []
     for code, r in top.iterrows():
-        wijk = r.get(S.WIJK_NAME)
+        wijk = r.get(schema.WIJK_NAME)
         # No break between the dot and the wijk: a line may end before the dot, not after it.
         wijk_html = f' <span class="wijk">·&nbsp;{_e(wijk)}</span>' if isinstance(wijk, str) and wijk else ""
         cells = [
-            f'<td class="rank">{_e(int(r[S.RANK]))}</td>',
-            f'<td class="name"><strong>{_e(r[S.BUURT_NAME])}</strong>{wijk_html}</td>',
-            f'<td class="num">{_e(_num(r[S.PRIORITY_SCORE], lang))}</td>',
-            f'<td class="num">{_e(_num(r[S.NEED_INDEX], lang))}</td>',
-            f'<td class="num">{_e(_num(r[S.ACCESS_GAP], lang))}</td>',
-            f'<td class="num">{_e(_num(r[S.CHILDREN_0_14], lang, 0))}</td>',
+            f'<td class="rank">{_e(int(r[schema.RANK]))}</td>',
+            f'<td class="name"><strong>{_e(r[schema.BUURT_NAME])}</strong>{wijk_html}</td>',
+            f'<td class="num">{_e(_num(r[schema.PRIORITY_SCORE], lang))}</td>',
+            f'<td class="num">{_e(_num(r[schema.NEED_INDEX], lang))}</td>',
+            f'<td class="num">{_e(_num(r[schema.ACCESS_GAP], lang))}</td>',
+            f'<td class="num">{_e(_num(r[schema.CHILDREN_0_14], lang, 0))}</td>',
         ]
         detail_html = ""
         if has_rob:
-            verdict, detail = report.robustness_parts(top, str(code), lang, top_n=top_n)
+            verdict, detail = record.robustness_parts(top, str(code), lang, top_n=top_n)
             flag = r.get("weight_sensitive")
             cls = "sensitive" if flag is not None and not pd.isna(flag) and bool(flag) else "robust"
             cells.append(f'<td class="rob {cls}">{_e(verdict or _t("not_computed", lang))}</td>')
@@ -542,14 +542,14 @@ def _top_html(top: pd.DataFrame, *, lang: str, top_n: int) -> str:
 
 
 def _robustness_html(top: pd.DataFrame, *, lang: str, draws: int | None, top_n: int) -> str:
-    text = report.robustness_summary(top, lang=lang, n_draws=draws, top_n=top_n)
+    text = record.robustness_summary(top, lang=lang, n_draws=draws, top_n=top_n)
     cls = "" if "weight_sensitive" in top.columns else ' class="not-computed"'
     return f'<section class="robustness"><h2>{_e(_t("robustness", lang))}</h2><p{cls}>{_e(text)}</p></section>'
 
 
 def _method_html(result: PipelineResult, *, lang: str) -> str:
-    paras = "".join(f"<p>{_e(p)}</p>" for p in report.method_paragraphs(result, lang))
-    weights = report.weights_table(result, lang)
+    paras = "".join(f"<p>{_e(p)}</p>" for p in record.method_paragraphs(result, lang))
+    weights = record.weights_table(result, lang)
     head = [_t("indicator", lang), _t("group", lang), _t("direction", lang), _t("weight", lang),
             _t("imputed", lang), _t("measure", lang)]
     rows = []
@@ -569,7 +569,7 @@ def _method_html(result: PipelineResult, *, lang: str) -> str:
         )
     ths = "".join(f'<th class="{"num" if i in (3, 4) else ""}">{_e(h)}</th>' for i, h in enumerate(head))
     access_rows = []
-    for a in report.access_measure_rows(result, lang):
+    for a in record.access_measure_rows(result, lang):
         measure = _e(a["measure"]) + (f' <span class="muted">— {_e(a["caveat"])}</span>' if a["caveat"] else "")
         if a["approximation"]:
             measure = f'<span class="approx">&#9888;</span> {measure}'
@@ -595,7 +595,7 @@ def _method_html(result: PipelineResult, *, lang: str) -> str:
 def _sources_html(result: PipelineResult, *, lang: str) -> str:
     meta = result.prepared.dataset.meta
     rows = []
-    for s in report.data_sources(result):
+    for s in record.data_sources(result):
         url = str(s.get("url", ""))
         title = _e(s.get("title", ""))
         if url.lower().startswith(("http://", "https://")):

@@ -14,7 +14,7 @@ import folium
 import geopandas as gpd
 import shapely
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import FACILITY_TYPES
 from layers.geometry import require_work_crs, to_lonlat
 from layers.labels import check_lang
@@ -36,7 +36,7 @@ def build_scenario_layer(
     Parameters
     ----------
     scenarios
-        :class:`geo.scenario.Scenario` objects (coordinates in EPSG:28992).
+        :class:`geo.decide.scenario.Scenario` objects (coordinates in EPSG:28992).
     facilities
         The dataset's facilities (EPSG:28992, index ``facility_id``) to find removed ones.
     """
@@ -55,10 +55,10 @@ def build_scenario_layer(
                 continue
             row = facilities.loc[fid]
             rows.append({"geometry": row.geometry, "color": "#777777", "added": False,
-                         "tooltip": f"{escape(str(row[S.FACILITY_NAME]))} – {_REMOVED[lang]} <b>{escape(sc.name)}</b>"})
+                         "tooltip": f"{escape(str(row[schema.FACILITY_NAME]))} – {_REMOVED[lang]} <b>{escape(sc.name)}</b>"})
     if not rows:
         return group
-    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=S.WORK_CRS)
+    gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=schema.WORK_CRS)
     lonlat = to_lonlat(gdf.geometry)
     features = [
         {

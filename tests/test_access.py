@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import shapely
 
-from geo import io
-from geo import schema as S
-from geo.access import (
+from geo import schema
+from geo.data import files
+from geo.decide.access import (
     CBS_ROAD,
     NETWORK,
     NO_DATA,
@@ -19,14 +19,14 @@ from geo.access import (
     compute_access,
     compute_origin_points,
 )
-from geo.network import from_edges
+from geo.network.graph import from_edges
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "utrecht"
 
 
 @pytest.fixture(scope="module")
-def dataset() -> io.Dataset:
-    return io.load_dataset(DATA)
+def dataset() -> files.Dataset:
+    return files.load_dataset(DATA)
 
 
 def test_origin_points_lie_inside_their_buurt(dataset):
@@ -37,7 +37,7 @@ def test_origin_points_lie_inside_their_buurt(dataset):
 
 def test_straight_line_nearest_equals_brute_force(dataset):
     origins = compute_origin_points(dataset.buurten)
-    sport = dataset.facilities[dataset.facilities[S.FACILITY_TYPE] == "sport"]
+    sport = dataset.facilities[dataset.facilities[schema.FACILITY_TYPE] == "sport"]
     d, i = StraightLineEngine().nearest(origins, sport.geometry)
     ox, oy = shapely.get_x(origins.values), shapely.get_y(origins.values)
     fx, fy = shapely.get_x(sport.geometry.values), shapely.get_y(sport.geometry.values)
@@ -100,9 +100,9 @@ def test_a_network_engine_takes_precedence_over_cbs_and_gives_minutes(dataset):
 def test_facility_at_the_origin_gives_zero(dataset):
     origins = compute_origin_points(dataset.buurten)
     fac = gpd.GeoDataFrame(
-        {S.FACILITY_ID: ["x"], S.FACILITY_TYPE: ["culture"], S.FACILITY_NAME: ["Podium"]},
+        {schema.FACILITY_ID: ["x"], schema.FACILITY_TYPE: ["culture"], schema.FACILITY_NAME: ["Podium"]},
         geometry=[origins.iloc[5]],
-        crs=S.WORK_CRS,
+        crs=schema.WORK_CRS,
     )
     res = compute_access(dataset.buurten, fac, facility_types=("culture",))
     assert res.distances["dist_culture_m"].iloc[5] == 0

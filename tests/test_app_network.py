@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo import io
-from geo.pipeline import DEFAULT_DATA_DIR
+from geo.data import files
+from geo.data.paths import DEFAULT_DATA_DIR
 from tests.test_access import grid_network
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -18,7 +18,7 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 @pytest.fixture(scope="module")
 def network_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("networks")
-    net = grid_network(io.load_dataset(DEFAULT_DATA_DIR).buurten.total_bounds, 200.0)
+    net = grid_network(files.load_dataset(DEFAULT_DATA_DIR).buurten.total_bounds, 200.0)
     net.meta["source"] = "test grid 200 m"
     net.save(folder / "utrecht_walk.npz")
     return folder

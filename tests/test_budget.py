@@ -10,10 +10,10 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import pipeline
-from geo import schema as S
-from geo.access import compute_origin_points
-from geo.budget import (
+from geo import schema
+from geo.decide import pipeline
+from geo.decide.access import compute_origin_points
+from geo.decide.budget import (
     CANDIDATE_ID,
     COST_EUR,
     CUMULATIVE_COST_EUR,
@@ -212,7 +212,7 @@ def test_overlapping_sites_count_each_element_once():
     alloc = greedy_allocation(problem, 2)
     assert alloc.total_gain == 30
     assert alloc.steps[MARGINAL_GAIN].tolist() == [20, 10]
-    assert alloc.reached[S.BUURT_CODE].is_unique
+    assert alloc.reached[schema.BUURT_CODE].is_unique
 
 
 def test_greedy_stops_when_nothing_adds_value():
@@ -284,15 +284,15 @@ def _toy_table(**over) -> gpd.GeoDataFrame:
     x0, y0 = 136_000.0, 455_000.0
     xs = [0.0, 300.0, 600.0, 5_000.0]
     cols = {
-        S.BUURT_NAME: ["Noord", "Midden", "Zuid", "Ver"],
-        S.CHILDREN_0_14: [100.0, 200.0, 300.0, 400.0],
-        S.NEED_INDEX: [1.0, 0.0, -1.0, 0.5],
-        S.STATUS: [S.STATUS_RANKED] * 4,
+        schema.BUURT_NAME: ["Noord", "Midden", "Zuid", "Ver"],
+        schema.CHILDREN_0_14: [100.0, 200.0, 300.0, 400.0],
+        schema.NEED_INDEX: [1.0, 0.0, -1.0, 0.5],
+        schema.STATUS: [schema.STATUS_RANKED] * 4,
         "dist_sport_m": [1_000.0, 1_000.0, 100.0, 1_000.0],
     }
     cols.update(over)
     geom = [shapely.box(x0 + x - 50, y0 - 50, x0 + x + 50, y0 + 50) for x in xs]
-    return gpd.GeoDataFrame(cols, geometry=geom, crs=S.WORK_CRS, index=[f"BU000000{i}" for i in range(4)])
+    return gpd.GeoDataFrame(cols, geometry=geom, crs=schema.WORK_CRS, index=[f"BU000000{i}" for i in range(4)])
 
 
 def test_percentile_need_weights_by_hand():
@@ -305,19 +305,19 @@ def test_percentile_need_weights_by_hand():
 
 
 def test_other_need_weight_rules_and_unranked_buurten():
-    t = _toy_table(**{S.STATUS: [S.STATUS_RANKED] * 3 + [S.STATUS_NO_INHABITANTS]})
+    t = _toy_table(**{schema.STATUS: [schema.STATUS_RANKED] * 3 + [schema.STATUS_NO_INHABITANTS]})
     np.testing.assert_allclose(compute_need_weights(t, rule="exp").iloc[:3], np.exp([1.0, 0.0, -1.0]))
     assert compute_need_weights(t, rule="none").iloc[:3].tolist() == [1.0, 1.0, 1.0]
     assert np.isnan(compute_need_weights(t).iloc[3])
     # No need index at all (no need indicator had data): every ranked buurt counts with weight 1.
-    nan_need = compute_need_weights(_toy_table(**{S.NEED_INDEX: [np.nan] * 4}))
+    nan_need = compute_need_weights(_toy_table(**{schema.NEED_INDEX: [np.nan] * 4}))
     assert nan_need.tolist() == [1.0] * 4
 
 
 @FAST
 @given(need=st.lists(st.floats(-3, 3, allow_nan=False), min_size=2, max_size=30), strength=st.floats(0, 5))
 def test_percentile_weights_are_positive_bounded_and_monotone(need, strength):
-    t = pd.DataFrame({S.NEED_INDEX: need, S.STATUS: S.STATUS_RANKED})
+    t = pd.DataFrame({schema.NEED_INDEX: need, schema.STATUS: schema.STATUS_RANKED})
     w = compute_need_weights(t, strength=strength)
     assert (w >= 1 - 1e-12).all() and (w <= 1 + strength + 1e-12).all()
     order = np.argsort(need, kind="stable")
@@ -331,7 +331,7 @@ def test_facility_reach_skips_served_buurten_and_counts_each_once():
     table = _toy_table()
     sport = make_facility("sport", cost_eur=100)  # 10 min at 4 km/h ≈ 667 m
     problem = build_problem(table, [sport], need_rule="none")
-    cov = {cid: set(problem.elements.iloc[c][S.BUURT_CODE]) for cid, c in zip(problem.candidates.index, problem.coverage)}
+    cov = {cid: set(problem.elements.iloc[c][schema.BUURT_CODE]) for cid, c in zip(problem.candidates.index, problem.coverage)}
     # Zuid already has sport within 100 m: no site gains anything there.
     assert cov["facility_sport:BU0000000"] == {"BU0000000", "BU0000001"}
     assert cov["facility_sport:BU0000001"] == {"BU0000000", "BU0000001"}
@@ -341,7 +341,7 @@ def test_facility_reach_skips_served_buurten_and_counts_each_once():
     # Ver (400 children) first, then one of the twin sites (300); the other twin adds nothing.
     assert alloc.candidate_ids == ("facility_sport:BU0000003", "facility_sport:BU0000000")
     assert alloc.total_gain == 700 and alloc.children_reached == 700
-    assert alloc.reached[S.BUURT_CODE].is_unique
+    assert alloc.reached[schema.BUURT_CODE].is_unique
     assert alloc.stop_reason == "nothing_adds_value"
     assert alloc.total_cost_eur == 200  # the third facility would add nothing, so it is not bought
     assert "ligt" in alloc.steps[SENTENCE_NL].iloc[0] and "liggen" in alloc.steps[SENTENCE_NL].iloc[1]
@@ -351,7 +351,7 @@ def test_programme_and_facility_count_once_per_intervention():
     table = _toy_table()
     problem = build_problem(table, [make_programme(cost_eur=100), make_facility("sport", cost_eur=100)], need_rule="none")
     alloc = greedy_allocation(problem, 10_000)
-    reached = alloc.reached.groupby("intervention")[S.BUURT_CODE].apply(set)
+    reached = alloc.reached.groupby("intervention")[schema.BUURT_CODE].apply(set)
     assert reached["programme"] == {"BU0000000", "BU0000001", "BU0000002", "BU0000003"}
     assert reached["facility_sport"] == {"BU0000000", "BU0000001", "BU0000003"}
     assert alloc.total_gain == 1000 + 700
@@ -361,7 +361,7 @@ def test_custom_sites_and_cost_overrides():
     table = _toy_table()
     x0, y0 = 136_000.0, 455_000.0
     sites = gpd.GeoSeries(
-        [shapely.Point(x0 + 150, y0), shapely.Point(x0 + 2_000, y0 + 2_000)], index=["school_a", "veld"], crs=S.WORK_CRS
+        [shapely.Point(x0 + 150, y0), shapely.Point(x0 + 2_000, y0 + 2_000)], index=["school_a", "veld"], crs=schema.WORK_CRS
     )
     sport = make_facility("sport", cost_eur=100)
     problem = build_problem(table, [sport], sites={sport.key: sites}, cost_overrides={"facility_sport:veld": 5})
@@ -369,7 +369,7 @@ def test_custom_sites_and_cost_overrides():
     assert list(cand.index) == ["facility_sport:school_a", "facility_sport:veld"]
     assert cand.loc["facility_sport:veld", COST_EUR] == 5
     assert cand.loc["facility_sport:veld", N_BUURTEN_REACHED.replace("reached", "alone")] == 0
-    assert cand.loc["facility_sport:school_a", S.BUURT_CODE] is None  # between two buurten
+    assert cand.loc["facility_sport:school_a", schema.BUURT_CODE] is None  # between two buurten
     alloc = greedy_allocation(problem, 1_000)
     assert alloc.candidate_ids == ("facility_sport:school_a",)
     assert "op locatie school_a" in alloc.steps[SENTENCE_NL].iloc[0]
@@ -391,12 +391,12 @@ def test_facility_needs_current_distances_and_a_metric_crs():
         build_problem(_toy_table().to_crs("EPSG:4326"), [sport])
     part = build_problem(_toy_table(dist_sport_m=[np.nan, 1_000.0, 100.0, 1_000.0]), [sport])
     assert any("1 buurt zonder bekende afstand" in n for n in part.notes_nl)
-    reached = set().union(*(set(part.elements.iloc[c][S.BUURT_CODE]) for c in part.coverage))
+    reached = set().union(*(set(part.elements.iloc[c][schema.BUURT_CODE]) for c in part.coverage))
     assert "BU0000000" not in reached  # an unknown current distance is never counted as a gain
 
 
 def test_missing_child_counts_count_as_zero_and_are_reported():
-    problem = build_problem(_toy_table(**{S.CHILDREN_0_14: [100.0, np.nan, 300.0, 400.0]}), [PROGRAMME])
+    problem = build_problem(_toy_table(**{schema.CHILDREN_0_14: [100.0, np.nan, 300.0, 400.0]}), [PROGRAMME])
     assert problem.candidates.loc["programme:BU0000001", "gain_alone"] == 0
     assert any("1 buurt zonder bekend aantal kinderen" in n for n in problem.notes_nl)
     alloc = greedy_allocation(problem, 10 * PROGRAMME.cost_eur)
@@ -418,11 +418,11 @@ def test_utrecht_budget_for_three_programmes_picks_the_three_largest_need_weight
     _check_budget_kept(alloc, budget)
     assert len(alloc.steps) == 3 and alloc.total_cost_eur == budget and alloc.remaining_budget_eur == 0
     # Independent: w = 1 + (average rank - 1) / (n - 1) of the need index among ranked buurten.
-    ranked = table[table[S.STATUS] == S.STATUS_RANKED]
-    p = (ranked[S.NEED_INDEX].rank(method="average") - 1) / (len(ranked) - 1)
-    value = ranked[S.CHILDREN_0_14].fillna(0) * (1 + p)
+    ranked = table[table[schema.STATUS] == schema.STATUS_RANKED]
+    p = (ranked[schema.NEED_INDEX].rank(method="average") - 1) / (len(ranked) - 1)
+    value = ranked[schema.CHILDREN_0_14].fillna(0) * (1 + p)
     expected = value.sort_values(ascending=False, kind="mergesort").index[:3]
-    assert list(alloc.steps[S.BUURT_CODE]) == list(expected)
+    assert list(alloc.steps[schema.BUURT_CODE]) == list(expected)
     np.testing.assert_allclose(alloc.steps[MARGINAL_GAIN], value[expected])
     np.testing.assert_allclose(alloc.steps[GAIN_PER_EUR], value[expected] / PROGRAMME.cost_eur)
     assert alloc.total_gain == pytest.approx(value[expected].sum())
@@ -450,7 +450,7 @@ def test_utrecht_facility_reach_is_within_walking_distance_of_unserved_buurten(u
     dist = table["dist_sport_m"]
     for cid, cov in zip(problem.candidates.index, problem.coverage):
         site = cid.split(":", 1)[1]
-        for code in problem.elements.iloc[cov][S.BUURT_CODE]:
+        for code in problem.elements.iloc[cov][schema.BUURT_CODE]:
             assert dist[code] > sport.reach_m
             assert pts[site].distance(pts[code]) <= sport.reach_m + 1e-6
     assert any("hemelsbreed" in n for n in problem.notes_nl)

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import io
-from geo.build import build_default
-from geo.pipeline import DEFAULT_DATA_DIR
+from geo.data import files
+from geo.data.build import build_default
+from geo.data.paths import DEFAULT_DATA_DIR
 
 
 @pytest.fixture(scope="module")
@@ -88,5 +88,5 @@ def test_committed_default_is_reproducible(built: tuple[dict, Path]) -> None:
 
 def test_built_folder_loads_as_a_dataset(built: tuple[dict, Path]) -> None:
     _, out = built
-    d = io.load_dataset(out)
+    d = files.load_dataset(out)
     assert d.name == "Utrecht" and len(d.buurten) == 111 and len(d.facilities) == 364

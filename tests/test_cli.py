@@ -202,14 +202,13 @@ def test_rank_on_incomplete_dataset_exits_2(capsys: pytest.CaptureFixture[str], 
 
 def test_scenario_writes_before_after_per_buurt(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A sports hall at the point of the buurt farthest from sport: its distance drops, nobody's grows."""
-    from geo import io as gio
-    from geo.pipeline import run
+    from geo.data import files as gio
+    from geo.decide.pipeline import run
 
     table = run().table
     far = table.loc[table["dist_sport_m"].idxmax()]
-    from geo.pipeline import DEFAULT_DATA_DIR
-
-    from geo.access import compute_origin_points
+    from geo.data.paths import DEFAULT_DATA_DIR
+    from geo.decide.access import compute_origin_points
 
     point = compute_origin_points(gio.load_dataset(DEFAULT_DATA_DIR).buurten).loc[far["buurt_code"]]
     out = tmp_path / "s.csv"

@@ -17,8 +17,8 @@ import pytest
 import shapely
 
 from geo.cli import main
-from geo.network import Network
-from geo.osm import build_network
+from geo.data.networks import build_network
+from geo.network.graph import Network
 from geo.schema import WORK_CRS
 
 SPEED_KMH = 4.0

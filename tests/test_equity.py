@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import rankdata
 
-from geo import equity
-from geo import schema as S
-from geo.equity import (
+from geo import schema
+from geo.decide import equity
+from geo.decide.equity import (
     CONCENTRATION_INDEX,
     MEAN_DIST_M,
     MEAN_TIME_MIN,
@@ -158,8 +158,8 @@ def hand_table() -> pd.DataFrame:
     """Seven buurten; at 6 km/h 100 m is one minute. The last has no inhabitants (no need value)."""
     return pd.DataFrame(
         {
-            S.NEED_INDEX: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan],
-            S.CHILDREN_0_14: [100.0, 100.0, 100.0, 100.0, 50.0, 50.0, 0.0],
+            schema.NEED_INDEX: [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan],
+            schema.CHILDREN_0_14: [100.0, 100.0, 100.0, 100.0, 50.0, 50.0, 0.0],
             "dist_sport_m": [1200.0, 900.0, np.nan, 500.0, 300.0, 1500.0, 10.0],
         },
         index=[f"BU{i:08d}" for i in range(7)],
@@ -171,7 +171,7 @@ def test_equity_table_by_hand():
     out = equity_table(hand_table(), facility_type="sport", speed_kmh=6.0, minutes=10)
     assert out.index.name == NEED_QUINTILE and out.index.tolist() == [1, 2, 3, 4, 5]
     assert out[N_BUURTEN].tolist() == [1, 1, 1, 1, 2]
-    assert out[S.CHILDREN_0_14].tolist() == [100, 100, 100, 100, 100]
+    assert out[schema.CHILDREN_0_14].tolist() == [100, 100, 100, 100, 100]
     assert out[N_BUURTEN_NO_DISTANCE].tolist() == [0, 0, 1, 0, 0]
     np.testing.assert_allclose(out[MEAN_TIME_MIN], [12, 9, np.nan, 5, (50 * 3 + 50 * 15) / 100])
     np.testing.assert_allclose(out[MEAN_DIST_M], [1200, 900, np.nan, 500, 900])
@@ -183,14 +183,14 @@ def test_equity_table_by_hand():
 
 def test_access_concentration_equals_the_index_of_the_within_indicator():
     t = hand_table()
-    ok = t[S.NEED_INDEX].notna() & t["dist_sport_m"].notna()
+    ok = t[schema.NEED_INDEX].notna() & t["dist_sport_m"].notna()
     within = (t["dist_sport_m"][ok] <= 1000).astype(float)
-    expected = concentration_index(within, t[S.NEED_INDEX][ok], t[S.CHILDREN_0_14][ok])
+    expected = concentration_index(within, t[schema.NEED_INDEX][ok], t[schema.CHILDREN_0_14][ok])
     assert access_concentration(t, facility_type="sport", speed_kmh=6.0, minutes=10) == pytest.approx(expected)
     assert expected > 0  # within reach mostly in the high-need buurten here
     time = t["dist_sport_m"][ok] / 100.0
     assert access_concentration(t, facility_type="sport", speed_kmh=6.0, of="time") == pytest.approx(
-        concentration_index(time, t[S.NEED_INDEX][ok], t[S.CHILDREN_0_14][ok])
+        concentration_index(time, t[schema.NEED_INDEX][ok], t[schema.CHILDREN_0_14][ok])
     )
 
 
@@ -201,25 +201,25 @@ def test_equity_errors():
     with pytest.raises(ParameterError, match="speed"):
         equity_table(t, facility_type="sport", speed_kmh=0.0)
     with pytest.raises(ParameterError, match="need indicator"):
-        equity_table(t.assign(**{S.NEED_INDEX: np.nan}), facility_type="sport", speed_kmh=4.0)
+        equity_table(t.assign(**{schema.NEED_INDEX: np.nan}), facility_type="sport", speed_kmh=4.0)
     with pytest.raises(ParameterError):
         access_concentration(t, facility_type="sport", speed_kmh=4.0, of="distance")
 
 
 def test_equity_on_utrecht():
-    from geo.pipeline import run
+    from geo.decide.pipeline import run
 
     table = run(DATA).table
     types = ("sport", "swimming_pool", "library", "primary_school", "after_school_care")
     out = equity_table(table, facility_type="sport", speed_kmh=4.0)
-    ranked = table[S.NEED_INDEX].notna()
+    ranked = table[schema.NEED_INDEX].notna()
     assert out[N_BUURTEN].sum() == ranked.sum() == 110
-    assert out[S.CHILDREN_0_14].sum() == pytest.approx(table.loc[ranked, S.CHILDREN_0_14].sum())
+    assert out[schema.CHILDREN_0_14].sum() == pytest.approx(table.loc[ranked, schema.CHILDREN_0_14].sum())
     # Children-weighted quintiles: each holds roughly a fifth of the children (a buurt is never split).
-    share = out[S.CHILDREN_0_14] / out[S.CHILDREN_0_14].sum()
+    share = out[schema.CHILDREN_0_14] / out[schema.CHILDREN_0_14].sum()
     assert share.between(0.1, 0.3).all()
     summary = equity_summary(table, facility_types=types, speed_kmh=4.0)
-    assert summary[S.FACILITY_TYPE].tolist() == list(types)
+    assert summary[schema.FACILITY_TYPE].tolist() == list(types)
     ci = summary[CONCENTRATION_INDEX].dropna()
     assert len(ci) >= 3 and ci.between(-1, 1).all()
     assert equity.within_share_column(10) in summary.columns

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from geo import pipeline
-from geo import schema as S
-from geo.explain import explain_buurt
+from geo import schema
+from geo.decide import pipeline
+from geo.decide.explain import explain_buurt
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +17,7 @@ def test_top_buurt_sentence_names_rank_and_main_drivers(result):
     top = result.table.index[0]
     e = explain_buurt(result.table, result.ranking, top)
     assert e.rank == 1 and e.n_ranked == 110
-    assert e.sentence.startswith(f"{result.table.loc[top, S.BUURT_NAME]} staat op 1 van 110, vooral door ")
+    assert e.sentence.startswith(f"{result.table.loc[top, schema.BUURT_NAME]} staat op 1 van 110, vooral door ")
     first = e.rows.iloc[0]
     assert first["contribution"] > 0
     assert first["label"][0].lower() + first["label"][1:] in e.sentence
@@ -26,20 +26,20 @@ def test_top_buurt_sentence_names_rank_and_main_drivers(result):
 def test_rows_add_up_to_the_score(result):
     for code in result.table.index[:20]:
         e = explain_buurt(result.table, result.ranking, code)
-        assert e.rows["contribution"].sum() == pytest.approx(result.table.loc[code, S.PRIORITY_SCORE])
+        assert e.rows["contribution"].sum() == pytest.approx(result.table.loc[code, schema.PRIORITY_SCORE])
         assert np.all(np.diff(e.rows["contribution"].abs()) <= 1e-12)
 
 
 def test_english_and_unranked(result):
     code = result.table.index[0]
     assert " ranks 1 of 110, mainly because of " in explain_buurt(result.table, result.ranking, code, lang="en").sentence
-    unranked = result.table.index[result.table[S.STATUS] == S.STATUS_NO_INHABITANTS][0]
+    unranked = result.table.index[result.table[schema.STATUS] == schema.STATUS_NO_INHABITANTS][0]
     e = explain_buurt(result.table, result.ranking, unranked)
     assert e.rank is None and "geen inwoners" in e.sentence
 
 
 def test_bottom_buurt_is_explained_by_what_holds_it_down(result):
-    last = result.table[result.table[S.STATUS] == S.STATUS_RANKED].index[-1]
+    last = result.table[result.table[schema.STATUS] == schema.STATUS_RANKED].index[-1]
     e = explain_buurt(result.table, result.ranking, last)
     assert " lager dan in " in e.sentence or "hoger dan in" in e.sentence
     drivers = e.rows[e.rows["contribution"] < 0]

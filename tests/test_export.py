@@ -1,6 +1,6 @@
 """Exports: ranking CSV + method sidecar, GeoPackage metadata, standalone map HTML, decision pack.
 
-All on the real Utrecht default (``geo.pipeline.run()``). The HTML is read back
+All on the real Utrecht default (``geo.decide.pipeline.run()``). The HTML is read back
 with the standard library's parser (tags balanced, resources listed, table
 cells read), so the checks do not depend on how the HTML is spelled.
 """
@@ -21,13 +21,14 @@ import pandas as pd
 import pyogrio
 import pytest
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import INDICATORS
+from geo.data.paths import detect_app_version
+from geo.decide.explain import explain_buurt
+from geo.decide.pipeline import output_columns, run
 from geo.errors import MissingColumnError, ParameterError
-from geo.explain import explain_buurt
-from geo.fmt import format_number
-from geo.pipeline import output_columns, run
-from geo.report import (
+from geo.lang import format_number
+from geo.report.record import (
     METHOD_FORMAT,
     method_record,
     ranking_zip_bytes,
@@ -36,7 +37,6 @@ from geo.report import (
 from layers.export import (
     ExportError,
     build_standalone_map_html,
-    detect_app_version,
     inline_leaflet,
     write_exports,
 )
@@ -141,7 +141,7 @@ def result():
 
 @pytest.fixture(scope="module")
 def facility_types(result) -> list[str]:
-    return sorted(set(result.prepared.dataset.facilities[S.FACILITY_TYPE]))
+    return sorted(set(result.prepared.dataset.facilities[schema.FACILITY_TYPE]))
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def pack_html(exported) -> str:
 def hostile(result):
     """The ranking with the name of the #1 buurt replaced by HTML, as a user's file could have it."""
     table = result.table.copy()
-    table.iloc[0, table.columns.get_loc(S.BUURT_NAME)] = HOSTILE_NAME
+    table.iloc[0, table.columns.get_loc(schema.BUURT_NAME)] = HOSTILE_NAME
     return dataclasses.replace(result, table=table)
 
 
@@ -180,11 +180,11 @@ def test_exports_are_all_written(exported):
 
 
 def test_csv_has_every_buurt_and_the_ranking_columns(exported, result):
-    csv = pd.read_csv(exported["csv"], dtype={S.BUURT_CODE: str})
+    csv = pd.read_csv(exported["csv"], dtype={schema.BUURT_CODE: str})
     assert len(csv) == 111
     assert list(csv.columns) == output_columns(result.table)
-    assert list(csv.columns[:7]) == list(S.RANKING_COLUMNS)
-    assert set(csv[S.BUURT_CODE]) == set(result.table[S.BUURT_CODE])
+    assert list(csv.columns[:7]) == list(schema.RANKING_COLUMNS)
+    assert set(csv[schema.BUURT_CODE]) == set(result.table[schema.BUURT_CODE])
     # Every distance says how it was measured.
     assert (csv["dist_sport_method"] == "straight_line").all()
 
@@ -252,13 +252,13 @@ def test_standalone_map_needs_nothing_from_the_internet(exported, result):
 def test_standalone_map_has_all_buurten_layers_and_legends(result, facility_types):
     html = build_standalone_map_html(
         result.table,
-        map_column=S.PRIORITY_SCORE,
+        map_column=schema.PRIORITY_SCORE,
         facilities=result.prepared.dataset.facilities,
         facility_types=facility_types,
         lang="nl",
         measures=result.prepared.access.measures,
     )
-    for code in result.table[S.BUURT_CODE]:
+    for code in result.table[schema.BUURT_CODE]:
         assert f'"id": "{code}"' in html
     assert "Prioriteitsscore" in html  # legend title
     assert "Voorzieningen" in html  # facility legend
@@ -281,7 +281,7 @@ def test_standalone_map_in_english_labels_distances(result):
 
 def test_standalone_map_escapes_buurt_names(hostile):
     html = build_standalone_map_html(
-        hostile.table, map_column=S.PRIORITY_SCORE, facilities=None, facility_types=()
+        hostile.table, map_column=schema.PRIORITY_SCORE, facilities=None, facility_types=()
     )
     assert "<img src=x" not in html
     # HTML-escaped for the tooltip, then JSON-encoded into the script (& as \u0026).
@@ -314,22 +314,22 @@ def test_decision_pack_title_has_municipality_and_date(pack_html):
 
 
 def test_decision_pack_names_the_top_buurten_and_why(pack_html, result):
-    top = result.table[result.table[S.STATUS] == S.STATUS_RANKED].head(10)
+    top = result.table[result.table[schema.STATUS] == schema.STATUS_RANKED].head(10)
     rows = Doc(pack_html).tables["top-table"]
     names_in_table = [r[1] for r in rows[1:] if len(r) > 2]
-    for name in top[S.BUURT_NAME].head(5):
+    for name in top[schema.BUURT_NAME].head(5):
         assert escape(name) in pack_html
         assert any(cell.startswith(name) for cell in names_in_table)
     first = explain_buurt(
-        result.table, result.ranking, top[S.BUURT_CODE].iloc[0], measures=result.prepared.access.measures
+        result.table, result.ranking, top[schema.BUURT_CODE].iloc[0], measures=result.prepared.access.measures
     )
     assert escape(first.sentence) in pack_html
     assert first.sentence in [r[-1] for r in rows if len(r) == 2]
     # Rank, score, need, access gap and children of #1, in Dutch number style.
     first_row = rows[1]
     assert first_row[0] == "1"
-    assert first_row[2] == format_number(top[S.PRIORITY_SCORE].iloc[0], lang="nl", decimals=2)
-    assert first_row[5] == format_number(top[S.CHILDREN_0_14].iloc[0], lang="nl")
+    assert first_row[2] == format_number(top[schema.PRIORITY_SCORE].iloc[0], lang="nl", decimals=2)
+    assert first_row[5] == format_number(top[schema.CHILDREN_0_14].iloc[0], lang="nl")
 
 
 def test_decision_pack_lists_every_weight_and_measure(pack_html, result):
@@ -360,7 +360,7 @@ def test_decision_pack_lists_sources_with_licence_and_year(pack_html, result):
 def test_decision_pack_has_a_static_map_of_every_buurt(pack_html, result):
     doc = Doc(pack_html)
     assert doc.svg_paths == len(result.table) == 111
-    assert set(doc.svg_titles) == set(result.table[S.BUURT_NAME])
+    assert set(doc.svg_titles) == set(result.table[schema.BUURT_NAME])
     # And the interactive map, for the screen.
     assert len(doc.iframe_srcdoc) == 1
     assert Doc(doc.iframe_srcdoc[0]).resources == []
@@ -371,8 +371,8 @@ def test_decision_pack_says_robustness_was_not_computed(pack_html):
 
 
 def test_decision_pack_shows_robustness_per_buurt(result):
-    codes = result.table[S.BUURT_CODE]
-    rank = result.table[S.RANK].to_numpy(dtype=float)
+    codes = result.table[schema.BUURT_CODE]
+    rank = result.table[schema.RANK].to_numpy(dtype=float)
     rob = pd.DataFrame(
         {
             "rank_median": rank,
@@ -396,13 +396,13 @@ def test_decision_pack_shows_robustness_per_buurt(result):
 
 
 def test_decision_pack_takes_a_robustness_result_or_the_table_columns(result):
-    robustness = pytest.importorskip("geo.robustness")
+    robustness = pytest.importorskip("geo.decide.robustness")
     rob = robustness.compute_robustness(result.ranking, result.params, n_draws=200, top_n=10, seed=1)
     html = build_decision_pack_html(result, robustness=rob, interactive_map=False)
-    sensitive = rob.table.loc[rob.table[S.RANK_P05] <= 10, S.WEIGHT_SENSITIVE]
+    sensitive = rob.table.loc[rob.table[schema.RANK_P05] <= 10, schema.WEIGHT_SENSITIVE]
     assert "Doorgerekend met 200 wegingen" in html
     rows = [r for r in Doc(html).tables["top-table"][1:] if len(r) > 2]
-    first = result.table[S.BUURT_CODE].iloc[0]
+    first = result.table[schema.BUURT_CODE].iloc[0]
     verdict = "hangt af van de weging" if bool(sensitive.get(first, False)) else "robuust"
     assert rows[0][-1] == verdict
     # The same columns joined into the ranking table are picked up without being passed.
@@ -417,7 +417,7 @@ def test_robustness_table_without_its_columns_is_refused(result):
 
 def test_top_buurten_keeps_ties_and_refuses_nonsense(result):
     top = top_buurten(result, n=3)
-    assert list(top[S.RANK]) == [1, 2, 3]
+    assert list(top[schema.RANK]) == [1, 2, 3]
     assert top["explanation"].str.contains("staat op").all()
     with pytest.raises(ParameterError):
         top_buurten(result, n=0)
@@ -465,8 +465,8 @@ def test_pdf_with_weasyprint(pack_html, tmp_path):
 
 
 def test_method_record_marks_adjusted_weights(result):
-    from geo.pipeline import rank
-    from geo.ranking import RankingParams
+    from geo.decide.pipeline import rank
+    from geo.decide.ranking import RankingParams
 
     params = RankingParams.from_preset("rijke_schooldag", {"dist_sport_m": 3.0})
     adjusted = rank(result.prepared, params)

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from geo import io
+from geo.data import files
+from geo.decide.indicators import compute_indicators
 from geo.errors import MissingColumnError
-from geo.indicators import compute_indicators
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 KWB = SHARED / "utrecht_cbs_kwb_2023_2024" / "CBS-Utrecht-kwb-2023.xlsx"
@@ -16,7 +16,7 @@ KWB = SHARED / "utrecht_cbs_kwb_2023_2024" / "CBS-Utrecht-kwb-2023.xlsx"
 
 @pytest.fixture(scope="module")
 def kwb() -> pd.DataFrame:
-    return io.load_cbs_table(KWB).frame
+    return files.load_cbs_table(KWB).frame
 
 
 def test_kanaleneiland_zuid_by_hand(kwb):

@@ -1,4 +1,4 @@
-"""Loaders in geo/io.py: every good fixture loads as documented, every bad one raises the
+"""Loaders in geo/files.py: every good fixture loads as documented, every bad one raises the
 named error with a message that says what was expected and what was found."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
-from geo import io
+from geo.data import files
+from geo.data.paths import DEFAULT_DATA_DIR
 from geo.errors import (
     CrsError,
     DataFileError,
@@ -24,7 +25,6 @@ from geo.errors import (
     MissingColumnError,
     PlanningError,
 )
-from geo.pipeline import DEFAULT_DATA_DIR
 
 BUURTEN = ["BU03440111", "BU03440112", "BU03440113", "BU03440133"]
 CBS_BUURTEN = [*BUURTEN, "BU03440952"]
@@ -60,7 +60,7 @@ def in_bounds(gdf: gpd.GeoDataFrame, box: tuple[float, float, float, float]) -> 
 
 
 def test_buurten_geopackage_rd(fixtures: Path) -> None:
-    loaded = io.load_buurten(fixtures / "good" / "buurten_rd.gpkg")
+    loaded = files.load_buurten(fixtures / "good" / "buurten_rd.gpkg")
     b = loaded.frame
     assert b.crs.to_epsg() == 28992
     assert list(b.index) == BUURTEN and list(b["buurt_code"]) == BUURTEN
@@ -75,14 +75,14 @@ def test_buurten_geopackage_rd(fixtures: Path) -> None:
 
 
 def test_buurten_geojson_wgs84_is_reprojected_to_rd(fixtures: Path) -> None:
-    loaded = io.load_buurten(fixtures / "good" / "buurten_wgs84.geojson")
+    loaded = files.load_buurten(fixtures / "good" / "buurten_wgs84.geojson")
     b = loaded.frame
     assert b.crs.to_epsg() == 28992
     assert in_bounds(b, UTRECHT_RD)  # metres, not degrees
     assert any("reprojected from EPSG:4326 to EPSG:28992" in n for n in loaded.report.notes)
     assert list(b.index) == BUURTEN
     # Independent path: the RD GeoPackage was made from the same features with to_crs(28992).
-    rd = io.load_buurten(fixtures / "good" / "buurten_rd.gpkg").frame
+    rd = files.load_buurten(fixtures / "good" / "buurten_rd.gpkg").frame
     overlap = b.geometry.intersection(rd.geometry).area / b.geometry.union(rd.geometry).area
     assert (overlap > 0.999).all(), overlap
 
@@ -91,7 +91,7 @@ def test_invalid_bowtie_polygon_is_repaired_and_reported(fixtures: Path) -> None
     path = fixtures / "good" / "buurten_bowtie.gpkg"
     raw = gpd.read_file(path)
     assert not raw.geometry.iloc[0].is_valid  # the fixture really is broken
-    loaded = io.load_buurten(path)
+    loaded = files.load_buurten(path)
     b = loaded.frame
     assert "repaired 1 invalid polygons with make_valid" in loaded.report.notes
     assert loaded.report.rows_kept == 3 and b.is_valid.all()
@@ -151,27 +151,27 @@ BAD_BUURTEN = [
     ("name", "kwargs", "error", "parts"), BAD_BUURTEN, ids=[f"{c[0]}-{c[2].__name__}" for c in BAD_BUURTEN]
 )
 def test_bad_buurten(fixtures: Path, name: str, kwargs: dict, error: type[PlanningError], parts: list[str]) -> None:
-    raises(error, lambda: io.load_buurten(fixtures / "bad" / name, **kwargs), *parts)
+    raises(error, lambda: files.load_buurten(fixtures / "bad" / name, **kwargs), *parts)
 
 
 def test_buurten_wrong_kind_or_missing_file(fixtures: Path, tmp_path: Path) -> None:
     raises(
         DataFileError,
-        lambda: io.load_buurten(fixtures / "good" / "schools_lonlat.csv"),
+        lambda: files.load_buurten(fixtures / "good" / "schools_lonlat.csv"),
         "expected a map layer (",
         "found '.csv'",
     )
     raises(
-        DataFileError, lambda: io.load_buurten(tmp_path / "nothere.gpkg"), "expected a file at", "found nothing there"
+        DataFileError, lambda: files.load_buurten(tmp_path / "nothere.gpkg"), "expected a file at", "found nothing there"
     )
-    raises(DataFileError, lambda: io.load_buurten(tmp_path), "Expected a file but", "is a directory")
+    raises(DataFileError, lambda: files.load_buurten(tmp_path), "Expected a file but", "is a directory")
 
 
 # --------------------------------------------------------------------------- CBS tables
 
 
 def test_kwb_xlsx_suppression_markers_become_nan_and_are_counted(fixtures: Path) -> None:
-    loaded = io.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx")
+    loaded = files.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx")
     t, r = loaded.frame, loaded.report
     assert list(t.index) == CBS_BUURTEN and t.index.name == "buurt_code"
     # '.' (CBS), the number -99999999 (BU03440112 a_soz_wb) and an empty cell (BU03440113 a_00_14).
@@ -189,27 +189,27 @@ def test_kwb_xlsx_suppression_markers_become_nan_and_are_counted(fixtures: Path)
 
 def test_kwb_codes_keep_leading_zeros(fixtures: Path) -> None:
     path = fixtures / "good" / "kwb2023_sample.xlsx"
-    buurt = io.load_cbs_table(path).frame
+    buurt = files.load_cbs_table(path).frame
     assert buurt["gwb_code_8"].tolist() == ["03440111", "03440112", "03440113", "03440133", "03440952"]
-    assert io.load_cbs_table(path, level="wijk").frame.loc["WK034401", "gwb_code_8"] == "034401"
-    gemeente = io.load_cbs_table(path, level="gemeente").frame
+    assert files.load_cbs_table(path, level="wijk").frame.loc["WK034401", "gwb_code_8"] == "034401"
+    gemeente = files.load_cbs_table(path, level="gemeente").frame
     assert gemeente.index.name == "gemeente_code" and gemeente.loc["GM0344", "gwb_code_8"] == "0344"
 
 
 def test_kwb_other_levels_are_reported_not_silently_removed(fixtures: Path) -> None:
-    r = io.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx").report
+    r = files.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx").report
     assert r.dropped == {
         "not a buurt row (code starts with 'GM')": ["GM0344"],
         "not a buurt row (code starts with 'WK')": ["WK034401"],
     }
     assert r.rows_read == 7 and r.rows_kept == 5 and r.rows_read == r.rows_kept + r.n_dropped
     assert "dropped 1 (not a buurt row (code starts with 'GM'): GM0344)" in r.summary()
-    w = io.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx", level="wijk").report
+    w = files.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx", level="wijk").report
     assert w.dropped["not a wijk row (code starts with 'BU')"] == CBS_BUURTEN
 
 
 def test_nabijheid_csv_bom_padding_and_markers(fixtures: Path) -> None:
-    loaded = io.load_cbs_table(fixtures / "good" / "nabijheid2023_sample.csv")
+    loaded = files.load_cbs_table(fixtures / "good" / "nabijheid2023_sample.csv")
     t, r = loaded.frame, loaded.report
     assert list(t.index) == CBS_BUURTEN  # codes were padded to 10 characters
     assert t.columns[0] == "Wijken en buurten"  # no BOM in the first column name
@@ -258,13 +258,13 @@ BAD_CBS = [
 
 @pytest.mark.parametrize(("name", "kwargs", "error", "parts"), BAD_CBS, ids=[c[0] for c in BAD_CBS])
 def test_bad_cbs_tables(fixtures: Path, name: str, kwargs: dict, error: type[PlanningError], parts: list[str]) -> None:
-    raises(error, lambda: io.load_cbs_table(fixtures / "bad" / name, **kwargs), *parts)
+    raises(error, lambda: files.load_cbs_table(fixtures / "bad" / name, **kwargs), *parts)
 
 
 def test_cbs_named_code_column_must_exist(fixtures: Path) -> None:
     raises(
         MissingColumnError,
-        lambda: io.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx", code_column="CODE"),
+        lambda: files.load_cbs_table(fixtures / "good" / "kwb2023_sample.xlsx", code_column="CODE"),
         "expected a region code column 'CODE'",
         "found columns: gwb_code_10, gwb_code_8",
     )
@@ -274,7 +274,7 @@ def test_cbs_named_code_column_must_exist(fixtures: Path) -> None:
 
 
 def test_mulier_csv_rd_with_decimal_commas(fixtures: Path) -> None:
-    loaded = io.load_facilities(fixtures / "good" / "sport_mulier_rd.csv", facility_type="sport")
+    loaded = files.load_facilities(fixtures / "good" / "sport_mulier_rd.csv", facility_type="sport")
     f = loaded.frame
     assert f.crs.to_epsg() == 28992 and len(f) == 8 and set(f.geom_type) == {"Point"}
     assert (f["facility_type"] == "sport").all() and (f["location_precision"] == "source").all()
@@ -288,7 +288,7 @@ def test_mulier_csv_rd_with_decimal_commas(fixtures: Path) -> None:
 
 
 def test_rows_without_coordinates_are_dropped_and_listed(fixtures: Path) -> None:
-    loaded = io.load_facilities(fixtures / "good" / "sport_mulier_missing_xy.csv", facility_type="sport")
+    loaded = files.load_facilities(fixtures / "good" / "sport_mulier_missing_xy.csv", facility_type="sport")
     f, r = loaded.frame, loaded.report
     # File rows 3 (X blank), 5 (Y '.') and 9 (both blank); ids follow the data row number.
     stem = "sport_mulier_missing_xy"
@@ -301,7 +301,7 @@ def test_rows_without_coordinates_are_dropped_and_listed(fixtures: Path) -> None
 
 @pytest.mark.parametrize("name", ["schools_lonlat.csv", "schools_points.geojson"])
 def test_schools_in_wgs84_are_reprojected(fixtures: Path, name: str) -> None:
-    loaded = io.load_facilities(fixtures / "good" / name)
+    loaded = files.load_facilities(fixtures / "good" / name)
     f = loaded.frame
     assert f.crs.to_epsg() == 28992 and list(f.index) == list(SCHOOLS_RD)
     assert any("reprojected from EPSG:4326 to EPSG:28992" in n for n in loaded.report.notes)
@@ -314,7 +314,7 @@ def test_schools_in_wgs84_are_reprojected(fixtures: Path, name: str) -> None:
 
 def test_polygon_facilities_become_points_with_a_note(fixtures: Path) -> None:
     path = fixtures / "good" / "sport_polygon_mixed.geojson"
-    loaded = io.load_facilities(path)
+    loaded = files.load_facilities(path)
     f = loaded.frame
     assert set(f.geom_type) == {"Point"} and len(f) == 2
     assert "1 non-point features (Polygon) reduced to a point inside them" in loaded.report.notes
@@ -361,19 +361,19 @@ BAD_FACILITIES = [
 
 @pytest.mark.parametrize(("name", "kwargs", "error", "parts"), BAD_FACILITIES, ids=[c[0] for c in BAD_FACILITIES])
 def test_bad_facilities(fixtures: Path, name: str, kwargs: dict, error: type[PlanningError], parts: list[str]) -> None:
-    raises(error, lambda: io.load_facilities(fixtures / "bad" / name, **kwargs), *parts)
+    raises(error, lambda: files.load_facilities(fixtures / "bad" / name, **kwargs), *parts)
 
 
 def test_facility_type_is_required_for_real_mulier_file(fixtures: Path) -> None:
     # The published Mulier file has no type column: it needs facility_type=.
     raises(
         MissingColumnError,
-        lambda: io.load_facilities(fixtures / "good" / "sport_mulier_rd.csv"),
+        lambda: files.load_facilities(fixtures / "good" / "sport_mulier_rd.csv"),
         "expected columns facility_type",
         "found columns: accommodatie_id, accommodatie naam",
     )
     missing_name = fixtures / "bad" / "facilities_missing_name.csv"
-    err = raises(MissingColumnError, lambda: io.load_facilities(missing_name), "expected columns name")
+    err = raises(MissingColumnError, lambda: files.load_facilities(missing_name), "expected columns name")
     assert "pass a facility type" not in str(err)  # the hint only when the type is what is missing
 
 
@@ -383,17 +383,17 @@ def test_facility_type_is_required_for_real_mulier_file(fixtures: Path) -> None:
 def test_load_dataset_without_gpkg_hints_build_default(fixtures: Path, tmp_path: Path) -> None:
     raises(
         DataFileError,
-        lambda: io.load_dataset(fixtures / "bad" / "dataset_without_gpkg"),
+        lambda: files.load_dataset(fixtures / "bad" / "dataset_without_gpkg"),
         "is incomplete: expected 'dataset.gpkg' there",
         "python -m geo build-default",
     )
-    raises(DataFileError, lambda: io.load_dataset(tmp_path), "expected 'dataset.gpkg'", "python -m geo build-default")
+    raises(DataFileError, lambda: files.load_dataset(tmp_path), "expected 'dataset.gpkg'", "python -m geo build-default")
     shutil.copy(DEFAULT_DATA_DIR / "dataset.gpkg", tmp_path / "dataset.gpkg")
-    raises(DataFileError, lambda: io.load_dataset(tmp_path), "expected 'dataset.json'", "python -m geo build-default")
+    raises(DataFileError, lambda: files.load_dataset(tmp_path), "expected 'dataset.json'", "python -m geo build-default")
 
 
 def test_load_default_dataset() -> None:
-    d = io.load_dataset(DEFAULT_DATA_DIR)
+    d = files.load_dataset(DEFAULT_DATA_DIR)
     assert d.name == "Utrecht" and len(d.buurten) == 111 and len(d.facilities) == 257 + 9 + 98
     assert d.buurten.crs.to_epsg() == 28992 and d.facilities.crs.to_epsg() == 28992
     assert d.buurten.index.is_unique and (d.buurten.index == d.buurten["buurt_code"]).all()

@@ -3,7 +3,7 @@
 Independent slow paths used here:
 
 - the reached sub-segments rebuilt edge by edge in plain Python (:func:`_reached_lines`)
-  from the definition in ``geo.isochrones``; distances to them with shapely;
+  from the definition in ``geo.network.isochrones``; distances to them with shapely;
 - the ``"buffer"`` method (shapely buffers and union) for the ``"raster"`` method;
 - hand-computed extents on single edges, a U and a square block.
 """
@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
-from geo import isochrones as iso
 from geo.errors import CrsError, MissingColumnError, ParameterError
-from geo.network import Network, from_edges
+from geo.network.graph import Network, from_edges
+from geo.network import isochrones as iso
 from geo.schema import FACILITY_ID, FACILITY_TYPE, WORK_CRS
 
 DELFT = (
@@ -304,7 +304,7 @@ def test_facility_isochrones_frames_and_unsnapped():
 def delft() -> Network:
     if not DELFT.exists():
         pytest.skip(f"Delft GraphML not found at {DELFT}")
-    from geo.osm import load_graphml_network
+    from geo.data.osm_files import load_graphml_network
 
     return load_graphml_network(DELFT, mode="walk")
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import FACILITY_TYPES
 from geo.errors import CrsError, MissingColumnError, ParameterError
 from layers import (
@@ -57,21 +57,21 @@ def ranking() -> gpd.GeoDataFrame:
     assert raw.crs.to_epsg() == 28992
     gdf = gpd.GeoDataFrame(
         {
-            S.BUURT_CODE: raw["bu_code"],
-            S.BUURT_NAME: raw["bu_naam"],
-            S.WIJK_NAME: np.where(raw["bu_code"].str.startswith("BU034408"), "Zuidwest", "West"),
-            S.CHILDREN_0_14: raw["a_00_14"].astype(float),
+            schema.BUURT_CODE: raw["bu_code"],
+            schema.BUURT_NAME: raw["bu_naam"],
+            schema.WIJK_NAME: np.where(raw["bu_code"].str.startswith("BU034408"), "Zuidwest", "West"),
+            schema.CHILDREN_0_14: raw["a_00_14"].astype(float),
             "woz_mean_keur": raw["g_wozbag"],
-            S.PRIORITY_SCORE: raw["bu_code"].map(PRIORITY),
+            schema.PRIORITY_SCORE: raw["bu_code"].map(PRIORITY),
         },
         geometry=raw.geometry,
         crs=raw.crs,
     )
-    gdf[S.NEED_INDEX] = gdf[S.PRIORITY_SCORE] * 0.6
-    gdf[S.ACCESS_GAP] = gdf[S.PRIORITY_SCORE] * 0.4
-    gdf[S.RANK] = gdf[S.PRIORITY_SCORE].rank(ascending=False, method="min").astype("Int64")
-    gdf[S.STATUS] = np.where(gdf[S.PRIORITY_SCORE].isna(), S.STATUS_NO_INHABITANTS, S.STATUS_RANKED)
-    gdf.index = gdf[S.BUURT_CODE].rename(None)
+    gdf[schema.NEED_INDEX] = gdf[schema.PRIORITY_SCORE] * 0.6
+    gdf[schema.ACCESS_GAP] = gdf[schema.PRIORITY_SCORE] * 0.4
+    gdf[schema.RANK] = gdf[schema.PRIORITY_SCORE].rank(ascending=False, method="min").astype("Int64")
+    gdf[schema.STATUS] = np.where(gdf[schema.PRIORITY_SCORE].isna(), schema.STATUS_NO_INHABITANTS, schema.STATUS_RANKED)
+    gdf.index = gdf[schema.BUURT_CODE].rename(None)
     assert len(gdf) == 6
     return gdf
 
@@ -84,13 +84,13 @@ def facilities() -> gpd.GeoDataFrame:
     sport = sport[sport["accommodatie naam"].isin(names)]
     rows = [
         {
-            S.FACILITY_ID: f"mulier-{r['accommodatie_id']}",
-            S.FACILITY_TYPE: "sport",
-            S.FACILITY_NAME: r["accommodatie naam"],
-            S.FACILITY_CAPACITY: float(r["aantal voorzieningen"]),
-            S.FACILITY_ADDRESS: f"{r['adres']}, {r['postcode'].upper()} Utrecht",
-            S.FACILITY_DETAIL: r["sport"],
-            S.LOCATION_PRECISION: "source",
+            schema.FACILITY_ID: f"mulier-{r['accommodatie_id']}",
+            schema.FACILITY_TYPE: "sport",
+            schema.FACILITY_NAME: r["accommodatie naam"],
+            schema.FACILITY_CAPACITY: float(r["aantal voorzieningen"]),
+            schema.FACILITY_ADDRESS: f"{r['adres']}, {r['postcode'].upper()} Utrecht",
+            schema.FACILITY_DETAIL: r["sport"],
+            schema.LOCATION_PRECISION: "source",
             "x": float(r["X"].replace(",", ".")),
             "y": float(r["Y"].replace(",", ".")),
         }
@@ -98,30 +98,30 @@ def facilities() -> gpd.GeoDataFrame:
     ]
     # … and schools at a PC4 centre, a PC6 centre and an exact address, one with a hostile name.
     rows += [
-        {S.FACILITY_ID: "duo-1", S.FACILITY_TYPE: "primary_school", S.FACILITY_NAME: "De Pijlstaart",
-         S.FACILITY_CAPACITY: 1050.0, S.FACILITY_ADDRESS: "Marshallaan 2, 3527 TK Utrecht", S.FACILITY_DETAIL: None,
-         S.LOCATION_PRECISION: "pc4_centroid", "x": 134300.0, "y": 454400.0},
-        {S.FACILITY_ID: "duo-2", S.FACILITY_TYPE: "primary_school", S.FACILITY_NAME: "Lombokschool",
-         S.FACILITY_CAPACITY: np.nan, S.FACILITY_ADDRESS: None, S.FACILITY_DETAIL: None,
-         S.LOCATION_PRECISION: "pc6", "x": 134700.0, "y": 455700.0},
-        {S.FACILITY_ID: "duo-3", S.FACILITY_TYPE: "primary_school", S.FACILITY_NAME: XSS_FACILITY,
-         S.FACILITY_CAPACITY: 200.0, S.FACILITY_ADDRESS: "<b>Straat</b> 1", S.FACILITY_DETAIL: "<i>x</i>`${1}`",
-         S.LOCATION_PRECISION: "address", "x": 135000.0, "y": 455000.0},
-        {S.FACILITY_ID: "pool-1", S.FACILITY_TYPE: "swimming_pool", S.FACILITY_NAME: "Zwembad Kanaleneiland",
-         S.FACILITY_CAPACITY: np.nan, S.FACILITY_ADDRESS: "Vasco da Gamalaan 1, 3526 TA Utrecht",
-         S.FACILITY_DETAIL: None, S.LOCATION_PRECISION: "source", "x": 134100.0, "y": 453700.0},
+        {schema.FACILITY_ID: "duo-1", schema.FACILITY_TYPE: "primary_school", schema.FACILITY_NAME: "De Pijlstaart",
+         schema.FACILITY_CAPACITY: 1050.0, schema.FACILITY_ADDRESS: "Marshallaan 2, 3527 TK Utrecht", schema.FACILITY_DETAIL: None,
+         schema.LOCATION_PRECISION: "pc4_centroid", "x": 134300.0, "y": 454400.0},
+        {schema.FACILITY_ID: "duo-2", schema.FACILITY_TYPE: "primary_school", schema.FACILITY_NAME: "Lombokschool",
+         schema.FACILITY_CAPACITY: np.nan, schema.FACILITY_ADDRESS: None, schema.FACILITY_DETAIL: None,
+         schema.LOCATION_PRECISION: "pc6", "x": 134700.0, "y": 455700.0},
+        {schema.FACILITY_ID: "duo-3", schema.FACILITY_TYPE: "primary_school", schema.FACILITY_NAME: XSS_FACILITY,
+         schema.FACILITY_CAPACITY: 200.0, schema.FACILITY_ADDRESS: "<b>Straat</b> 1", schema.FACILITY_DETAIL: "<i>x</i>`${1}`",
+         schema.LOCATION_PRECISION: "address", "x": 135000.0, "y": 455000.0},
+        {schema.FACILITY_ID: "pool-1", schema.FACILITY_TYPE: "swimming_pool", schema.FACILITY_NAME: "Zwembad Kanaleneiland",
+         schema.FACILITY_CAPACITY: np.nan, schema.FACILITY_ADDRESS: "Vasco da Gamalaan 1, 3526 TA Utrecht",
+         schema.FACILITY_DETAIL: None, schema.LOCATION_PRECISION: "source", "x": 134100.0, "y": 453700.0},
     ]
     df = pd.DataFrame(rows)
-    assert (df[S.FACILITY_TYPE] == "sport").sum() == 3
+    assert (df[schema.FACILITY_TYPE] == "sport").sum() == 3
     return gpd.GeoDataFrame(
-        df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]), crs=S.WORK_CRS
+        df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]), crs=schema.WORK_CRS
     )
 
 
 def _full_map(ranking: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, **choropleth_kwargs) -> folium.Map:
     m = build_base_map(ranking)
     layer, legend = build_choropleth_layer(
-        ranking, column=S.PRIORITY_SCORE, label="Prioriteitsscore", **choropleth_kwargs
+        ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore", **choropleth_kwargs
     )
     layer.add_to(m)
     legend.add_to(m)
@@ -174,9 +174,9 @@ def test_base_map_rejects_wrong_crs(ranking):
 
 
 def test_choropleth_shows_every_buurt_with_lonlat_coordinates(ranking):
-    layer, _ = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="Prioriteitsscore")
+    layer, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore")
     rendered = _map_with(layer).get_root().render()
-    for name in ranking[S.BUURT_NAME]:
+    for name in ranking[schema.BUURT_NAME]:
         assert html.escape(name) in rendered
     xy = _coordinates(layer)
     assert xy[:, 0].min() > 5.0 and xy[:, 0].max() < 5.2
@@ -185,18 +185,18 @@ def test_choropleth_shows_every_buurt_with_lonlat_coordinates(ranking):
 
 def test_choropleth_sends_only_needed_properties(ranking):
     layer, _ = build_choropleth_layer(
-        ranking, column=S.PRIORITY_SCORE, label="Prioriteitsscore", tooltip_fields=(S.WIJK_NAME, S.RANK)
+        ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore", tooltip_fields=(schema.WIJK_NAME, schema.RANK)
     )
     for feature in layer.data["features"]:
-        assert set(feature["properties"]) == {S.BUURT_CODE, S.BUURT_NAME, S.PRIORITY_SCORE, S.WIJK_NAME, S.RANK}
+        assert set(feature["properties"]) == {schema.BUURT_CODE, schema.BUURT_NAME, schema.PRIORITY_SCORE, schema.WIJK_NAME, schema.RANK}
     props = _feature(layer, HIGHEST)["properties"]
-    assert props[S.PRIORITY_SCORE] == "2,50"
-    assert props[S.RANK] == "1"
-    assert _feature(layer, MISSING)["properties"][S.PRIORITY_SCORE] == "Geen gegevens"
+    assert props[schema.PRIORITY_SCORE] == "2,50"
+    assert props[schema.RANK] == "1"
+    assert _feature(layer, MISSING)["properties"][schema.PRIORITY_SCORE] == "Geen gegevens"
 
 
 def test_choropleth_legend_has_k_classes_and_no_data_count(ranking):
-    _, legend = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="Prioriteitsscore", k=3)
+    _, legend = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore", k=3)
     labels = [e.label for e in legend.entries]
     assert len(labels) == 4
     assert legend.entries[-1].label == "Geen gegevens"
@@ -211,7 +211,7 @@ def test_choropleth_legend_has_k_classes_and_no_data_count(ranking):
 
 
 def test_highest_need_buurt_gets_the_darkest_colour(ranking):
-    layer, legend = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="Prioriteitsscore")
+    layer, legend = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore")
     darkest = legend.entries[0].color
     assert layer.style_function(_feature(layer, HIGHEST))["fillColor"] == darkest
     assert layer.style_function(_feature(layer, MISSING))["fillColor"] == NO_DATA_COLOR
@@ -222,7 +222,7 @@ def test_highest_need_buurt_gets_the_darkest_colour(ranking):
 
 def test_rank_map_is_darkest_at_rank_one(ranking):
     layer, legend = build_choropleth_layer(
-        ranking, column=S.RANK, label="Rang", higher_is_more_need=False, scheme="equal_interval", k=5
+        ranking, column=schema.RANK, label="Rang", higher_is_more_need=False, scheme="equal_interval", k=5
     )
     rank_one = layer.style_function(_feature(layer, HIGHEST))["fillColor"]
     assert rank_one == legend.entries[0].color
@@ -256,7 +256,7 @@ def test_legend_uses_dutch_or_english_number_style(ranking):
 
 def test_selected_buurt_is_outlined_and_drawn_last(ranking):
     layer, _ = build_choropleth_layer(
-        ranking, column=S.PRIORITY_SCORE, label="Prioriteitsscore", selected_code="BU03440123"
+        ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore", selected_code="BU03440123"
     )
     assert layer.data["features"][-1]["id"] == "BU03440123"
     selected = layer.style_function(_feature(layer, "BU03440123"))
@@ -266,8 +266,8 @@ def test_selected_buurt_is_outlined_and_drawn_last(ranking):
 
 
 def test_geometry_is_simplified_but_keeps_its_shape(ranking):
-    layer, _ = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="P")
-    exact, _ = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="P", simplify_m=0)
+    layer, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="P")
+    exact, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="P", simplify_m=0)
     assert len(_coordinates(layer)) < len(_coordinates(exact))
     for simple, full in zip(layer.data["features"], exact.data["features"], strict=True):
         a, b = (shapely.from_geojson(json.dumps(f["geometry"])) for f in (simple, full))
@@ -279,18 +279,18 @@ def test_choropleth_rejects_bad_input(ranking):
     with pytest.raises(MissingColumnError, match="nope"):
         build_choropleth_layer(ranking, column="nope", label="x")
     with pytest.raises(CrsError):
-        build_choropleth_layer(ranking.to_crs(4326), column=S.PRIORITY_SCORE, label="x")
+        build_choropleth_layer(ranking.to_crs(4326), column=schema.PRIORITY_SCORE, label="x")
     with pytest.raises(ParameterError, match="scheme"):
-        build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="x", scheme="jenks")
+        build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="x", scheme="jenks")
     with pytest.raises(ParameterError, match="classes"):
-        build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="x", k=1)
+        build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="x", k=1)
     with pytest.raises(ParameterError, match="numeric"):
-        build_choropleth_layer(ranking, column=S.BUURT_NAME, label="x")
+        build_choropleth_layer(ranking, column=schema.BUURT_NAME, label="x")
 
 
 def test_legend_follows_its_layer(ranking):
-    shown_layer, shown = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="P")
-    hidden_layer, hidden = build_choropleth_layer(ranking, column=S.PRIORITY_SCORE, label="Q", show=False)
+    shown_layer, shown = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="P")
+    hidden_layer, hidden = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Q", show=False)
     m = _map_with(shown_layer, shown, hidden_layer, hidden)
     rendered = m.get_root().render()
     assert rendered.count("div.style.display = 'none';") == 1
@@ -325,7 +325,7 @@ def test_facility_markers_use_the_catalog_colour(facilities):
 def test_facility_popup_shows_details_and_location_notes(facilities):
     group = build_facility_layer(facilities, facility_type="primary_school")
     geojson = next(iter(group._children.values()))
-    props = {f["properties"][S.FACILITY_ID]: f["properties"] for f in geojson.data["features"]}
+    props = {f["properties"][schema.FACILITY_ID]: f["properties"] for f in geojson.data["features"]}
     pc4, pc6, exact = props["duo-1"], props["duo-2"], props["duo-3"]
     note_pc4 = "locatie bij benadering: midden van postcodegebied (PC4), gemiddeld ~0,5 km afwijking"
     assert note_pc4 in pc4["tooltip"] and note_pc4 in pc4["popup"]
@@ -370,10 +370,10 @@ def test_unknown_facility_type_is_an_error(facilities):
 
 def test_data_text_is_escaped_everywhere(ranking, facilities):
     gdf = ranking.copy()
-    gdf.loc[HIGHEST, S.BUURT_NAME] = XSS_BUURT
-    gdf.loc["BU03440832", S.WIJK_NAME] = "<svg onload=alert(2)>"
+    gdf.loc[HIGHEST, schema.BUURT_NAME] = XSS_BUURT
+    gdf.loc["BU03440832", schema.WIJK_NAME] = "<svg onload=alert(2)>"
     m = build_base_map(gdf)
-    layer, legend = build_choropleth_layer(gdf, column=S.PRIORITY_SCORE, label="<b>Score</b>")
+    layer, legend = build_choropleth_layer(gdf, column=schema.PRIORITY_SCORE, label="<b>Score</b>")
     layer.add_to(m)
     legend.add_to(m)
     group = build_facility_layer(facilities, facility_type="primary_school")
@@ -383,14 +383,14 @@ def test_data_text_is_escaped_everywhere(ranking, facilities):
     for raw in (XSS_BUURT, XSS_FACILITY, "<svg onload", "<b>Straat</b>", "<b>Score</b>", "<i>x</i>"):
         assert raw not in rendered
     # What the browser inserts as HTML (GeoJSON properties, tooltip aliases, legend) is escaped text.
-    assert _feature(layer, HIGHEST)["properties"][S.BUURT_NAME] == html.escape(XSS_BUURT)
+    assert _feature(layer, HIGHEST)["properties"][schema.BUURT_NAME] == html.escape(XSS_BUURT)
     tooltip = next(c for c in layer._children.values() if isinstance(c, folium.GeoJsonTooltip))
     assert tooltip.aliases[1] == "&lt;b&gt;Score&lt;/b&gt;"
     assert html.escape("<b>Score</b>") in legend.html
     popup = next(
         f["properties"]["popup"]
         for f in next(iter(group._children.values())).data["features"]
-        if f["properties"][S.FACILITY_ID] == "duo-3"
+        if f["properties"][schema.FACILITY_ID] == "duo-3"
     )
     assert html.escape(XSS_FACILITY) in popup and "&lt;b&gt;Straat&lt;/b&gt;" in popup
 
@@ -446,9 +446,9 @@ def _luminance(hex_color: str) -> float:
 def test_scenario_layer_escapes_names_and_marks_added_and_removed() -> None:
     import folium
 
-    from geo.io import load_dataset
-    from geo.pipeline import DEFAULT_DATA_DIR
-    from geo.scenario import Scenario, ScenarioFacility
+    from geo.data.files import load_dataset
+    from geo.data.paths import DEFAULT_DATA_DIR
+    from geo.decide.scenario import Scenario, ScenarioFacility
     from layers.scenario import build_scenario_layer
 
     fac = load_dataset(DEFAULT_DATA_DIR).facilities

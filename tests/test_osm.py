@@ -18,10 +18,13 @@ import numpy as np
 import osmium
 import pytest
 import shapely
+from geo.network.ways import BIKE, KEPT, WALK, collect_way_edges, to_rd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.cli import main
+from geo.data.networks import build_network
+from geo.data.osm_files import build_network_from_osm, read_osm_ways
 from geo.errors import (
     CrsError,
     DataFileError,
@@ -29,17 +32,7 @@ from geo.errors import (
     ParameterError,
     PlanningError,
 )
-from geo.network import MIN_EDGE_M, Network
-from geo.osm import (
-    BIKE,
-    KEPT,
-    WALK,
-    build_network,
-    build_network_from_osm,
-    collect_way_edges,
-    read_osm_ways,
-    to_rd,
-)
+from geo.network.graph import MIN_EDGE_M, Network
 
 OSM_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "osm"
 ONEWAY = OSM_FIXTURES / "oneway_rules.osm"
@@ -294,7 +287,7 @@ def test_real_fixture_network_is_well_formed_and_in_its_bbox(shared_data: Path, 
 
 
 def _independent_way_pairs(path: Path) -> tuple[dict[int, dict], dict[tuple[int, int], set[int]]]:
-    """Tags per highway way and the ways over each node pair, read here without geo.osm."""
+    """Tags per highway way and the ways over each node pair, read here without geo.data.osm_files."""
     tags, pairs = {}, {}
     for way in osmium.FileProcessor(str(path), osmium.osm.WAY):
         t = {x.k: x.v for x in way.tags}

@@ -25,12 +25,12 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+from geo.network.ways import to_rd
 
 from geo.cli import main
-from geo.errors import DataFileError, DownloadError, ParameterError
-from geo.network import Network
-from geo.osm import build_network, build_network_from_osm, to_rd
-from geo.sources.overpass import (
+from geo.data.networks import build_network
+from geo.data.osm_files import build_network_from_osm
+from geo.data.overpass import (
     build_network_from_overpass_json,
     build_overpass_query,
     cache_path,
@@ -38,6 +38,8 @@ from geo.sources.overpass import (
     download_osm,
     read_overpass_json,
 )
+from geo.errors import DataFileError, DownloadError, ParameterError
+from geo.network.graph import Network
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "overpass" / "amsterdam_centre_highways.json.gz"
 #: The <bounds> of amsterdam_centre.osm.gz (lon0, lat0, lon1, lat1).

@@ -6,16 +6,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import schema as S
+from geo import schema
+from geo.decide.ranking import RankingParams, contributions, rank_buurten
 from geo.errors import ParameterError
-from geo.ranking import RankingParams, contributions, rank_buurten
 
 
 def frame(**cols) -> pd.DataFrame:
     n = len(next(iter(cols.values())))
     df = pd.DataFrame(cols, index=[f"BU{i:08d}" for i in range(n)])
-    if S.INHABITANTS not in df:
-        df[S.INHABITANTS] = 100.0
+    if schema.INHABITANTS not in df:
+        df[schema.INHABITANTS] = 100.0
     return df
 
 
@@ -24,14 +24,14 @@ def test_single_indicator_by_hand():
     res = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1}))
     z = np.array([-1, 0, 1]) * np.sqrt(1.5)  # (x - 20) / population std 8.165
     np.testing.assert_allclose(res.table["z_benefits_bijstand_per_1000"], z)
-    np.testing.assert_allclose(res.table[S.PRIORITY_SCORE], z)
-    assert res.table[S.RANK].tolist() == [3, 2, 1]
+    np.testing.assert_allclose(res.table[schema.PRIORITY_SCORE], z)
+    assert res.table[schema.RANK].tolist() == [3, 2, 1]
 
 
 def test_direction_minus_one_means_low_value_high_priority():
     df = frame(woz_mean_keur=[200.0, 400.0, 600.0])
     res = rank_buurten(df, RankingParams.from_weights({"woz_mean_keur": 1}))
-    assert res.table[S.RANK].tolist() == [1, 2, 3]
+    assert res.table[schema.RANK].tolist() == [1, 2, 3]
 
 
 def test_weighted_sum_and_groups_by_hand():
@@ -45,10 +45,10 @@ def test_weighted_sum_and_groups_by_hand():
     zb = np.array([-1, 0, 1]) * np.sqrt(1.5)
     zd = np.array([1, -1, 0]) * np.sqrt(1.5)
     zc = (np.array([50, 50, 200]) - 100) / np.std([50, 50, 200])
-    np.testing.assert_allclose(t[S.PRIORITY_SCORE], (2 * zb + zd + zc) / 4)
-    np.testing.assert_allclose(t[S.NEED_INDEX], zb)
-    np.testing.assert_allclose(t[S.ACCESS_GAP], zd)
-    np.testing.assert_allclose(t[S.REACH_SCORE], zc)
+    np.testing.assert_allclose(t[schema.PRIORITY_SCORE], (2 * zb + zd + zc) / 4)
+    np.testing.assert_allclose(t[schema.NEED_INDEX], zb)
+    np.testing.assert_allclose(t[schema.ACCESS_GAP], zd)
+    np.testing.assert_allclose(t[schema.REACH_SCORE], zc)
 
 
 def test_missing_value_gets_the_median_and_is_counted():
@@ -73,21 +73,21 @@ def test_indicator_without_data_or_variation_is_reported_not_used():
     reasons = {u.key: u.reason for u in res.unused}
     assert reasons == {"share_low_income_hh_pct": "no_data", "share_social_rent_pct": "no_variation"}
     # The unused weights do not dilute the score.
-    np.testing.assert_allclose(res.table[S.PRIORITY_SCORE], np.array([-1, 0, 1]) * np.sqrt(1.5))
+    np.testing.assert_allclose(res.table[schema.PRIORITY_SCORE], np.array([-1, 0, 1]) * np.sqrt(1.5))
 
 
 def test_buurt_without_inhabitants_is_not_ranked_and_does_not_shift_others():
     df = frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0, 999.0], inhabitants=[100, 100, 100, 0])
     t = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1})).table
-    assert t[S.STATUS].tolist() == ["ranked"] * 3 + ["no_inhabitants"]
-    assert pd.isna(t[S.RANK].iloc[3]) and np.isnan(t[S.PRIORITY_SCORE].iloc[3])
-    np.testing.assert_allclose(t[S.PRIORITY_SCORE].iloc[:3], np.array([-1, 0, 1]) * np.sqrt(1.5))
+    assert t[schema.STATUS].tolist() == ["ranked"] * 3 + ["no_inhabitants"]
+    assert pd.isna(t[schema.RANK].iloc[3]) and np.isnan(t[schema.PRIORITY_SCORE].iloc[3])
+    np.testing.assert_allclose(t[schema.PRIORITY_SCORE].iloc[:3], np.array([-1, 0, 1]) * np.sqrt(1.5))
 
 
 def test_ties_share_a_rank():
     df = frame(benefits_bijstand_per_1000=[10.0, 30.0, 30.0, 5.0])
     t = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1})).table
-    assert t[S.RANK].tolist() == [3, 1, 1, 4]
+    assert t[schema.RANK].tolist() == [3, 1, 1, 4]
 
 
 def test_outlier_is_clipped():
@@ -144,8 +144,8 @@ def test_row_order_never_changes_a_result(case, rnd):
     order = list(df.index)
     rnd.shuffle(order)
     b = rank_buurten(df.loc[order], params).table.loc[df.index]
-    pd.testing.assert_series_equal(a[S.RANK], b[S.RANK])
-    np.testing.assert_allclose(a[S.PRIORITY_SCORE], b[S.PRIORITY_SCORE], atol=1e-12)
+    pd.testing.assert_series_equal(a[schema.RANK], b[schema.RANK])
+    np.testing.assert_allclose(a[schema.PRIORITY_SCORE], b[schema.PRIORITY_SCORE], atol=1e-12)
 
 
 @settings(max_examples=60, deadline=None)
@@ -154,17 +154,17 @@ def test_contributions_sum_to_the_priority_score(case):
     df, weights = case
     res = rank_buurten(df, RankingParams.from_weights(weights))
     t = res.table
-    contrib = t[[c for c in t.columns if c.startswith(S.CONTRIB_PREFIX)]].sum(axis=1)
-    np.testing.assert_allclose(contrib, t[S.PRIORITY_SCORE], atol=1e-12)
+    contrib = t[[c for c in t.columns if c.startswith(schema.CONTRIB_PREFIX)]].sum(axis=1)
+    np.testing.assert_allclose(contrib, t[schema.PRIORITY_SCORE], atol=1e-12)
     code = t.index[0]
-    assert contributions(t, code).sum() == pytest.approx(t.loc[code, S.PRIORITY_SCORE])
+    assert contributions(t, code).sum() == pytest.approx(t.loc[code, schema.PRIORITY_SCORE])
     # Each indicator's share of its sub-score (need index, access gap, reach) sums to that sub-score.
     from geo.catalog import INDICATORS
 
-    ranked = t[S.STATUS] == S.STATUS_RANKED
-    for group, col in (("need", S.NEED_INDEX), ("access", S.ACCESS_GAP), ("reach", S.REACH_SCORE)):
+    ranked = t[schema.STATUS] == schema.STATUS_RANKED
+    for group, col in (("need", schema.NEED_INDEX), ("access", schema.ACCESS_GAP), ("reach", schema.REACH_SCORE)):
         cols = [c for c in t.columns
-                if c.startswith(S.GROUP_CONTRIB_PREFIX) and INDICATORS[c[len(S.GROUP_CONTRIB_PREFIX):]].group == group]
+                if c.startswith(schema.GROUP_CONTRIB_PREFIX) and INDICATORS[c[len(schema.GROUP_CONTRIB_PREFIX):]].group == group]
         if cols:
             np.testing.assert_allclose(t.loc[ranked, cols].sum(axis=1), t.loc[ranked, col], atol=1e-12)
         else:
@@ -181,4 +181,4 @@ def test_more_weight_never_lowers_the_buurt_worst_on_that_indicator(case, key, e
     worst = before.table[f"z_{key}"].idxmax()
     heavier = dict(weights, **{key: weights[key] + extra})
     after = rank_buurten(df, RankingParams.from_weights(heavier))
-    assert after.table.loc[worst, S.RANK] <= before.table.loc[worst, S.RANK]
+    assert after.table.loc[worst, schema.RANK] <= before.table.loc[worst, schema.RANK]

@@ -8,12 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import pipeline
-from geo import schema as S
+from geo import schema
 from geo.catalog import INDICATORS
-from geo.errors import MissingColumnError, ParameterError
-from geo.ranking import RankingParams, rank_buurten
-from geo.robustness import (
+from geo.decide import pipeline
+from geo.decide.ranking import RankingParams, rank_buurten
+from geo.decide.robustness import (
     RANK_MEDIAN,
     RANK_P05,
     RANK_P95,
@@ -24,6 +23,7 @@ from geo.robustness import (
     compute_robustness,
     weight_spread,
 )
+from geo.errors import MissingColumnError, ParameterError
 from tests.test_ranking import frame
 
 KEYS = ("benefits_bijstand_per_1000", "woz_mean_keur", "dist_sport_m", "children_0_14")
@@ -33,7 +33,7 @@ WEIGHTS = {"benefits_bijstand_per_1000": 2.0, "woz_mean_keur": 1.0, "dist_sport_
 def random_frame(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     df = frame(**{k: rng.uniform(0, 1000, n) for k in KEYS})
-    df.iloc[-1, df.columns.get_loc(S.INHABITANTS)] = 0  # one buurt that is not ranked
+    df.iloc[-1, df.columns.get_loc(schema.INHABITANTS)] = 0  # one buurt that is not ranked
     return df
 
 
@@ -109,7 +109,7 @@ def test_interval_contains_the_point_rank(case, seed, n_draws, concentration, to
     params = RankingParams.from_weights(weights)
     res = rank_buurten(df, params)
     r = compute_robustness(res, params, n_draws=n_draws, seed=seed, top_n=top_n, concentration=concentration)
-    t, point = r.table, res.table[S.RANK]
+    t, point = r.table, res.table[schema.RANK]
     assert (t[RANK_P05] <= point).all() and (point <= t[RANK_P95]).all()
     assert (t[RANK_P05] <= t[RANK_MEDIAN]).all() and (t[RANK_MEDIAN] <= t[RANK_P95]).all()
     assert t[RANK_P05].min() >= 1 and t[RANK_P95].max() <= len(df)
@@ -124,11 +124,11 @@ def test_summary_equals_rank_buurten_on_every_draw(ranked):
     r = compute_robustness(res, params, n_draws=25, seed=11, top_n=5)
     ranks = np.column_stack(
         [
-            rank_buurten(df, RankingParams.from_weights(row.to_dict())).table[S.RANK].to_numpy(dtype="float64")
+            rank_buurten(df, RankingParams.from_weights(row.to_dict())).table[schema.RANK].to_numpy(dtype="float64")
             for _, row in r.weight_draws.iterrows()
         ]
     )[:-1]  # the last buurt is not ranked
-    point = res.table[S.RANK].to_numpy(dtype="float64")[:-1]
+    point = res.table[schema.RANK].to_numpy(dtype="float64")[:-1]
     t = r.table.iloc[:-1]
     np.testing.assert_array_equal(t[RANK_MEDIAN], np.median(ranks, axis=1))
     low = np.minimum(np.quantile(ranks, 0.05, axis=1, method="lower"), point)
@@ -143,7 +143,7 @@ def test_fixed_weights_give_the_point_rank_everywhere(ranked, concentration):
     _, params, res = ranked
     r = compute_robustness(res, params, n_draws=40, seed=1, top_n=10, concentration=concentration)
     t = r.table.iloc[:-1]
-    point = res.table[S.RANK].iloc[:-1]
+    point = res.table[schema.RANK].iloc[:-1]
     for col in (RANK_MEDIAN, RANK_P05, RANK_P95):
         np.testing.assert_array_equal(t[col].astype(float), point.astype(float))
     np.testing.assert_array_equal(t[SHARE_TOP_N], (point <= 10).astype(float))
@@ -200,7 +200,7 @@ def test_leave_one_out_equals_rank_buurten_with_that_weight_zero(case):
         if len(used) == 1:
             assert col.isna().all()
             continue
-        independent = rank_buurten(df, RankingParams.from_weights(dict(weights, **{key: 0.0}))).table[S.RANK]
+        independent = rank_buurten(df, RankingParams.from_weights(dict(weights, **{key: 0.0}))).table[schema.RANK]
         pd.testing.assert_series_equal(col, independent, check_names=False)
 
 
@@ -236,7 +236,7 @@ def test_other_weights_than_the_ranking_raise(ranked):
 def test_missing_columns_raise(ranked):
     _, params, res = ranked
     with pytest.raises(MissingColumnError, match="'rank' column"):
-        compute_robustness(res.table.drop(columns=[S.RANK]), params)
+        compute_robustness(res.table.drop(columns=[schema.RANK]), params)
     with pytest.raises(MissingColumnError, match="z_"):
         compute_robustness(res.table.filter(regex=r"^(rank|priority_score)$"), params)
 
@@ -250,7 +250,7 @@ def test_utrecht_default():
     t = r.table
     assert r.n_ranked == 110 and t[RANK_MEDIAN].notna().sum() == 110
     assert t[RANK_MEDIAN].dropna().between(1, 110).all()
-    point = result.table[S.RANK]
+    point = result.table[schema.RANK]
     assert ((t[RANK_P05] <= point) & (point <= t[RANK_P95])).dropna().all()
     assert 0 < r.n_sensitive < 20
     assert r.leave_one_out.shape == (111, len(result.ranking.used))

@@ -3,7 +3,7 @@
 Independent slow paths used here:
 
 - networkx ``multi_source_dijkstra`` / ``single_source_dijkstra`` on the osmnx graph
-  read straight from the GraphML file (not through ``geo.osm``);
+  read straight from the GraphML file (not through ``geo.network.ways``);
 - for points in the middle of edges, a networkx graph in which every snapped point
   is a node of its own, spliced into its edge (:func:`_split_graph`);
 - brute-force point-to-segment distances with shapely;
@@ -24,10 +24,10 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo import routing as R
+from geo.data.osm_files import load_graphml_network
 from geo.errors import ParameterError
-from geo.network import Network, from_edges
-from geo.osm import load_graphml_network
+from geo.network.graph import Network, from_edges
+from geo.network import routing as R
 
 DELFT = (
     Path(__file__).resolve().parents[1].parent
@@ -290,7 +290,7 @@ def _node_points(net: Network, nodes: np.ndarray) -> np.ndarray:
 
 def test_delft_nearest_for_all_nodes_equals_networkx(delft):
     net, graph = delft
-    osm_ids = list(graph.nodes)  # geo.osm numbers the GraphML nodes first, in this order
+    osm_ids = list(graph.nodes)  # geo.data.osm_files numbers the GraphML nodes first, in this order
     assert (net.node_id[: len(osm_ids)] == np.array(osm_ids, dtype=np.int64)).all()
     rng = np.random.default_rng(7)
     fac_nodes = rng.choice(len(osm_ids), 20, replace=False)

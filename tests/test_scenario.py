@@ -10,21 +10,19 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo import io
-from geo import schema as S
-from geo.access import (
+from geo import schema
+from geo.catalog import FACILITY_TYPES
+from geo.data import files
+from geo.decide.access import (
     CBS_ROAD,
     NETWORK,
     STRAIGHT_LINE,
     NetworkEngine,
     compute_origin_points,
 )
-from geo.catalog import FACILITY_TYPES
-from geo.errors import GeometryError, ParameterError, PlanningError
-from geo.network import from_edges
-from geo.pipeline import prepare, rank
-from geo.ranking import RankingParams
-from geo.scenario import (
+from geo.decide.pipeline import prepare, rank
+from geo.decide.ranking import RankingParams
+from geo.decide.scenario import (
     CHILDREN_NEWLY_WITHIN,
     CHILDREN_NO_LONGER_WITHIN,
     RANK_AFTER,
@@ -38,6 +36,8 @@ from geo.scenario import (
     prepare_scenario,
     run_scenario,
 )
+from geo.errors import GeometryError, ParameterError, PlanningError
+from geo.network.graph import from_edges
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "utrecht"
 PARAMS = RankingParams.from_preset("rijke_schooldag")
@@ -48,7 +48,7 @@ DIST_COLUMNS = [f"dist_{k}_m" for k in FACILITY_TYPES]
 X0, Y0, SIDE, N = 130_000.0, 450_000.0, 500.0, 4  # 4 × 4 square buurten of 500 m
 
 
-def toy_dataset() -> io.Dataset:
+def toy_dataset() -> files.Dataset:
     """16 square buurten with CBS figures (incl. a CBS library distance) and sport/school/pool points."""
     rng = np.random.default_rng(7)
     codes, geoms = [], []
@@ -61,8 +61,8 @@ def toy_dataset() -> io.Dataset:
     inw[5] = 0.0  # one buurt without inhabitants (not ranked)
     buurten = gpd.GeoDataFrame(
         {
-            S.BUURT_CODE: codes,
-            S.BUURT_NAME: [f"Buurt {c[-4:-2]}" for c in codes],
+            schema.BUURT_CODE: codes,
+            schema.BUURT_NAME: [f"Buurt {c[-4:-2]}" for c in codes],
             "a_inw": inw,
             "a_00_14": np.where(inw > 0, (inw * rng.uniform(0.1, 0.25, n)).round(), 0.0),
             "a_soz_wb": (inw * rng.uniform(0.0, 0.08, n)).round(),
@@ -71,7 +71,7 @@ def toy_dataset() -> io.Dataset:
             "cbs_dist_library_m": rng.uniform(300, 2500, n).round(-2),
         },
         geometry=geoms,
-        crs=S.WORK_CRS,
+        crs=schema.WORK_CRS,
         index=pd.Index(codes),
     )
     buurten.loc[codes[3], "cbs_dist_library_m"] = np.nan  # CBS suppressed one figure
@@ -79,12 +79,12 @@ def toy_dataset() -> io.Dataset:
     for k, (ftype, count) in enumerate((("sport", 5), ("primary_school", 4), ("swimming_pool", 2))):
         for m in range(count):
             x, y = X0 + rng.uniform(0, N * SIDE), Y0 + rng.uniform(0, N * SIDE)
-            rows.append({S.FACILITY_ID: f"{ftype}-{m}", S.FACILITY_TYPE: ftype, S.FACILITY_NAME: f"{ftype} {m}",
-                         S.FACILITY_CAPACITY: 1.0, S.LOCATION_PRECISION: "source", S.FACILITY_SOURCE: "toy",
+            rows.append({schema.FACILITY_ID: f"{ftype}-{m}", schema.FACILITY_TYPE: ftype, schema.FACILITY_NAME: f"{ftype} {m}",
+                         schema.FACILITY_CAPACITY: 1.0, schema.LOCATION_PRECISION: "source", schema.FACILITY_SOURCE: "toy",
                          "geometry": shapely.Point(x, y)})
-    fac = gpd.GeoDataFrame(rows, geometry="geometry", crs=S.WORK_CRS)
-    fac.index = pd.Index(fac[S.FACILITY_ID].to_numpy(dtype=object))
-    return io.Dataset(buurten=buurten, facilities=fac, meta={"name": "Toy"}, directory="toy")
+    fac = gpd.GeoDataFrame(rows, geometry="geometry", crs=schema.WORK_CRS)
+    fac.index = pd.Index(fac[schema.FACILITY_ID].to_numpy(dtype=object))
+    return files.Dataset(buurten=buurten, facilities=fac, meta={"name": "Toy"}, directory="toy")
 
 
 def toy_network(spacing_m: float = 125.0):
@@ -107,8 +107,8 @@ TOY_PREPARED = {
 
 
 @pytest.fixture(scope="module")
-def utrecht() -> io.Dataset:
-    return io.load_dataset(DATA)
+def utrecht() -> files.Dataset:
+    return files.load_dataset(DATA)
 
 
 def distances(prepared) -> pd.DataFrame:
@@ -160,9 +160,9 @@ def test_apply_scenario_adds_and_removes():
     fac = out.facilities
     assert len(fac) == len(TOY.facilities) + 1 and "sport-0" not in fac.index
     new = fac.loc[["scenario-1", "scenario-2"]]
-    assert new[S.FACILITY_TYPE].tolist() == ["sport", "library"]
-    assert new[S.FACILITY_NAME].tolist() == ["Sporthal", "Bibliotheek (scenario)"]
-    assert (new[S.FACILITY_SOURCE] == SCENARIO_SOURCE).all() and new[S.FACILITY_CAPACITY].tolist() == [3.0, 1.0]
+    assert new[schema.FACILITY_TYPE].tolist() == ["sport", "library"]
+    assert new[schema.FACILITY_NAME].tolist() == ["Sporthal", "Bibliotheek (scenario)"]
+    assert (new[schema.FACILITY_SOURCE] == SCENARIO_SOURCE).all() and new[schema.FACILITY_CAPACITY].tolist() == [3.0, 1.0]
     assert new.geometry.iloc[0].equals(shapely.Point(X0 + 10, Y0 + 20)) and fac.crs.to_epsg() == 28992
     assert out.buurten is TOY.buurten and len(TOY.facilities) == 11  # the input is not changed
 
@@ -275,7 +275,7 @@ def test_removing_from_a_cbs_type_needs_the_points_rule():
     before = TOY_PREPARED["straight"]
     assert before.access.measures["swimming_pool"].method == STRAIGHT_LINE  # toy: no CBS pool distance
     ds = TOY
-    ds_cbs = io.Dataset(buurten=ds.buurten.assign(cbs_dist_swimming_pool_m=1500.0), facilities=ds.facilities,
+    ds_cbs = files.Dataset(buurten=ds.buurten.assign(cbs_dist_swimming_pool_m=1500.0), facilities=ds.facilities,
                         meta=ds.meta, directory=ds.directory)
     with pytest.raises(ParameterError, match="Cannot evaluate removing a swimming pool.*cbs_rule 'points'"):
         run_scenario(ds_cbs, Scenario("close", removed=("swimming_pool-0",)), PARAMS)
@@ -319,11 +319,11 @@ def test_compare_reports_ranks_and_children_newly_within():
     ranked = t[RANK_BEFORE].notna()
     assert (t.loc[ranked, RANK_CHANGE] == t.loc[ranked, RANK_AFTER] - t.loc[ranked, RANK_BEFORE]).all()
     assert t[RANK_BEFORE].isna().sum() == 1  # the buurt without inhabitants
-    assert sorted(t.loc[ranked, RANK_AFTER]) == sorted(after.table[S.RANK].dropna())
+    assert sorted(t.loc[ranked, RANK_AFTER]) == sorted(after.table[schema.RANK].dropna())
     # Children newly within, by hand from the table.
     for m in (5.0, 10.0, 15.0):
         newly = (t["time_swimming_pool_min_before"] > m) & (t["time_swimming_pool_min_after"] <= m)
-        assert cmp.children_newly_within("swimming_pool", m) == pytest.approx(t.loc[newly, S.CHILDREN_0_14].sum())
+        assert cmp.children_newly_within("swimming_pool", m) == pytest.approx(t.loc[newly, schema.CHILDREN_0_14].sum())
     assert (cmp.reach[CHILDREN_NO_LONGER_WITHIN] == 0).all()
     assert cmp.children_newly_within("swimming_pool", 5) > 0  # the pool lies inside a buurt with children
     eq = cmp.equity.iloc[0]
@@ -371,7 +371,7 @@ def test_sport_at_the_top_buurt_in_utrecht(utrecht):
     # Only sport changed: every other indicator and the need index stay as they were.
     other = [c for c in before.prepared.indicators.columns if "sport" not in c]
     pd.testing.assert_frame_equal(before.prepared.indicators[other], after.prepared.indicators[other])
-    pd.testing.assert_series_equal(before.table[S.NEED_INDEX], after.table.loc[before.table.index, S.NEED_INDEX])
+    pd.testing.assert_series_equal(before.table[schema.NEED_INDEX], after.table.loc[before.table.index, schema.NEED_INDEX])
     # Ranks stay a valid ranking of the same 110 buurten; the change is after − before.
     ranked = cmp.table[RANK_AFTER].dropna()
     assert len(ranked) == 110 and ranked.min() == 1

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
-from geo.ranking import RankingParams
+from geo.decide.ranking import RankingParams
 from ui import share
 from ui.share import (
     DEFAULT_STATE,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import budget as B
-from geo import schema as S
+from geo import schema
 from geo.catalog import FACILITY_TYPES
+from geo.decide import budget as budget_model
+from geo.decide.pipeline import PipelineResult
 from geo.errors import PlanningError
-from geo.fmt import format_number
-from geo.pipeline import PipelineResult
+from geo.lang import format_number
 from ui.equity_view import measured_types
 from ui.i18n import t
 from ui.state import load_allocation
@@ -26,7 +26,7 @@ def render_budget(result: PipelineResult, key: tuple, lang: str) -> None:
     c1, c2, c3 = st.columns(3)
     budget = c1.number_input(t("budget_eur", lang), min_value=0.0, value=1_000_000.0, step=50_000.0, format="%.0f",
                              key="budget_eur")
-    programme_cost = c2.number_input(t("programme_cost", lang), min_value=1.0, value=B.PROGRAMME.cost_eur,
+    programme_cost = c2.number_input(t("programme_cost", lang), min_value=1.0, value=budget_model.PROGRAMME.cost_eur,
                                      step=10_000.0, format="%.0f", key="programme_cost")
     strength = c3.slider(t("need_strength", lang), 0.0, 3.0, 1.0, 0.25, key="need_strength",
                          help=t("need_strength_help", lang))
@@ -38,10 +38,10 @@ def render_budget(result: PipelineResult, key: tuple, lang: str) -> None:
         facility_cost = st.number_input(t("facility_cost", lang), min_value=1.0, value=1_000_000.0, step=50_000.0,
                                         format="%.0f", key="facility_cost")
     try:
-        interventions = (B.make_programme(cost_eur=programme_cost),) + tuple(
-            B.make_facility(k, cost_eur=facility_cost) for k in facility_types
+        interventions = (budget_model.make_programme(cost_eur=programme_cost),) + tuple(
+            budget_model.make_facility(k, cost_eur=facility_cost) for k in facility_types
         )
-        params = B.BudgetParams(budget_eur=budget, interventions=interventions, need_strength=strength)
+        params = budget_model.BudgetParams(budget_eur=budget, interventions=interventions, need_strength=strength)
         allocation = load_allocation(result, key, params)
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
@@ -57,20 +57,20 @@ def render_budget(result: PipelineResult, key: tuple, lang: str) -> None:
     if steps.empty:
         st.info(" ".join(allocation.notes(lang)) or t("budget_nothing", lang))
         return
-    sentence = B.SENTENCE_NL if lang == "nl" else B.SENTENCE_EN
+    sentence = budget_model.SENTENCE_NL if lang == "nl" else budget_model.SENTENCE_EN
     st.markdown(f"**{t('budget_steps', lang)}**")
     for row in steps.itertuples(index=False):
         st.markdown(f"{int(row.step)}. " + _md(getattr(row, sentence)))
     shown = pd.DataFrame(
         {
-            "#": steps[B.STEP].astype(int),
-            t("buurt", lang): steps[S.BUURT_NAME].astype(str),
-            t("intervention", lang): [interventions_by_key(interventions)[k].label(lang) for k in steps[B.INTERVENTION]],
-            t("cost", lang): [_eur(v, lang) for v in steps[B.COST_EUR]],
-            t("marginal_gain", lang): [format_number(v, lang=lang) for v in steps[B.MARGINAL_GAIN]],
-            t("gain_per_million", lang): [format_number(v * 1e6, lang=lang, decimals=1) for v in steps[B.GAIN_PER_EUR]],
-            t("cumulative_cost", lang): [_eur(v, lang) for v in steps[B.CUMULATIVE_COST_EUR]],
-            t("remaining", lang): [_eur(v, lang) for v in steps[B.REMAINING_BUDGET_EUR]],
+            "#": steps[budget_model.STEP].astype(int),
+            t("buurt", lang): steps[schema.BUURT_NAME].astype(str),
+            t("intervention", lang): [interventions_by_key(interventions)[k].label(lang) for k in steps[budget_model.INTERVENTION]],
+            t("cost", lang): [_eur(v, lang) for v in steps[budget_model.COST_EUR]],
+            t("marginal_gain", lang): [format_number(v, lang=lang) for v in steps[budget_model.MARGINAL_GAIN]],
+            t("gain_per_million", lang): [format_number(v * 1e6, lang=lang, decimals=1) for v in steps[budget_model.GAIN_PER_EUR]],
+            t("cumulative_cost", lang): [_eur(v, lang) for v in steps[budget_model.CUMULATIVE_COST_EUR]],
+            t("remaining", lang): [_eur(v, lang) for v in steps[budget_model.REMAINING_BUDGET_EUR]],
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch")
@@ -80,7 +80,7 @@ def render_budget(result: PipelineResult, key: tuple, lang: str) -> None:
         st.markdown(t("budget_method_text", lang))
 
 
-def interventions_by_key(interventions: tuple[B.InterventionType, ...]) -> dict[str, B.InterventionType]:
+def interventions_by_key(interventions: tuple[budget_model.InterventionType, ...]) -> dict[str, budget_model.InterventionType]:
     return {i.key: i for i in interventions}
 
 

@@ -6,13 +6,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo import equity
-from geo import schema as S
-from geo.access import NO_DATA
+from geo import schema
 from geo.catalog import FACILITY_TYPES
+from geo.decide import equity
+from geo.decide.access import NO_DATA
+from geo.decide.pipeline import PipelineResult
 from geo.errors import PlanningError
-from geo.fmt import format_number
-from geo.pipeline import PipelineResult
+from geo.lang import format_number
 from ui.i18n import t
 from ui.state import AccessChoice
 
@@ -79,7 +79,7 @@ def render_equity(result: PipelineResult, access: AccessChoice, lang: str) -> No
         {
             t("need_quintile", lang): chart_data["quintile"],
             t("n_buurten", lang): table[equity.N_BUURTEN].astype(int),
-            t("children", lang): [format_number(v, lang=lang) for v in table[S.CHILDREN_0_14]],
+            t("children", lang): [format_number(v, lang=lang) for v in table[schema.CHILDREN_0_14]],
             t("mean_time", lang): [format_number(v, lang=lang, decimals=1) for v in table[equity.MEAN_TIME_MIN]],
             t("share_within", lang, m=f"{minutes:g}"): [format_number(v, lang=lang, decimals=1) for v in table[share]],
         }

@@ -1,6 +1,6 @@
 """Exports: the map as an offline HTML file, the decision pack, the method record (and ranking + method as zip).
 
-Everything is built by ``layers.export`` / ``layers.report`` / ``geo.report``;
+Everything is built by ``layers.export`` / ``layers.report`` / ``geo.report.record``;
 here only the cached bytes and the download buttons.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from geo.pipeline import PipelineResult
+from geo.decide.pipeline import PipelineResult
 from ui.i18n import t
 from ui.robustness_view import load_default_robustness
 from ui.state import AppParams
@@ -30,7 +30,7 @@ def _map_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple
 @st.cache_data(show_spinner=False, max_entries=8)
 def _pack_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple[str, ...], lang: str,
                share_link: str, _robustness, _isochrones: gpd.GeoDataFrame | None, mode: str) -> bytes:
-    from layers.export import detect_app_version
+    from geo.data.paths import detect_app_version
     from layers.report import build_decision_pack_html
 
     del key
@@ -42,8 +42,8 @@ def _pack_html(_result: PipelineResult, key: tuple, map_column: str, types: tupl
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _zip(_result: PipelineResult, key: tuple) -> bytes:
-    from geo.report import ranking_zip_bytes
-    from layers.export import detect_app_version
+    from geo.data.paths import detect_app_version
+    from geo.report.record import ranking_zip_bytes
 
     del key
     return ranking_zip_bytes(_result, app_version=detect_app_version())

@@ -18,9 +18,9 @@ from dataclasses import replace
 
 import streamlit as st
 
+from geo.decide.pipeline import Prepared
+from geo.decide.scenario import Scenario, ScenarioFacility
 from geo.errors import PlanningError
-from geo.pipeline import Prepared
-from geo.scenario import Scenario, ScenarioFacility
 from ui import share
 from ui.i18n import t
 from ui.scenario_view import SCENARIOS

@@ -6,8 +6,8 @@ import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import schema as S
-from geo.pipeline import PipelineResult
+from geo import schema
+from geo.decide.pipeline import PipelineResult
 from layers.basemap import APP_LEAFLET_BASE
 from layers.export import build_results_map
 from layers.geometry import from_lonlat
@@ -49,5 +49,5 @@ def render_map(
         except (TypeError, ValueError):
             pass
     drawing = (out or {}).get("last_active_drawing") or {}
-    code = drawing.get("id") or (drawing.get("properties") or {}).get(S.BUURT_CODE)
+    code = drawing.get("id") or (drawing.get("properties") or {}).get(schema.BUURT_CODE)
     return str(code) if code else None

@@ -9,14 +9,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo import io
-from geo import schema as S
-from geo.access import STRAIGHT_LINE
+from geo import schema
 from geo.catalog import FACILITY_TYPES, INDICATORS
-from geo.explain import explain_buurt
-from geo.fmt import format_number, format_value
-from geo.pipeline import PipelineResult, output_columns
-from geo.report import gpkg_metadata
+from geo.data import files
+from geo.decide.access import STRAIGHT_LINE
+from geo.decide.explain import explain_buurt
+from geo.decide.pipeline import PipelineResult, output_columns
+from geo.lang import format_number, format_value
+from geo.report.record import gpkg_metadata
 from ui.i18n import t
 
 
@@ -25,16 +25,16 @@ def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
     tbl = result.table
     view = pd.DataFrame(
         {
-            t("rank", lang): tbl[S.RANK],
-            t("buurt", lang): tbl[S.BUURT_NAME],
-            t("wijk", lang): tbl[S.WIJK_NAME],
-            t("children", lang): tbl[S.CHILDREN_0_14],
-            t("priority_score", lang): tbl[S.PRIORITY_SCORE].round(2),
-            t("need_index", lang): tbl[S.NEED_INDEX].round(2),
-            t("access_gap", lang): tbl[S.ACCESS_GAP].round(2),
+            t("rank", lang): tbl[schema.RANK],
+            t("buurt", lang): tbl[schema.BUURT_NAME],
+            t("wijk", lang): tbl[schema.WIJK_NAME],
+            t("children", lang): tbl[schema.CHILDREN_0_14],
+            t("priority_score", lang): tbl[schema.PRIORITY_SCORE].round(2),
+            t("need_index", lang): tbl[schema.NEED_INDEX].round(2),
+            t("access_gap", lang): tbl[schema.ACCESS_GAP].round(2),
         }
     )
-    view.index = tbl[S.BUURT_CODE].to_numpy()
+    view.index = tbl[schema.BUURT_CODE].to_numpy()
     event = st.dataframe(
         view,
         height=420,
@@ -55,9 +55,9 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
     st.markdown(f"#### {md_escape(expl.buurt_name)}")
     c1, c2, c3, c4 = st.columns(4)
     c1.metric(t("rank", lang), f"{expl.rank} / {expl.n_ranked}" if expl.rank else "–")
-    c2.metric(t("priority_score", lang), format_number(row[S.PRIORITY_SCORE], lang=lang, decimals=2))
-    c3.metric(t("need_index", lang), format_number(row[S.NEED_INDEX], lang=lang, decimals=2))
-    c4.metric(t("children", lang), format_number(row[S.CHILDREN_0_14], lang=lang))
+    c2.metric(t("priority_score", lang), format_number(row[schema.PRIORITY_SCORE], lang=lang, decimals=2))
+    c3.metric(t("need_index", lang), format_number(row[schema.NEED_INDEX], lang=lang, decimals=2))
+    c4.metric(t("children", lang), format_number(row[schema.CHILDREN_0_14], lang=lang))
     st.info(md_escape(expl.sentence))
     _render_nearest_school(result, code, lang)
     if expl.rows.empty or expl.rank is None:
@@ -104,18 +104,18 @@ def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None
     fac = result.prepared.dataset.facilities
     school = fac.loc[result.table.at[code, col]]
     dist = format_number(result.table.at[code, "dist_primary_school_m"], lang=lang)
-    pupils = format_number(school.get(S.FACILITY_CAPACITY), lang=lang)
+    pupils = format_number(school.get(schema.FACILITY_CAPACITY), lang=lang)
     precision = {
         "pc4_centroid": t("precision_pc4", lang),
         "pc6": t("precision_pc6", lang),
-    }.get(str(school.get(S.LOCATION_PRECISION)), "")
+    }.get(str(school.get(schema.LOCATION_PRECISION)), "")
     measure = result.prepared.access.measures.get("primary_school")
     how = measure.label(lang) if measure is not None else ""
     time_col = minutes_col(result.table, "primary_school")
     if time_col and pd.notna(result.table.at[code, time_col]):
         how += f", {format_number(result.table.at[code, time_col], lang=lang)} min"
     st.caption(
-        t("nearest_school", lang, name=md_escape(school[S.FACILITY_NAME]), pupils=pupils, dist=dist, measure=how)
+        t("nearest_school", lang, name=md_escape(school[schema.FACILITY_NAME]), pupils=pupils, dist=dist, measure=how)
         + (f" ⚠️ {precision}" if precision else "")
     )
 
@@ -249,7 +249,7 @@ def _gpkg_bytes_cached(_result: PipelineResult, key: tuple) -> bytes:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ranking.gpkg"
         meta = gpkg_metadata(_result)
-        io.write_table(table[[*output_columns(table), "geometry"]], path, metadata=meta)
+        files.write_table(table[[*output_columns(table), "geometry"]], path, metadata=meta)
         return path.read_bytes()
 
 

@@ -6,11 +6,11 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import INDICATORS
+from geo.decide.pipeline import PipelineResult
 from geo.errors import PlanningError
-from geo.fmt import format_number
-from geo.pipeline import PipelineResult
+from geo.lang import format_number
 from ui.i18n import t
 from ui.state import load_robustness
 
@@ -43,29 +43,29 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         return
-    table = result.table[[S.BUURT_CODE, S.BUURT_NAME, S.RANK]].join(rb.table)
-    table = table[table[S.RANK].notna()].sort_values([S.RANK, S.BUURT_CODE])
-    top = table[table[S.RANK] <= top_n]
-    robust = int((top[S.SHARE_TOP_N] >= 0.9).sum())
-    st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=int(table[S.WEIGHT_SENSITIVE].sum()),
+    table = result.table[[schema.BUURT_CODE, schema.BUURT_NAME, schema.RANK]].join(rb.table)
+    table = table[table[schema.RANK].notna()].sort_values([schema.RANK, schema.BUURT_CODE])
+    top = table[table[schema.RANK] <= top_n]
+    robust = int((top[schema.SHARE_TOP_N] >= 0.9).sum())
+    st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=int(table[schema.WEIGHT_SENSITIVE].sum()),
               draws=n_draws))
     _chart(table.head(max(SHOWN, top_n + 5)), top_n, lang)
     shown = pd.DataFrame(
         {
-            t("rank", lang): table[S.RANK].astype(int),
-            t("buurt", lang): table[S.BUURT_NAME].astype(str),
-            t("rank_median", lang): [format_number(v, lang=lang, decimals=1) for v in table[S.RANK_MEDIAN]],
-            t("rank_interval", lang): [f"{int(a)}–{int(b)}" for a, b in zip(table[S.RANK_P05], table[S.RANK_P95])],
-            t("share_top", lang, n=top_n): [format_number(100 * v, lang=lang) + "%" for v in table[S.SHARE_TOP_N]],
-            t("robust_flag", lang): [t("depends_on_weights" if f else "robust", lang) for f in table[S.WEIGHT_SENSITIVE]],
+            t("rank", lang): table[schema.RANK].astype(int),
+            t("buurt", lang): table[schema.BUURT_NAME].astype(str),
+            t("rank_median", lang): [format_number(v, lang=lang, decimals=1) for v in table[schema.RANK_MEDIAN]],
+            t("rank_interval", lang): [f"{int(a)}–{int(b)}" for a, b in zip(table[schema.RANK_P05], table[schema.RANK_P95])],
+            t("share_top", lang, n=top_n): [format_number(100 * v, lang=lang) + "%" for v in table[schema.SHARE_TOP_N]],
+            t("robust_flag", lang): [t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]],
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch", height=320)
     if rb.leave_one_out is not None:
         loo_table = rb.leave_one_out.loc[top.index]
-        loo_shown = pd.DataFrame({t("buurt", lang): top[S.BUURT_NAME].astype(str), t("rank", lang): top[S.RANK].astype(int)})
+        loo_shown = pd.DataFrame({t("buurt", lang): top[schema.BUURT_NAME].astype(str), t("rank", lang): top[schema.RANK].astype(int)})
         for col in loo_table.columns:
-            ind = col[len(S.RANK_WITHOUT_PREFIX):]
+            ind = col[len(schema.RANK_WITHOUT_PREFIX):]
             loo_shown[t("without", lang, name=INDICATORS[ind].label(lang))] = loo_table[col].astype("Int64").to_numpy()
         st.markdown(f"**{t('robust_loo_title', lang)}**")
         st.dataframe(loo_shown, hide_index=True, width="stretch")
@@ -75,12 +75,12 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
 def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
     data = pd.DataFrame(
         {
-            "buurt": [f"{int(r)}. {n}" for r, n in zip(table[S.RANK], table[S.BUURT_NAME])],
-            "rank": table[S.RANK].astype(float).to_numpy(),
-            "p05": table[S.RANK_P05].astype(float).to_numpy(),
-            "p95": table[S.RANK_P95].astype(float).to_numpy(),
-            "median": table[S.RANK_MEDIAN].astype(float).to_numpy(),
-            "flag": [t("depends_on_weights" if f else "robust", lang) for f in table[S.WEIGHT_SENSITIVE]],
+            "buurt": [f"{int(r)}. {n}" for r, n in zip(table[schema.RANK], table[schema.BUURT_NAME])],
+            "rank": table[schema.RANK].astype(float).to_numpy(),
+            "p05": table[schema.RANK_P05].astype(float).to_numpy(),
+            "p95": table[schema.RANK_P95].astype(float).to_numpy(),
+            "median": table[schema.RANK_MEDIAN].astype(float).to_numpy(),
+            "flag": [t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]],
         }
     )
     y = alt.Y("buurt:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))

@@ -1,7 +1,7 @@
 """Scenarios: add or remove facilities, keep several side by side, see who gains.
 
 The scenarios of a session live in ``st.session_state[SCENARIOS]`` as frozen
-:class:`geo.scenario.Scenario` objects (also written to the share link); the
+:class:`geo.decide.scenario.Scenario` objects (also written to the share link); the
 comparison is computed by the cached :func:`ui.state.load_scenario`.
 """
 
@@ -10,14 +10,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from geo import equity
-from geo import scenario as SC
-from geo import schema as S
-from geo.access import compute_origin_points
+from geo import schema
 from geo.catalog import FACILITY_TYPES
+from geo.decide import equity
+from geo.decide import scenario as scenario_model
+from geo.decide.access import compute_origin_points
+from geo.decide.pipeline import PipelineResult, Prepared
 from geo.errors import PlanningError
-from geo.fmt import format_number
-from geo.pipeline import PipelineResult, Prepared
+from geo.lang import format_number
 from ui.equity_view import ci_sentence, measured_types
 from ui.i18n import t
 from ui.panels import md_escape
@@ -29,7 +29,7 @@ CLICKED_XY = "clicked_xy"
 MAX_SCENARIOS = 8
 
 
-def scenarios() -> list[SC.Scenario]:
+def scenarios() -> list[scenario_model.Scenario]:
     return list(st.session_state.get(SCENARIOS, []))
 
 
@@ -42,13 +42,13 @@ def _default_xy(prepared: Prepared, code: str) -> tuple[float, float]:
 
 
 def _facility_label(fac, facility_id: str, lang: str) -> str:
-    ftype = fac.at[facility_id, S.FACILITY_TYPE]
+    ftype = fac.at[facility_id, schema.FACILITY_TYPE]
     label = FACILITY_TYPES[ftype].label(lang) if ftype in FACILITY_TYPES else str(ftype)
-    return f"{fac.at[facility_id, S.FACILITY_NAME]} ({label})"
+    return f"{fac.at[facility_id, schema.FACILITY_NAME]} ({label})"
 
 
-def _parse_lines(text: str) -> tuple[SC.ScenarioFacility, ...]:
-    return tuple(SC.ScenarioFacility.parse(line) for line in text.splitlines() if line.strip())
+def _parse_lines(text: str) -> tuple[scenario_model.ScenarioFacility, ...]:
+    return tuple(scenario_model.ScenarioFacility.parse(line) for line in text.splitlines() if line.strip())
 
 
 def render_editor(result: PipelineResult, selected: str, lang: str) -> None:
@@ -78,12 +78,12 @@ def render_editor(result: PipelineResult, selected: str, lang: str) -> None:
     if not submitted:
         return
     try:
-        added = ((SC.ScenarioFacility(ftype, x, y, capacity),) if add_point else ()) + _parse_lines(more)
-        scenario = SC.Scenario(name=name.strip() or f"Scenario {len(scenarios()) + 1}", added=added,
+        added = ((scenario_model.ScenarioFacility(ftype, x, y, capacity),) if add_point else ()) + _parse_lines(more)
+        scenario = scenario_model.Scenario(name=name.strip() or f"Scenario {len(scenarios()) + 1}", added=added,
                                removed=tuple(removed))
         if scenario.is_empty:
             raise PlanningError(t("scenario_empty", lang))
-        SC.apply_scenario(prepared.dataset, scenario)  # validate now: a clear message, nothing stored
+        scenario_model.apply_scenario(prepared.dataset, scenario)  # validate now: a clear message, nothing stored
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         return
@@ -91,7 +91,7 @@ def render_editor(result: PipelineResult, selected: str, lang: str) -> None:
     st.session_state[SCENARIOS] = [*kept, scenario]
 
 
-def _summary_row(scenario: SC.Scenario, comparison: SC.ScenarioComparison, lang: str) -> dict:
+def _summary_row(scenario: scenario_model.Scenario, comparison: scenario_model.ScenarioComparison, lang: str) -> dict:
     row: dict = {
         t("scenario", lang): scenario.name,
         t("scenario_changes", lang): describe(scenario, lang),
@@ -99,18 +99,18 @@ def _summary_row(scenario: SC.Scenario, comparison: SC.ScenarioComparison, lang:
     }
     reach = comparison.reach
     for m in comparison.minutes:
-        sel = reach[reach[SC.MINUTES] == m]
-        row[t("children_newly_within", lang, m=f"{m:g}")] = format_number(sel[SC.CHILDREN_NEWLY_WITHIN].sum(), lang=lang)
-    ci_change = comparison.equity.get(equity.CONCENTRATION_INDEX + SC.CHANGE)
+        sel = reach[reach[scenario_model.MINUTES] == m]
+        row[t("children_newly_within", lang, m=f"{m:g}")] = format_number(sel[scenario_model.CHILDREN_NEWLY_WITHIN].sum(), lang=lang)
+    ci_change = comparison.equity.get(equity.CONCENTRATION_INDEX + scenario_model.CHANGE)
     if ci_change is not None and len(ci_change):
         row[t("ci_change", lang)] = "; ".join(
             f"{FACILITY_TYPES[k].label(lang)}: {format_number(v, lang=lang, decimals=3)}"
-            for k, v in zip(comparison.equity[S.FACILITY_TYPE], ci_change)
+            for k, v in zip(comparison.equity[schema.FACILITY_TYPE], ci_change)
         )
     return row
 
 
-def describe(scenario: SC.Scenario, lang: str) -> str:
+def describe(scenario: scenario_model.Scenario, lang: str) -> str:
     parts = [f"+ {FACILITY_TYPES[f.facility_type].label(lang)} ({f.x:.0f}, {f.y:.0f})" for f in scenario.added]
     parts += [f"− {r}" for r in scenario.removed]
     return "; ".join(parts)
@@ -123,7 +123,7 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
     kept = scenarios()
     if not kept:
         return
-    comparisons: dict[str, SC.ScenarioComparison] = {}
+    comparisons: dict[str, scenario_model.ScenarioComparison] = {}
     for scenario in kept:
         try:
             comparisons[scenario.name] = load_scenario(
@@ -151,10 +151,10 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
     else:
         shown = pd.DataFrame(
             {
-                t("buurt", lang): changed[S.BUURT_NAME].astype(str),
-                t("rank_before", lang): changed[SC.RANK_BEFORE],
-                t("rank_after", lang): changed[SC.RANK_AFTER],
-                t("rank_change_col", lang): changed[SC.RANK_CHANGE],
+                t("buurt", lang): changed[schema.BUURT_NAME].astype(str),
+                t("rank_before", lang): changed[scenario_model.RANK_BEFORE],
+                t("rank_after", lang): changed[scenario_model.RANK_AFTER],
+                t("rank_change_col", lang): changed[scenario_model.RANK_CHANGE],
             }
         ).sort_values(t("rank_after", lang))
         st.markdown(f"**{t('rank_changes', lang)}** ({len(changed)})")
@@ -163,22 +163,22 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
     if not reach.empty:
         reach_shown = pd.DataFrame(
             {
-                t("facility_type", lang): [FACILITY_TYPES[k].label(lang) for k in reach[S.FACILITY_TYPE]],
-                t("within_minutes", lang): [f"{m:g} min" for m in reach[SC.MINUTES]],
-                t("children_newly", lang): [format_number(v, lang=lang) for v in reach[SC.CHILDREN_NEWLY_WITHIN]],
-                t("buurten_newly", lang): reach[SC.BUURTEN_NEWLY_WITHIN],
-                t("children_lost", lang): [format_number(v, lang=lang) for v in reach[SC.CHILDREN_NO_LONGER_WITHIN]],
+                t("facility_type", lang): [FACILITY_TYPES[k].label(lang) for k in reach[schema.FACILITY_TYPE]],
+                t("within_minutes", lang): [f"{m:g} min" for m in reach[scenario_model.MINUTES]],
+                t("children_newly", lang): [format_number(v, lang=lang) for v in reach[scenario_model.CHILDREN_NEWLY_WITHIN]],
+                t("buurten_newly", lang): reach[scenario_model.BUURTEN_NEWLY_WITHIN],
+                t("children_lost", lang): [format_number(v, lang=lang) for v in reach[scenario_model.CHILDREN_NO_LONGER_WITHIN]],
             }
         )
         st.markdown(f"**{t('who_gains', lang)}**")
         st.dataframe(reach_shown, hide_index=True, width="stretch")
     eq = comparison.equity
-    ci_b, ci_a = equity.CONCENTRATION_INDEX + SC.BEFORE, equity.CONCENTRATION_INDEX + SC.AFTER
+    ci_b, ci_a = equity.CONCENTRATION_INDEX + scenario_model.BEFORE, equity.CONCENTRATION_INDEX + scenario_model.AFTER
     for row in eq.itertuples(index=False):
         rec = row._asdict()
         if ci_b in rec and pd.notna(rec.get(ci_a)):
             st.caption(
-                f"{FACILITY_TYPES[rec[S.FACILITY_TYPE]].label(lang)} — {t('concentration_index', lang)}: "
+                f"{FACILITY_TYPES[rec[schema.FACILITY_TYPE]].label(lang)} — {t('concentration_index', lang)}: "
                 f"{format_number(rec[ci_b], lang=lang, decimals=3)} → {format_number(rec[ci_a], lang=lang, decimals=3)}. "
                 + ci_sentence(rec[ci_a], lang)
             )

@@ -50,9 +50,9 @@ from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
-from geo.network import MODES, SPEEDS_KMH
+from geo.network.graph import MODES, SPEEDS_KMH
 from ui.panels import md_escape
 
 __all__ = [
@@ -105,7 +105,7 @@ DEFAULT_DATASET = "utrecht"
 LANGUAGES = ("nl", "en")
 TRAVELLERS = ("child", "adult")
 #: The summary columns offered as map layers (same as ``ui.sidebar.SUMMARY_COLUMNS``).
-SUMMARY_COLUMNS = (S.PRIORITY_SCORE, S.NEED_INDEX, S.ACCESS_GAP, S.REACH_SCORE)
+SUMMARY_COLUMNS = (schema.PRIORITY_SCORE, schema.NEED_INDEX, schema.ACCESS_GAP, schema.REACH_SCORE)
 #: Projected bounds of EPSG:28992 (x_min, y_min, x_max, y_max), metres.
 RD_BOUNDS = (-7000.0, 289000.0, 300000.0, 629000.0)
 
@@ -184,7 +184,7 @@ class ShareState:
     lang: str = "nl"
     preset: str = DEFAULT_PRESET
     weights: tuple[tuple[str, float], ...] = ()
-    map_column: str = S.PRIORITY_SCORE
+    map_column: str = schema.PRIORITY_SCORE
     facility_types: tuple[str, ...] | None = None
     mode: str = "walk"
     traveller: str = "child"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import (
     ACCESS,
     DEFAULT_PRESET,
@@ -16,15 +16,15 @@ from geo.catalog import (
     REACH,
     get_preset,
 )
-from geo.network import MODES, default_speed_kmh
-from geo.pipeline import Prepared
-from geo.ranking import RankingParams
+from geo.decide.pipeline import Prepared
+from geo.decide.ranking import RankingParams
+from geo.network.graph import MODES, default_speed_kmh
 from ui.i18n import LANGUAGES, t
 from ui.state import AccessChoice, AppParams
 
 WEIGHT_MAX = 5.0
 WEIGHT_STEP = 0.5
-SUMMARY_COLUMNS = (S.PRIORITY_SCORE, S.NEED_INDEX, S.ACCESS_GAP, S.REACH_SCORE)
+SUMMARY_COLUMNS = (schema.PRIORITY_SCORE, schema.NEED_INDEX, schema.ACCESS_GAP, schema.REACH_SCORE)
 BAND_CHOICES = (5.0, 10.0, 15.0, 20.0)
 
 
@@ -36,7 +36,7 @@ def map_options(prepared: Prepared) -> list[str]:
 
 def present_types(prepared: Prepared) -> list[str]:
     """Facility types with at least one point in the dataset."""
-    return [k for k in FACILITY_TYPES if (prepared.dataset.facilities[S.FACILITY_TYPE] == k).any()]
+    return [k for k in FACILITY_TYPES if (prepared.dataset.facilities[schema.FACILITY_TYPE] == k).any()]
 
 
 def render_access_choice(lang: str) -> AccessChoice:

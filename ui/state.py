@@ -15,19 +15,13 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from geo import io
-from geo.access import NetworkEngine
-from geo.network import Network
-from geo.pipeline import (
-    DEFAULT_DATA_DIR,
-    DEFAULT_NETWORK_DIR,
-    PipelineResult,
-    Prepared,
-    find_network,
-    prepare,
-    rank,
-)
-from geo.ranking import RankingParams
+from geo.data import files
+from geo.data.networks import find_network
+from geo.data.paths import DEFAULT_DATA_DIR, NETWORKS_DIR
+from geo.decide.access import NetworkEngine
+from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
+from geo.decide.ranking import RankingParams
+from geo.network.graph import Network
 
 
 @dataclass(frozen=True)
@@ -56,7 +50,7 @@ def data_dir() -> Path:
 
 
 def network_dir() -> Path:
-    return Path(os.environ.get("RSP_NETWORK_DIR", DEFAULT_NETWORK_DIR))
+    return Path(os.environ.get("RSP_NETWORK_DIR", NETWORKS_DIR))
 
 
 def file_key(path: str | Path | None) -> tuple[str, float]:
@@ -71,9 +65,9 @@ def file_key(path: str | Path | None) -> tuple[str, float]:
 
 
 @st.cache_resource(show_spinner=False)
-def load_dataset(directory: str, mtime: float) -> io.Dataset:
+def load_dataset(directory: str, mtime: float) -> files.Dataset:
     del mtime  # part of the cache key only
-    return io.load_dataset(directory)
+    return files.load_dataset(directory)
 
 
 @st.cache_resource(show_spinner=False)
@@ -82,7 +76,7 @@ def load_network(path: str, mtime: float) -> Network:
     return Network.load(path)
 
 
-def network_path(dataset: io.Dataset, mode: str) -> Path | None:
+def network_path(dataset: files.Dataset, mode: str) -> Path | None:
     return find_network(dataset, mode, network_dir())
 
 
@@ -106,7 +100,7 @@ def load_isochrones(
     _prepared: Prepared, key: tuple, types: tuple[str, ...], minutes: tuple[float, ...], speed_kmh: float
 ) -> gpd.GeoDataFrame:
     """Isochrones per facility type and band, dissolved (one multi-source pass per type)."""
-    from geo.isochrones import facility_isochrones
+    from geo.network.isochrones import facility_isochrones
 
     del key
     engine_net = _prepared.engine.network  # type: ignore[union-attr]
@@ -120,7 +114,7 @@ def load_isochrones(
 def load_scenario(_prepared: Prepared, key: tuple, scenario, params: RankingParams, speed_kmh: float,
                   minutes: tuple[float, ...]):
     """Before/after ranking and comparison of one scenario (cached per dataset/network key, scenario and weights)."""
-    from geo.scenario import run_scenario
+    from geo.decide.scenario import run_scenario
 
     del key
     _, _, comparison = run_scenario(_prepared, scenario, params, speed_kmh=speed_kmh, minutes=minutes)
@@ -130,7 +124,7 @@ def load_scenario(_prepared: Prepared, key: tuple, scenario, params: RankingPara
 @st.cache_data(show_spinner="Budget verdelen …", max_entries=32)
 def load_allocation(_result: PipelineResult, key: tuple, budget_params):
     """Greedy budget allocation over the ranked table (cached per ranking key and budget parameters)."""
-    from geo.budget import allocate_budget
+    from geo.decide.budget import allocate_budget
 
     del key
     return allocate_budget(_result.table, budget_params)
@@ -140,7 +134,7 @@ def load_allocation(_result: PipelineResult, key: tuple, budget_params):
 def load_robustness(_result: PipelineResult, key: tuple, n_draws: int, seed: int, top_n: int, concentration: float,
                     leave_one_out: bool):
     """Ranks under weight draws around the chosen weights (cached per ranking key and settings)."""
-    from geo.robustness import compute_robustness
+    from geo.decide.robustness import compute_robustness
 
     del key
     return compute_robustness(_result.ranking, _result.params, n_draws=n_draws, seed=seed, top_n=top_n,

@@ -1,6 +1,6 @@
 """Network distances from points to facilities: snapping, nearest facility, cost tables, 2SFCA.
 
-Pure computation on a :class:`geo.network.Network` (EPSG:28992, metres). Points
+Pure computation on a :class:`geo.network.graph.Network` (EPSG:28992, metres). Points
 (origins, facilities) are placed *on edges*, not on the nearest node: a point is
 snapped to the nearest street segment and travels the part of that segment to
 either end, if the direction is allowed.
@@ -36,7 +36,7 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.errors import ParameterError
-from geo.network import Network
+from geo.network.graph import Network
 
 #: Upper bound on the dense distance block of one chunk of facilities (bytes).
 CHUNK_BYTES = 200_000_000

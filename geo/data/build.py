@@ -16,9 +16,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import io
-from geo import schema as S
+from geo import schema
 from geo.catalog import FACILITY_TYPES
+from geo.data import files
 
 MUNICIPALITY_CODE = "GM0344"
 MUNICIPALITY_NAME = "Utrecht"
@@ -121,44 +121,44 @@ def build_default(shared_dir: str | Path, out_dir: str | Path) -> dict:
     notes: list[str] = []
 
     buurten = build_buurten(paths, notes)
-    municipality = gpd.read_file(paths["gemeente"]).to_crs(S.WORK_CRS).geometry.union_all()
+    municipality = gpd.read_file(paths["gemeente"]).to_crs(schema.WORK_CRS).geometry.union_all()
     facilities = build_facilities(paths, municipality, notes)
 
     access_measures = {}
     for key, ft in FACILITY_TYPES.items():
         col = f"cbs_dist_{key}_m"
         n_cbs = int(buurten[col].notna().sum()) if col in buurten else 0
-        n_points = int((facilities[S.FACILITY_TYPE] == key).sum())
+        n_points = int((facilities[schema.FACILITY_TYPE] == key).sum())
         access_measures[key] = {"cbs_buurten_with_value": n_cbs, "points": n_points}
-    suppressed = {c: int(buurten[c].isna().sum()) for c in buurten.columns if c not in (*S.BUURT_ID_COLUMNS, "geometry")}
+    suppressed = {c: int(buurten[c].isna().sum()) for c in buurten.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")}
     meta = {
         "name": "Utrecht",
         "municipality_code": MUNICIPALITY_CODE,
         "statistics_year": 2023,
         "geometry_year": 2013,
         "n_buurten": int(len(buurten)),
-        "n_facilities": {k: int(v) for k, v in facilities[S.FACILITY_TYPE].value_counts().sort_index().items()},
+        "n_facilities": {k: int(v) for k, v in facilities[schema.FACILITY_TYPE].value_counts().sort_index().items()},
         "access_sources": access_measures,
         "missing_per_column": {k: v for k, v in suppressed.items() if v},
         "build_notes": notes,
         "sources": SOURCES,
     }
-    io.write_dataset(buurten, facilities, meta, out_dir)
+    files.write_dataset(buurten, facilities, meta, out_dir)
     return meta
 
 
 def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
-    geo = io.load_buurten(paths["buurten"], code_column="KODE", name_column="NAAM")
+    geo = files.load_buurten(paths["buurten"], code_column="KODE", name_column="NAAM")
     notes.append(geo.report.summary())
     g = geo.frame
-    g[S.BUURT_CODE] = "BU0344" + g[S.BUURT_CODE].astype(str)
-    g[S.WIJK_CODE] = "WK0344" + g["WIJKKODE"].astype(str)
-    g.index = pd.Index(g[S.BUURT_CODE])
+    g[schema.BUURT_CODE] = "BU0344" + g[schema.BUURT_CODE].astype(str)
+    g[schema.WIJK_CODE] = "WK0344" + g["WIJKKODE"].astype(str)
+    g.index = pd.Index(g[schema.BUURT_CODE])
 
-    kwb = io.load_cbs_table(paths["kwb"])
+    kwb = files.load_cbs_table(paths["kwb"])
     notes.append(kwb.report.summary().split(";")[0] + f"; {sum(kwb.report.suppressed.values())} suppressed values read as missing.")
-    wijk = io.load_cbs_table(paths["kwb"], level="wijk").frame
-    nab = io.load_cbs_table(paths["nabijheid"])
+    wijk = files.load_cbs_table(paths["kwb"], level="wijk").frame
+    nab = files.load_cbs_table(paths["nabijheid"])
     notes.append(nab.report.summary().split(";")[0] + ".")
 
     stats = kwb.frame
@@ -166,28 +166,28 @@ def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
     keep = [c for c in numeric if stats[c].notna().any() or c in KWB_REQUIRED]
     missing_required = [c for c in KWB_REQUIRED if c not in stats.columns]
     if missing_required:
-        raise io.MissingColumnError(f"kwb table lacks required variables: {', '.join(missing_required)}")
+        raise files.MissingColumnError(f"kwb table lacks required variables: {', '.join(missing_required)}")
 
     codes_geo, codes_cbs = set(g.index), set(stats.index)
     if codes_geo != codes_cbs:
         notes.append(
             f"buurt codes only in geometry: {sorted(codes_geo - codes_cbs)}; only in CBS: {sorted(codes_cbs - codes_geo)}"
         )
-    out = g[[S.BUURT_CODE, S.WIJK_CODE, "geometry"]].copy()
-    out[S.BUURT_NAME] = stats["regio"].reindex(out.index).fillna(g[S.BUURT_NAME])
+    out = g[[schema.BUURT_CODE, schema.WIJK_CODE, "geometry"]].copy()
+    out[schema.BUURT_NAME] = stats["regio"].reindex(out.index).fillna(g[schema.BUURT_NAME])
     wijk_names = wijk["regio"].astype(str).str.replace(r"^Wijk \d+\s+", "", regex=True)
-    out[S.WIJK_NAME] = out[S.WIJK_CODE].map(wijk_names)
-    out[S.MUNICIPALITY_CODE] = MUNICIPALITY_CODE
-    out[S.MUNICIPALITY_NAME] = MUNICIPALITY_NAME
+    out[schema.WIJK_NAME] = out[schema.WIJK_CODE].map(wijk_names)
+    out[schema.MUNICIPALITY_CODE] = MUNICIPALITY_CODE
+    out[schema.MUNICIPALITY_NAME] = MUNICIPALITY_NAME
     out = out.join(stats[keep])
 
     nab_frame = nab.frame
     for column, key in NABIJHEID_COLUMNS.items():
         if column not in nab_frame.columns:
-            raise io.MissingColumnError(f"nabijheid table lacks '{column}'")
+            raise files.MissingColumnError(f"nabijheid table lacks '{column}'")
         out[f"cbs_dist_{key}_m"] = (nab_frame[column] * 1000.0).reindex(out.index)
-    ordered = [*S.BUURT_ID_COLUMNS, *[c for c in out.columns if c not in (*S.BUURT_ID_COLUMNS, "geometry")], "geometry"]
-    out = gpd.GeoDataFrame(out[ordered], geometry="geometry", crs=S.WORK_CRS).sort_index()
+    ordered = [*schema.BUURT_ID_COLUMNS, *[c for c in out.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")], "geometry"]
+    out = gpd.GeoDataFrame(out[ordered], geometry="geometry", crs=schema.WORK_CRS).sort_index()
     return out
 
 
@@ -195,23 +195,23 @@ def build_facilities(paths: dict[str, Path], municipality, notes: list[str]) -> 
     sport = _mulier_facilities(paths["mulier"])
     schools = _duo_schools(paths)
     fac = pd.concat([sport, schools], ignore_index=True)
-    fac = gpd.GeoDataFrame(fac, geometry="geometry", crs=S.WORK_CRS)
+    fac = gpd.GeoDataFrame(fac, geometry="geometry", crs=schema.WORK_CRS)
     dist = fac.geometry.distance(municipality)
     far = dist > MAX_OUTSIDE_M
     for _, row in fac.loc[far].iterrows():
         notes.append(
-            f"dropped facility {row[S.FACILITY_ID]} '{row[S.FACILITY_NAME]}': {dist[_] / 1000:.1f} km outside the "
+            f"dropped facility {row[schema.FACILITY_ID]} '{row[schema.FACILITY_NAME]}': {dist[_] / 1000:.1f} km outside the "
             "municipality (bad coordinate in the source)"
         )
     near_outside = (dist > 0) & ~far
     if near_outside.any():
         notes.append(f"kept {int(near_outside.sum())} facilities just outside the municipality (< {MAX_OUTSIDE_M / 1000:.0f} km)")
-    fac = fac.loc[~far].sort_values([S.FACILITY_TYPE, S.FACILITY_ID]).reset_index(drop=True)
+    fac = fac.loc[~far].sort_values([schema.FACILITY_TYPE, schema.FACILITY_ID]).reset_index(drop=True)
     return fac
 
 
 def _mulier_facilities(path: Path) -> pd.DataFrame:
-    table = io.load_facilities(path, facility_type="sport").frame
+    table = files.load_facilities(path, facility_type="sport").frame
     cols = {c: re.sub(r"\s+", "_", c.strip().lower()) for c in table.columns if c != "geometry"}
     t = table.rename(columns=cols)
     t["accommodatie_id"] = t["accommodatie_id"].astype(str)
@@ -222,22 +222,22 @@ def _mulier_facilities(path: Path) -> pd.DataFrame:
     addr = (first["adres"].fillna("") + ", " + first["postcode"].fillna("").str.upper() + " " + first["plaatsnaam"].fillna("").str.title()).str.strip(", ")
     base = pd.DataFrame(
         {
-            S.FACILITY_ID: "mulier-" + first.index,
-            S.FACILITY_TYPE: "sport",
-            S.FACILITY_NAME: first[S.FACILITY_NAME].astype(str),
-            S.FACILITY_CAPACITY: first["n_voorzieningen"].astype(float),
-            S.FACILITY_ADDRESS: addr,
-            S.FACILITY_POSTCODE: first["postcode"].fillna("").str.upper(),
-            S.FACILITY_DETAIL: sports,
-            S.LOCATION_PRECISION: "source",
-            S.FACILITY_SOURCE: "mulier_sport",
+            schema.FACILITY_ID: "mulier-" + first.index,
+            schema.FACILITY_TYPE: "sport",
+            schema.FACILITY_NAME: first[schema.FACILITY_NAME].astype(str),
+            schema.FACILITY_CAPACITY: first["n_voorzieningen"].astype(float),
+            schema.FACILITY_ADDRESS: addr,
+            schema.FACILITY_POSTCODE: first["postcode"].fillna("").str.upper(),
+            schema.FACILITY_DETAIL: sports,
+            schema.LOCATION_PRECISION: "source",
+            schema.FACILITY_SOURCE: "mulier_sport",
             "geometry": first["geometry"],
         },
     )
     pools = base.loc[sports.str.split(", ").apply(lambda xs: "zwemmen" in xs)].copy()
-    pools[S.FACILITY_ID] = pools[S.FACILITY_ID] + "-zwembad"
-    pools[S.FACILITY_TYPE] = "swimming_pool"
-    pools[S.FACILITY_CAPACITY] = np.nan
+    pools[schema.FACILITY_ID] = pools[schema.FACILITY_ID] + "-zwembad"
+    pools[schema.FACILITY_TYPE] = "swimming_pool"
+    pools[schema.FACILITY_CAPACITY] = np.nan
     return pd.concat([base, pools], ignore_index=True)
 
 
@@ -247,25 +247,25 @@ _PRECISION = {"address_mulier": "address", "pc6_mulier": "pc6", "pc4_centroid": 
 def _duo_schools(paths: dict[str, Path]) -> pd.DataFrame:
     addresses = pd.read_csv(paths["duo_addresses"], dtype=str, keep_default_na=False)
     pupils = pd.read_csv(paths["duo_pupils"], dtype=str, keep_default_na=False)
-    points = gpd.read_file(paths["duo_points"]).to_crs(S.WORK_CRS)
+    points = gpd.read_file(paths["duo_points"]).to_crs(schema.WORK_CRS)
     pupils_2025 = pd.to_numeric(pupils.set_index("VESTIGINGSCODE")["LEERLINGEN_2025"].replace("", np.nan), errors="coerce")
     pts = points.set_index("VESTIGINGSCODE")
     a = addresses.set_index("VESTIGINGSCODE")
     missing_pts = sorted(set(a.index) - set(pts.index))
     if missing_pts:
-        raise io.GeometryError(f"no school point for DUO branches {missing_pts[:5]}")
+        raise files.GeometryError(f"no school point for DUO branches {missing_pts[:5]}")
     addr = (a["STRAATNAAM"] + " " + a["HUISNUMMER-TOEVOEGING"] + ", " + a["POSTCODE"] + " " + a["PLAATSNAAM"].str.title()).str.strip()
     return pd.DataFrame(
         {
-            S.FACILITY_ID: "duo-" + a.index,
-            S.FACILITY_TYPE: "primary_school",
-            S.FACILITY_NAME: a["VESTIGINGSNAAM"],
-            S.FACILITY_CAPACITY: pupils_2025.reindex(a.index).astype(float),
-            S.FACILITY_ADDRESS: addr,
-            S.FACILITY_POSTCODE: a["POSTCODE"],
-            S.FACILITY_DETAIL: "leerlingen 2025; " + a["DENOMINATIE"],
-            S.LOCATION_PRECISION: pts["geocode_precision"].reindex(a.index).map(_PRECISION),
-            S.FACILITY_SOURCE: "duo_bo",
+            schema.FACILITY_ID: "duo-" + a.index,
+            schema.FACILITY_TYPE: "primary_school",
+            schema.FACILITY_NAME: a["VESTIGINGSNAAM"],
+            schema.FACILITY_CAPACITY: pupils_2025.reindex(a.index).astype(float),
+            schema.FACILITY_ADDRESS: addr,
+            schema.FACILITY_POSTCODE: a["POSTCODE"],
+            schema.FACILITY_DETAIL: "leerlingen 2025; " + a["DENOMINATIE"],
+            schema.LOCATION_PRECISION: pts["geocode_precision"].reindex(a.index).map(_PRECISION),
+            schema.FACILITY_SOURCE: "duo_bo",
             "geometry": pts.geometry.reindex(a.index),
         }
     ).reset_index(drop=True)

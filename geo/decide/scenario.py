@@ -8,7 +8,7 @@ recomputes access for the facility types the scenario touches,
 
 How a scenario changes distances (the rule per measure)
 -------------------------------------------------------
-The access step (:mod:`geo.access`) measures each facility type in one of
+The access step (:mod:`geo.decide.access`) measures each facility type in one of
 three ways. A scenario keeps that measure, so "before" is the current
 situation the planner sees, and changes only what the measure allows:
 
@@ -53,9 +53,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import equity
-from geo import schema as S
-from geo.access import (
+from geo import schema
+from geo.catalog import FACILITY_TYPES, get_facility_type
+from geo.data.files import Dataset
+from geo.decide import equity
+from geo.decide.access import (
     CBS_ROAD,
     NETWORK,
     NO_DATA,
@@ -66,11 +68,9 @@ from geo.access import (
     compute_access,
     compute_origin_points,
 )
-from geo.catalog import FACILITY_TYPES, get_facility_type
+from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
+from geo.decide.ranking import RankingParams
 from geo.errors import GeometryError, ParameterError
-from geo.io import Dataset
-from geo.pipeline import PipelineResult, Prepared, prepare, rank
-from geo.ranking import RankingParams
 
 # --------------------------------------------------------------------------- constants
 #: Rules for facility types measured by CBS road distances (see the module docstring).
@@ -88,12 +88,12 @@ SCENARIO_ID_PREFIX = "scenario-"
 #: Suffixes of the before/after columns of a comparison.
 BEFORE = "_before"
 AFTER = "_after"
-RANK_BEFORE = f"{S.RANK}{BEFORE}"
-RANK_AFTER = f"{S.RANK}{AFTER}"
+RANK_BEFORE = f"{schema.RANK}{BEFORE}"
+RANK_AFTER = f"{schema.RANK}{AFTER}"
 #: ``rank_after − rank_before``: > 0 the buurt moved down the priority list (less priority), < 0 up.
 RANK_CHANGE = "rank_change"
-PRIORITY_BEFORE = f"{S.PRIORITY_SCORE}{BEFORE}"
-PRIORITY_AFTER = f"{S.PRIORITY_SCORE}{AFTER}"
+PRIORITY_BEFORE = f"{schema.PRIORITY_SCORE}{BEFORE}"
+PRIORITY_AFTER = f"{schema.PRIORITY_SCORE}{AFTER}"
 
 # Columns of ScenarioComparison.reach (one row per facility type and travel time).
 MINUTES = "minutes"
@@ -224,7 +224,7 @@ class Scenario:
         """Types the scenario touches (added, or of a removed facility in ``facilities``), in catalog order."""
         types = {f.facility_type for f in self.added}
         present = [r for r in self.removed if r in facilities.index]
-        types |= set(facilities.loc[present, S.FACILITY_TYPE].astype(str))
+        types |= set(facilities.loc[present, schema.FACILITY_TYPE].astype(str))
         return tuple(k for k in FACILITY_TYPES if k in types)
 
 
@@ -280,12 +280,12 @@ def apply_scenario(dataset: Dataset, scenario: Scenario, *, margin_m: float = DE
     if scenario.added:
         new = gpd.GeoDataFrame(
             {
-                S.FACILITY_ID: list(ids),
-                S.FACILITY_TYPE: [f.facility_type for f in scenario.added],
-                S.FACILITY_NAME: [f.display_name() for f in scenario.added],
-                S.FACILITY_CAPACITY: [f.capacity for f in scenario.added],
-                S.LOCATION_PRECISION: "source",
-                S.FACILITY_SOURCE: SCENARIO_SOURCE,
+                schema.FACILITY_ID: list(ids),
+                schema.FACILITY_TYPE: [f.facility_type for f in scenario.added],
+                schema.FACILITY_NAME: [f.display_name() for f in scenario.added],
+                schema.FACILITY_CAPACITY: [f.capacity for f in scenario.added],
+                schema.LOCATION_PRECISION: "source",
+                schema.FACILITY_SOURCE: SCENARIO_SOURCE,
             },
             geometry=gpd.points_from_xy([f.x for f in scenario.added], [f.y for f in scenario.added]),
             crs=fac.crs,
@@ -345,7 +345,7 @@ def _combine_cbs(prepared: Prepared, dataset: Dataset, key: str, added: gpd.GeoD
     ind[col] = values
     dist[col] = values
     ind[method_column(key)] = np.where(use_new, point_method, CBS_ROAD).astype(object)
-    ids = added[S.FACILITY_ID].to_numpy(dtype=object)
+    ids = added[schema.FACILITY_ID].to_numpy(dtype=object)
     nearest[nearest_column(key)] = np.where(use_new, ids[np.clip(i_new, 0, None)], None)
     n = int(use_new.sum())
     label_nl = "hemelsbreed" if point_method == STRAIGHT_LINE else "over het netwerk"
@@ -382,10 +382,10 @@ def measure_by_points(prepared: Prepared, facility_types: Sequence[str]) -> Prep
 
     Used for the "before" side of a scenario with ``cbs_rule="points"``. The
     CBS columns of those types are dropped from the dataset's buurten so that
-    :func:`geo.pipeline.prepare` on the returned dataset gives the same figures.
+    :func:`geo.decide.pipeline.prepare` on the returned dataset gives the same figures.
     """
     fac = prepared.dataset.facilities
-    empty = [k for k in facility_types if not (fac[S.FACILITY_TYPE] == k).any()]
+    empty = [k for k in facility_types if not (fac[schema.FACILITY_TYPE] == k).any()]
     if empty:
         raise ParameterError(
             f"cbs_rule 'points' needs facility points of each type to measure the current situation; "
@@ -415,12 +415,12 @@ def prepare_scenario(before: Prepared, scenario: Scenario, *, margin_m: float = 
     """
     after_ds = apply_scenario(before.dataset, scenario, margin_m=margin_m)
     fac = before.dataset.facilities
-    removed_types = set(fac.loc[list(scenario.removed), S.FACILITY_TYPE].astype(str))
+    removed_types = set(fac.loc[list(scenario.removed), schema.FACILITY_TYPE].astype(str))
     types = scenario.facility_types(fac)
     added = after_ds.facilities.loc[list(scenario.added_ids())]
     if len(added) and hasattr(before.engine, "count_unsnapped"):
         # A facility the network cannot reach would silently change nothing: say so instead.
-        far = [str(n) for n, g in zip(added[S.FACILITY_NAME], added.geometry)
+        far = [str(n) for n, g in zip(added[schema.FACILITY_NAME], added.geometry)
                if before.engine.count_unsnapped(gpd.GeoSeries([g], crs=added.crs))]  # type: ignore[union-attr]
         if far:
             limit = getattr(before.engine, "max_snap_m", None)
@@ -442,7 +442,7 @@ def prepare_scenario(before: Prepared, scenario: Scenario, *, margin_m: float = 
                     f"to CBS's own register of facilities, which cannot be recomputed without one of them. Use "
                     f"cbs_rule 'points' to measure this type to the facility points in the dataset, before and after."
                 )
-            result = _combine_cbs(result, after_ds, key, added[added[S.FACILITY_TYPE] == key])
+            result = _combine_cbs(result, after_ds, key, added[added[schema.FACILITY_TYPE] == key])
         else:  # NO_DATA
             with_data = [k for k, mm in before.access.measures.items() if mm.method != NO_DATA]
             raise ParameterError(
@@ -507,7 +507,7 @@ class ScenarioComparison:
 
     def children_newly_within(self, facility_type: str, minutes: float) -> float:
         r = self.reach
-        row = r[(r[S.FACILITY_TYPE] == facility_type) & np.isclose(r[MINUTES], minutes)]
+        row = r[(r[schema.FACILITY_TYPE] == facility_type) & np.isclose(r[MINUTES], minutes)]
         if row.empty:
             raise ParameterError(
                 f"No figures for {facility_type} within {minutes:g} min; compared: "
@@ -570,13 +570,13 @@ def compare(
     for key in types:
         get_facility_type(key)
 
-    order = a.sort_values([S.RANK, S.BUURT_CODE], na_position="last", kind="mergesort").index
+    order = a.sort_values([schema.RANK, schema.BUURT_CODE], na_position="last", kind="mergesort").index
     b, a = b.loc[order], a.loc[order]
     table = pd.DataFrame(index=order)
-    for c in (S.BUURT_CODE, S.BUURT_NAME, S.CHILDREN_0_14):
+    for c in (schema.BUURT_CODE, schema.BUURT_NAME, schema.CHILDREN_0_14):
         if c in a.columns:
             table[c] = a[c]
-    children = pd.to_numeric(a[S.CHILDREN_0_14], errors="coerce").fillna(0.0)
+    children = pd.to_numeric(a[schema.CHILDREN_0_14], errors="coerce").fillna(0.0)
     reach_rows = []
     for key in types:
         col, mcol, tcol = equity.distance_column(key), method_column(key), time_column(key)
@@ -595,7 +595,7 @@ def compare(
             newly, lost = ~in_b & in_a, in_b & ~in_a
             reach_rows.append(
                 {
-                    S.FACILITY_TYPE: key,
+                    schema.FACILITY_TYPE: key,
                     MINUTES: m,
                     CHILDREN_NEWLY_WITHIN: float(children[newly].sum()),
                     CHILDREN_NO_LONGER_WITHIN: float(children[lost].sum()),
@@ -603,21 +603,21 @@ def compare(
                     BUURTEN_NO_LONGER_WITHIN: int(lost.sum()),
                 }
             )
-    table[PRIORITY_BEFORE] = b[S.PRIORITY_SCORE]
-    table[PRIORITY_AFTER] = a[S.PRIORITY_SCORE]
-    table[RANK_BEFORE] = b[S.RANK].astype("Int64")
-    table[RANK_AFTER] = a[S.RANK].astype("Int64")
+    table[PRIORITY_BEFORE] = b[schema.PRIORITY_SCORE]
+    table[PRIORITY_AFTER] = a[schema.PRIORITY_SCORE]
+    table[RANK_BEFORE] = b[schema.RANK].astype("Int64")
+    table[RANK_AFTER] = a[schema.RANK].astype("Int64")
     table[RANK_CHANGE] = table[RANK_AFTER] - table[RANK_BEFORE]
     table.index.name = None
 
     reach = pd.DataFrame(
         reach_rows,
-        columns=[S.FACILITY_TYPE, MINUTES, CHILDREN_NEWLY_WITHIN, CHILDREN_NO_LONGER_WITHIN,
+        columns=[schema.FACILITY_TYPE, MINUTES, CHILDREN_NEWLY_WITHIN, CHILDREN_NO_LONGER_WITHIN,
                  BUURTEN_NEWLY_WITHIN, BUURTEN_NO_LONGER_WITHIN],
     )
     eq = _equity_change(b, a, types, speed_kmh, equity_minutes)
     notes = []
-    if types and b[S.NEED_INDEX].isna().all():
+    if types and b[schema.NEED_INDEX].isna().all():
         notes.append("No need indicator has a weight: the concentration index over need cannot be computed.")
     for key in types:
         mb = before.prepared.access.measures.get(key)
@@ -635,13 +635,13 @@ def _equity_change(
 ) -> pd.DataFrame:
     share = equity.within_share_column(minutes)
     figures = (share, equity.MEAN_TIME_MIN, equity.CONCENTRATION_INDEX, equity.CONCENTRATION_INDEX_TIME)
-    columns = [S.FACILITY_TYPE, *(f"{f}{s}" for f in figures for s in (BEFORE, AFTER, CHANGE))]
-    if not types or b[S.NEED_INDEX].isna().all():
-        rows = [{S.FACILITY_TYPE: k} for k in types]
+    columns = [schema.FACILITY_TYPE, *(f"{f}{s}" for f in figures for s in (BEFORE, AFTER, CHANGE))]
+    if not types or b[schema.NEED_INDEX].isna().all():
+        rows = [{schema.FACILITY_TYPE: k} for k in types]
         return pd.DataFrame(rows, columns=columns)
-    sb = equity.equity_summary(b, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(S.FACILITY_TYPE)
-    sa = equity.equity_summary(a, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(S.FACILITY_TYPE)
-    out = pd.DataFrame({S.FACILITY_TYPE: list(types)})
+    sb = equity.equity_summary(b, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(schema.FACILITY_TYPE)
+    sa = equity.equity_summary(a, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(schema.FACILITY_TYPE)
+    out = pd.DataFrame({schema.FACILITY_TYPE: list(types)})
     for f in figures:
         out[f"{f}{BEFORE}"] = sb[f].to_numpy()
         out[f"{f}{AFTER}"] = sa[f].to_numpy()
@@ -668,8 +668,8 @@ def run_scenario(
     Parameters
     ----------
     prepared_or_dataset
-        A :class:`~geo.pipeline.Prepared` (its engine is used; pass the app's
-        cached one) or a :class:`~geo.io.Dataset` (prepared here with ``engine``).
+        A :class:`~geo.decide.pipeline.Prepared` (its engine is used; pass the app's
+        cached one) or a :class:`~geo.data.files.Dataset` (prepared here with ``engine``).
     scenario
         The changes.
     params
@@ -678,7 +678,7 @@ def run_scenario(
         Distance engine when a dataset is given (default: straight line).
     speed_kmh
         Speed for minutes; default the network engine's speed, else a walking
-        child's (4 km/h, :func:`geo.network.default_speed_kmh`).
+        child's (4 km/h, :func:`geo.network.graph.default_speed_kmh`).
     minutes, equity_minutes, margin_m
         As for :func:`compare` and :func:`apply_scenario`.
 
@@ -699,7 +699,7 @@ def run_scenario(
     if speed_kmh is None:
         speed_kmh = getattr(base.engine, "speed_kmh", None)
     if speed_kmh is None:
-        from geo.network import default_speed_kmh
+        from geo.network.graph import default_speed_kmh
 
         speed_kmh = default_speed_kmh("walk", "child")
     # Validate ids and locations before any slow work.

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import (
     ACCESS,
     GROUPS,
@@ -46,7 +46,7 @@ from geo.catalog import (
 from geo.errors import ParameterError
 
 MISSING_POLICIES = ("median",)
-_GROUP_COLUMN = {NEED: S.NEED_INDEX, ACCESS: S.ACCESS_GAP, REACH: S.REACH_SCORE}
+_GROUP_COLUMN = {NEED: schema.NEED_INDEX, ACCESS: schema.ACCESS_GAP, REACH: schema.REACH_SCORE}
 _ROUND = 9
 
 
@@ -139,12 +139,12 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
         need index, access gap or reach score) and ``pct_<key>`` (percentile of the raw value among
         the eligible buurten, 0–100).
     """
-    if S.INHABITANTS not in indicators.columns:
+    if schema.INHABITANTS not in indicators.columns:
         raise ParameterError("The indicator table needs an 'inhabitants' column to decide which buurten to rank.")
     weights = {k: w for k, w in params.weights if w > 0}
     if not weights:
         raise ParameterError("All weights are zero: give at least one indicator a weight above zero.")
-    inhabitants = pd.to_numeric(indicators[S.INHABITANTS], errors="coerce")
+    inhabitants = pd.to_numeric(indicators[schema.INHABITANTS], errors="coerce")
     eligible = (inhabitants > 0).to_numpy()
     n_elig = int(eligible.sum())
     if n_elig == 0:
@@ -176,8 +176,8 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
         z_cols[key] = full
         pct = np.full(len(indicators), np.nan)
         pct[eligible] = _percentile(filled) * np.where(present, 1.0, np.nan)
-        table[f"{S.SCORE_PREFIX}{key}"] = full
-        table[f"{S.PERCENTILE_PREFIX}{key}"] = pct
+        table[f"{schema.SCORE_PREFIX}{key}"] = full
+        table[f"{schema.PERCENTILE_PREFIX}{key}"] = pct
         uses.append(IndicatorUse(key, weights[key], used=True, n_imputed=int((~present).sum())))
 
     used_keys = [u.key for u in uses if u.used]
@@ -188,7 +188,7 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
     priority = np.zeros(len(indicators))
     for key in used_keys:
         contrib = weights[key] * z_cols[key] / total_w
-        table[f"{S.CONTRIB_PREFIX}{key}"] = contrib
+        table[f"{schema.CONTRIB_PREFIX}{key}"] = contrib
         priority = priority + contrib
     for group in GROUPS:
         keys = [k for k in used_keys if INDICATORS[k].group == group]
@@ -197,14 +197,14 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
             gw = sum(weights[k] for k in keys)
             table[col] = sum(weights[k] * z_cols[k] for k in keys) / gw
             for k in keys:  # its share of the group score: the need index, access gap or reach score
-                table[f"{S.GROUP_CONTRIB_PREFIX}{k}"] = weights[k] * z_cols[k] / gw
+                table[f"{schema.GROUP_CONTRIB_PREFIX}{k}"] = weights[k] * z_cols[k] / gw
         else:
             table[col] = np.nan
     priority[~eligible] = np.nan
-    table[S.PRIORITY_SCORE] = priority
+    table[schema.PRIORITY_SCORE] = priority
     rounded = pd.Series(np.round(priority, _ROUND), index=indicators.index)
-    table[S.RANK] = rounded.rank(method="min", ascending=False).astype("Int64")
-    table[S.STATUS] = np.where(eligible, S.STATUS_RANKED, S.STATUS_NO_INHABITANTS)
+    table[schema.RANK] = rounded.rank(method="min", ascending=False).astype("Int64")
+    table[schema.STATUS] = np.where(eligible, schema.STATUS_RANKED, schema.STATUS_NO_INHABITANTS)
     return RankingResult(table=table, uses=tuple(uses), n_excluded=int((~eligible).sum()))
 
 
@@ -216,7 +216,7 @@ def _percentile(values: np.ndarray) -> np.ndarray:
 
 def contributions(table: pd.DataFrame, code: str) -> pd.Series:
     """Contributions of every used indicator to one buurt's priority score, largest first."""
-    cols = [c for c in table.columns if c.startswith(S.CONTRIB_PREFIX)]
+    cols = [c for c in table.columns if c.startswith(schema.CONTRIB_PREFIX)]
     row = table.loc[code, cols].astype(float)
-    row.index = [c[len(S.CONTRIB_PREFIX):] for c in cols]
+    row.index = [c[len(schema.CONTRIB_PREFIX):] for c in cols]
     return row.sort_values(ascending=False, key=np.abs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
+from geo import schema
 from geo.errors import MissingColumnError
 
 #: CBS variables without which no indicator can be computed.
@@ -51,8 +51,8 @@ def compute_indicators(buurten: pd.DataFrame) -> pd.DataFrame:
         )
     inw = _col(buurten, "a_inw")
     out = pd.DataFrame(index=buurten.index)
-    out[S.INHABITANTS] = inw
-    out[S.CHILDREN_0_14] = _col(buurten, "a_00_14")
+    out[schema.INHABITANTS] = inw
+    out[schema.CHILDREN_0_14] = _col(buurten, "a_00_14")
     out["share_children_0_14_pct"] = _ratio(_col(buurten, "a_00_14"), inw, 100.0)
     out["benefits_bijstand_per_1000"] = _ratio(_col(buurten, "a_soz_wb"), inw, 1000.0)
     out["benefits_ao_per_1000"] = _ratio(_col(buurten, "a_soz_ao"), inw, 1000.0)

@@ -1,11 +1,11 @@
 """Street networks from OpenStreetMap data: osmnx GraphML files and OSM extracts.
 
-Every builder returns a :class:`geo.network.Network` in EPSG:28992 whose edges
+Every builder returns a :class:`geo.network.graph.Network` in EPSG:28992 whose edges
 are straight segments. Curved edges (GraphML ``geometry``) are split at their
 vertices; the new vertices are shared by both directions of a street.
 
 OSM extracts (``.osm.pbf``, ``.osm``, ``.osm.gz``, ``.osm.bz2``, read with
-pyosmium) and Overpass JSON (``geo.sources.overpass``) share one path:
+pyosmium) and Overpass JSON (``geo.data.overpass``) share one path:
 
 1. a reader returns :class:`OsmWays` – the ``highway`` ways with the tags the
    profiles read, their node ids and the node positions; no profile applied;
@@ -15,17 +15,15 @@ pyosmium) and Overpass JSON (``geo.sources.overpass``) share one path:
 3. :func:`build_network_from_ways` turns those edges into a :class:`Network`.
 
 Speeds are not per way: the network stores lengths, and travel time is
-length / the mode's speed (``geo.network.SPEEDS_KMH``).
+length / the mode's speed (``geo.network.graph.SPEEDS_KMH``).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 from types import MappingProxyType
 
 import numpy as np
@@ -33,12 +31,12 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import CrsError, DataFileError, GeometryError, ParameterError
-from geo.network import MODES, Network, from_edges
+from geo.network.graph import MODES, Network, from_edges
 
 _TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
 #: Attribution every network built from OSM data carries in its ``meta``.
 OSM_LICENCE = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
-#: RD bounds a clip polygon must lie in (the Netherlands with a margin), as in ``geo.io``.
+#: RD bounds a clip polygon must lie in (the Netherlands with a margin), as in ``geo.data.files``.
 _NL_BOUNDS_RD = (-10_000.0, 280_000.0, 310_000.0, 640_000.0)
 
 
@@ -378,7 +376,7 @@ def collect_way_edges(ways: OsmWays, *, mode: str, polygon: shapely.Geometry | N
     ----------
     ways
         The ways and node positions from a reader (:func:`read_osm_ways`,
-        ``geo.sources.overpass.read_overpass_json``).
+        ``geo.data.overpass.read_overpass_json``).
     mode
         ``"walk"`` or ``"bike"``.
     polygon
@@ -484,208 +482,3 @@ def build_network_from_ways(ways: OsmWays, *, mode: str, polygon: shapely.Geomet
     )
     network.meta.update({"nodes": network.n_nodes, "edges": network.n_edges})
     return network
-
-
-# --------------------------------------------------------------------------- OSM files (pyosmium)
-
-#: File name endings pyosmium reads, with the format name it takes.
-OSM_FORMATS = {".osm.pbf": "pbf", ".pbf": "pbf", ".osm.gz": "osm.gz", ".osm.bz2": "osm.bz2", ".osm": "osm"}
-
-
-def osm_format(path: str | Path) -> str | None:
-    """The pyosmium format of ``path`` from its name (``pbf``, ``osm``, ``osm.gz``, ``osm.bz2``), else ``None``."""
-    name = Path(path).name.lower()
-    for ending, fmt in OSM_FORMATS.items():
-        if name.endswith(ending):
-            return fmt
-    return None
-
-
-def read_osm_ways(path: str | Path) -> OsmWays:
-    """Read the ``highway`` ways and their node positions from an OSM file with pyosmium.
-
-    Raises :class:`DataFileError` for a missing, empty, unreadable or truncated
-    file, or an unknown extension.
-    """
-    import osmium  # only needed to read OSM files
-
-    p = Path(path)
-    fmt = osm_format(p)
-    if fmt is None:
-        raise DataFileError(
-            f"'{p.name}': unknown OSM file type; expected one of {', '.join(OSM_FORMATS)}."
-        )
-    if not p.is_file():
-        raise DataFileError(f"OSM file not found: expected '{p}'.")
-    if p.stat().st_size == 0:
-        raise DataFileError(f"OSM file '{p.name}' is empty (0 bytes); expected an OSM extract ({fmt}).")
-    way_ids: list[int] = []
-    tags: list[dict[str, str]] = []
-    refs: list[list[int]] = []
-    positions: dict[int, tuple[float, float]] = {}
-    newest = 0.0
-    try:
-        processor = (
-            osmium.FileProcessor(osmium.io.File(str(p), fmt), osmium.osm.NODE | osmium.osm.WAY)
-            .with_locations()
-            .with_filter(osmium.filter.KeyFilter("highway"))
-        )
-        for obj in processor:
-            if not isinstance(obj, osmium.osm.Way):
-                continue
-            way_ids.append(obj.id)
-            tags.append({t.k: t.v for t in obj.tags if t.k in PROFILE_TAG_KEYS})
-            way_refs = []
-            for node in obj.nodes:
-                way_refs.append(node.ref)
-                if node.location.valid():
-                    positions[node.ref] = (node.location.lon, node.location.lat)
-            refs.append(way_refs)
-            ts = obj.timestamp
-            if ts is not None and ts.year > 1970:
-                newest = max(newest, ts.timestamp())
-    except RuntimeError as exc:  # libosmium reports format, gzip and truncation errors as RuntimeError
-        raise DataFileError(
-            f"Could not read '{p.name}' as an OSM file ({fmt}): {str(exc).splitlines()[0]}. "
-            "The file may be truncated or in another format."
-        ) from None
-    stamp = _dt.datetime.fromtimestamp(newest, tz=_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if newest else None
-    return OsmWays.from_lists(
-        way_ids, tags, refs, positions, source=p.name, source_format=fmt, data_timestamp=stamp
-    )
-
-
-def build_network_from_osm(path: str | Path, *, mode: str, polygon: shapely.Geometry | None = None) -> Network:
-    """Read an OSM extract (``.osm.pbf``/``.osm``/``.osm.gz``/``.osm.bz2``) as a :class:`Network` for ``mode``.
-
-    Parameters
-    ----------
-    path
-        The extract. Ways need their nodes in the file (as in any extract made
-        with ``osmium extract`` or exported from openstreetmap.org).
-    mode
-        ``"walk"`` or ``"bike"``: the :class:`Profile` that chooses ways and directions.
-    polygon
-        Optional clip area in EPSG:28992 (ways with a node inside, kept whole).
-
-    Raises
-    ------
-    DataFileError
-        Missing, empty, unreadable or truncated file, or no way usable for ``mode``.
-    """
-    get_profile(mode)  # a bad mode is reported before a long read
-    return build_network_from_ways(read_osm_ways(path), mode=mode, polygon=polygon)
-
-
-def build_network(path: str | Path, *, mode: str, polygon: shapely.Geometry | None = None) -> Network:
-    """Any network file as a :class:`Network`, chosen by extension.
-
-    ``.graphml`` (osmnx) → :func:`load_graphml_network`; ``.osm.pbf``/``.pbf``/``.osm``/
-    ``.osm.gz``/``.osm.bz2`` → :func:`build_network_from_osm`; ``.json`` (Overpass JSON)
-    → ``geo.sources.overpass.build_network_from_overpass_json``; ``.npz`` → :meth:`Network.load`
-    (its mode must be ``mode``). ``polygon`` applies to OSM and Overpass files only.
-    """
-    get_profile(mode)
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if osm_format(p) is not None:
-        return build_network_from_osm(p, mode=mode, polygon=polygon)
-    if suffix == ".json":
-        from geo.sources.overpass import build_network_from_overpass_json
-
-        return build_network_from_overpass_json(p, mode=mode, polygon=polygon)
-    if polygon is not None and suffix in {".graphml", ".npz"}:
-        raise ParameterError(f"'{p.name}': a clip polygon applies to OSM extracts and Overpass JSON, not to {suffix} files.")
-    if suffix == ".graphml":
-        return load_graphml_network(p, mode=mode)
-    if suffix == ".npz":
-        network = Network.load(p)
-        if network.mode != mode:
-            raise DataFileError(f"'{p.name}' holds a {network.mode} network; expected a {mode} network.")
-        return network
-    raise DataFileError(
-        f"'{p.name}': unknown network file type '{suffix or 'no extension'}'; expected .osm.pbf, .osm, "
-        ".osm.gz, .osm.bz2, .json (Overpass), .graphml (osmnx) or .npz."
-    )
-
-
-# --------------------------------------------------------------------------- osmnx GraphML
-
-
-def load_graphml_network(path: str | Path, *, mode: str) -> Network:
-    """Read an osmnx GraphML file (EPSG:4326, edge ``length`` in metres) as a :class:`Network`.
-
-    Edge lengths are osmnx's own ``length`` values; a curved edge is split at its
-    vertices and its ``length`` shared over the pieces in proportion to their
-    RD length, so shortest-path distances between the original nodes are exactly
-    those of the GraphML graph.
-    """
-    import osmnx  # heavy import: only when a GraphML file is read
-
-    p = Path(path)
-    if not p.exists() or p.stat().st_size == 0:
-        raise DataFileError(f"GraphML file '{p}' is missing or empty.")
-    try:
-        graph = osmnx.load_graphml(p)
-    except Exception as exc:  # networkx/osmnx raise many types on malformed XML
-        raise DataFileError(f"Could not read '{p.name}' as an osmnx GraphML file: {str(exc).splitlines()[0]}") from None
-    crs = str(graph.graph.get("crs", "epsg:4326")).lower()
-    if crs not in {"epsg:4326", "wgs84"}:
-        raise DataFileError(f"'{p.name}': expected an unprojected osmnx graph (crs epsg:4326), found crs {crs!r}.")
-    if graph.number_of_nodes() == 0:
-        raise DataFileError(f"'{p.name}' has no nodes.")
-
-    osm_ids = list(graph.nodes)
-    index = {nid: i for i, nid in enumerate(osm_ids)}
-    lon = np.array([graph.nodes[n]["x"] for n in osm_ids], dtype=float)
-    lat = np.array([graph.nodes[n]["y"] for n in osm_ids], dtype=float)
-    x, y = to_rd(lon, lat)
-    xs, ys = list(x), list(y)
-    ids = [int(n) if str(n).lstrip("-").isdigit() else -1 for n in osm_ids]
-    # Interior vertices of curved edges, keyed on their rounded RD position so
-    # that the two directions of one street share them.
-    extra: dict[tuple[float, float], int] = {}
-    src: list[int] = []
-    dst: list[int] = []
-    length: list[float] = []
-    for u, v, data in graph.edges(data=True):
-        total = float(data.get("length", np.nan))
-        geom = data.get("geometry")
-        if geom is None or len(geom.coords) <= 2:
-            if not np.isfinite(total):
-                total = float(np.hypot(x[index[v]] - x[index[u]], y[index[v]] - y[index[u]]))
-            src.append(index[u])
-            dst.append(index[v])
-            length.append(total)
-            continue
-        coords = np.asarray(shapely.get_coordinates(geom))
-        gx, gy = to_rd(coords[:, 0], coords[:, 1])
-        chain = [index[u]]
-        for px, py in zip(gx[1:-1], gy[1:-1]):
-            key = (round(float(px), 2), round(float(py), 2))
-            if key not in extra:
-                extra[key] = len(xs)
-                xs.append(float(px))
-                ys.append(float(py))
-                ids.append(-1)
-            chain.append(extra[key])
-        chain.append(index[v])
-        cx = np.array([xs[i] for i in chain])
-        cy = np.array([ys[i] for i in chain])
-        pieces = np.hypot(np.diff(cx), np.diff(cy))
-        scale = total / pieces.sum() if np.isfinite(total) and pieces.sum() > 0 else 1.0
-        src.extend(chain[:-1])
-        dst.extend(chain[1:])
-        length.extend((pieces * scale).tolist())
-    meta = {
-        "source": p.name,
-        "source_format": "graphml",
-        "created_with": graph.graph.get("created_with"),
-        "created_date": graph.graph.get("created_date"),
-        "graphml_nodes": graph.number_of_nodes(),
-        "graphml_edges": graph.number_of_edges(),
-    }
-    return from_edges(
-        np.array(xs), np.array(ys), np.array(src), np.array(dst), np.array(length),
-        mode=mode, node_id=np.array(ids, dtype=np.int64), meta=meta,
-    )

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
+from geo import schema
 from geo.errors import MissingColumnError, ParameterError
 
 # --------------------------------------------------------------------------- column names
@@ -292,8 +292,8 @@ def equity_table(
     facility_type: str,
     speed_kmh: float,
     minutes: float = 10.0,
-    need_column: str = S.NEED_INDEX,
-    children_column: str = S.CHILDREN_0_14,
+    need_column: str = schema.NEED_INDEX,
+    children_column: str = schema.CHILDREN_0_14,
     n_groups: int = 5,
 ) -> pd.DataFrame:
     """Access to one facility type per need quintile (1 = least need, 5 = most need).
@@ -349,7 +349,7 @@ def equity_table(
     g = frame.groupby(NEED_QUINTILE)
     out = pd.DataFrame(index=pd.RangeIndex(1, n_groups + 1, name=NEED_QUINTILE))
     out[N_BUURTEN] = g.size().reindex(out.index, fill_value=0).astype("int64")
-    out[S.CHILDREN_0_14] = g["children"].sum().reindex(out.index, fill_value=0.0)
+    out[schema.CHILDREN_0_14] = g["children"].sum().reindex(out.index, fill_value=0.0)
     out[N_BUURTEN_NO_DISTANCE] = (g.size() - g["has"].sum()).reindex(out.index, fill_value=0).astype("int64")
     sums = g[["w_dist", "w_time", "w_has", "w_within"]].sum().reindex(out.index, fill_value=0.0)
     has = sums["w_has"].where(sums["w_has"] > 0)
@@ -367,8 +367,8 @@ def access_concentration(
     speed_kmh: float,
     minutes: float = 10.0,
     of: str = "within",
-    need_column: str = S.NEED_INDEX,
-    children_column: str = S.CHILDREN_0_14,
+    need_column: str = schema.NEED_INDEX,
+    children_column: str = schema.CHILDREN_0_14,
 ) -> float:
     """Concentration index of access to one facility type, children-weighted, ranked by need.
 
@@ -394,8 +394,8 @@ def equity_summary(
     facility_types: Sequence[str],
     speed_kmh: float,
     minutes: float = 10.0,
-    need_column: str = S.NEED_INDEX,
-    children_column: str = S.CHILDREN_0_14,
+    need_column: str = schema.NEED_INDEX,
+    children_column: str = schema.CHILDREN_0_14,
 ) -> pd.DataFrame:
     """One row per facility type: overall access and its concentration over need.
 
@@ -413,8 +413,8 @@ def equity_summary(
         total = float(c.sum())
         rows.append(
             {
-                S.FACILITY_TYPE: key,
-                S.CHILDREN_0_14: total,
+                schema.FACILITY_TYPE: key,
+                schema.CHILDREN_0_14: total,
                 MEAN_TIME_MIN: float((c * time[ok]).sum() / total) if total > 0 else np.nan,
                 within_share_column(minutes): (
                     100.0 * float(c[is_within(time[ok], minutes)].sum()) / total if total > 0 else np.nan
@@ -429,6 +429,6 @@ def equity_summary(
                 ),
             }
         )
-    columns = [S.FACILITY_TYPE, S.CHILDREN_0_14, MEAN_TIME_MIN, within_share_column(minutes),
+    columns = [schema.FACILITY_TYPE, schema.CHILDREN_0_14, MEAN_TIME_MIN, within_share_column(minutes),
                CONCENTRATION_INDEX, CONCENTRATION_INDEX_TIME]
     return pd.DataFrame(rows, columns=columns)

@@ -17,7 +17,7 @@ Interventions
     A new facility of one type (e.g. ``sport``) at a candidate site. By default
     the candidate sites are the representative points of the ranked buurten
     (the same points the access step measures from, see
-    :func:`geo.access.compute_origin_points`); other sites can be given. A site
+    :func:`geo.decide.access.compute_origin_points`); other sites can be given. A site
     reaches the buurten whose representative point lies within
     ``walk_minutes × walk_speed_kmh`` of it (default 10 minutes at 4 km/h ≈
     667 m, straight line) **and** that are not yet that close to an existing
@@ -138,11 +138,11 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from geo import schema as S
-from geo.access import MEASURE_LABELS, compute_origin_points
+from geo import schema
 from geo.catalog import get_facility_type
+from geo.decide.access import MEASURE_LABELS, compute_origin_points
 from geo.errors import CrsError, MissingColumnError, ParameterError
-from geo.fmt import format_number
+from geo.lang import format_number
 
 # --------------------------------------------------------------------------- constants
 
@@ -215,8 +215,8 @@ STEP_COLUMNS = (
     CANDIDATE_ID,
     INTERVENTION,
     KIND,
-    S.BUURT_CODE,
-    S.BUURT_NAME,
+    schema.BUURT_CODE,
+    schema.BUURT_NAME,
     COST_EUR,
     MARGINAL_GAIN,
     GAIN_PER_EUR,
@@ -235,10 +235,10 @@ _FLOAT_STEP_COLUMNS = (
 )
 #: Columns of :attr:`AllocationProblem.candidates` (index: ``candidate_id``).
 CANDIDATE_COLUMNS = (
-    INTERVENTION, KIND, S.BUURT_CODE, S.BUURT_NAME, COST_EUR, GAIN_ALONE, CHILDREN_ALONE, N_BUURTEN_ALONE,
+    INTERVENTION, KIND, schema.BUURT_CODE, schema.BUURT_NAME, COST_EUR, GAIN_ALONE, CHILDREN_ALONE, N_BUURTEN_ALONE,
 )
 #: Columns of :attr:`AllocationProblem.elements` (one row per (intervention, buurt) pair).
-ELEMENT_COLUMNS = (INTERVENTION, S.BUURT_CODE, S.BUURT_NAME, S.CHILDREN_0_14, NEED_WEIGHT, VALUE)
+ELEMENT_COLUMNS = (INTERVENTION, schema.BUURT_CODE, schema.BUURT_NAME, schema.CHILDREN_0_14, NEED_WEIGHT, VALUE)
 #: Columns of :attr:`Allocation.reached` (one row per (intervention, buurt) pair reached).
 REACHED_COLUMNS = (*ELEMENT_COLUMNS, CANDIDATE_ID, STEP)
 
@@ -283,9 +283,9 @@ def _check_need_rule(rule: str, strength: float) -> None:
 
 def _ranked_mask(table: pd.DataFrame) -> pd.Series:
     """Buurten that take part: status 'ranked' (all rows when the table has no status)."""
-    if S.STATUS not in table.columns:
+    if schema.STATUS not in table.columns:
         return pd.Series(True, index=table.index)
-    return table[S.STATUS] == S.STATUS_RANKED
+    return table[schema.STATUS] == schema.STATUS_RANKED
 
 
 # --------------------------------------------------------------------------- interventions
@@ -432,7 +432,7 @@ def compute_need_weights(
     Parameters
     ----------
     table
-        Ranked table (:func:`geo.pipeline.rank`) with ``need_index`` and ``status``.
+        Ranked table (:func:`geo.decide.pipeline.rank`) with ``need_index`` and ``status``.
     rule, strength
         ``percentile``: ``1 + strength × p``, *p* the percentile rank in [0, 1];
         ``exp``: ``exp(strength × need_index)``; ``none``: 1.
@@ -445,10 +445,10 @@ def compute_need_weights(
         data) every ranked buurt gets weight 1.
     """
     _check_need_rule(rule, strength)
-    if S.NEED_INDEX not in table.columns:
-        raise MissingColumnError(f"The table needs a '{S.NEED_INDEX}' column (from the ranking) to weight by need.")
+    if schema.NEED_INDEX not in table.columns:
+        raise MissingColumnError(f"The table needs a '{schema.NEED_INDEX}' column (from the ranking) to weight by need.")
     ranked = _ranked_mask(table)
-    need = pd.to_numeric(table[S.NEED_INDEX], errors="coerce").where(ranked)
+    need = pd.to_numeric(table[schema.NEED_INDEX], errors="coerce").where(ranked)
     weight = pd.Series(np.nan, index=table.index, name=NEED_WEIGHT)
     known = need.notna()
     if rule == NEED_WEIGHT_NONE or not known.any():
@@ -529,9 +529,9 @@ class AllocationProblem:
         elements = pd.DataFrame(
             {
                 INTERVENTION: "item",
-                S.BUURT_CODE: [f"e{j}" for j in range(len(vals))],
-                S.BUURT_NAME: [f"e{j}" for j in range(len(vals))],
-                S.CHILDREN_0_14: vals,
+                schema.BUURT_CODE: [f"e{j}" for j in range(len(vals))],
+                schema.BUURT_NAME: [f"e{j}" for j in range(len(vals))],
+                schema.CHILDREN_0_14: vals,
                 NEED_WEIGHT: 1.0,
                 VALUE: vals,
             }
@@ -541,8 +541,8 @@ class AllocationProblem:
             {
                 INTERVENTION: "item",
                 KIND: KIND_PROGRAMME,
-                S.BUURT_CODE: [None] * len(ids),
-                S.BUURT_NAME: ids,
+                schema.BUURT_CODE: [None] * len(ids),
+                schema.BUURT_NAME: ids,
                 COST_EUR: np.asarray(costs, dtype="float64"),
             },
             index=pd.Index(ids, name=CANDIDATE_ID),
@@ -567,7 +567,7 @@ class AllocationProblem:
         interventions: Mapping[str, InterventionType],
     ) -> AllocationProblem:
         values = elements[VALUE].to_numpy(dtype="float64")
-        children = elements[S.CHILDREN_0_14].to_numpy(dtype="float64")
+        children = elements[schema.CHILDREN_0_14].to_numpy(dtype="float64")
         cand = cand.copy()
         cand[GAIN_ALONE] = [float(values[c].sum()) for c in cov]
         cand[CHILDREN_ALONE] = [float(children[c].sum()) for c in cov]
@@ -599,7 +599,7 @@ def build_problem(
     Parameters
     ----------
     table
-        Ranked table from :func:`geo.pipeline.rank` (index = buurt code), with
+        Ranked table from :func:`geo.decide.pipeline.rank` (index = buurt code), with
         ``children_0_14``, ``need_index``, ``status``, and for each facility
         intervention ``dist_<type>_m`` and the buurt geometry (EPSG:28992).
     interventions
@@ -622,8 +622,8 @@ def build_problem(
     keys = [i.key for i in interventions]
     if len(set(keys)) != len(keys):
         raise ParameterError(f"Intervention keys must be unique, found {', '.join(keys)}.")
-    if S.CHILDREN_0_14 not in table.columns:
-        raise MissingColumnError(f"The table needs a '{S.CHILDREN_0_14}' column to count the children reached.")
+    if schema.CHILDREN_0_14 not in table.columns:
+        raise MissingColumnError(f"The table needs a '{schema.CHILDREN_0_14}' column to count the children reached.")
     unknown_sites = set(sites or {}) - {i.key for i in interventions if i.kind == KIND_FACILITY}
     if unknown_sites:
         raise ParameterError(f"Sites given for {', '.join(sorted(unknown_sites))}, which is not a facility intervention.")
@@ -631,8 +631,8 @@ def build_problem(
     weight = compute_need_weights(table, rule=need_rule, strength=need_strength)
     ranked = _ranked_mask(table)
     codes = table.index.astype(str).to_numpy()
-    names = table[S.BUURT_NAME].astype(str) if S.BUURT_NAME in table.columns else pd.Series(codes, index=table.index)
-    raw_children = pd.to_numeric(table[S.CHILDREN_0_14], errors="coerce")
+    names = table[schema.BUURT_NAME].astype(str) if schema.BUURT_NAME in table.columns else pd.Series(codes, index=table.index)
+    raw_children = pd.to_numeric(table[schema.CHILDREN_0_14], errors="coerce")
     children = raw_children.fillna(0.0).clip(lower=0.0)
     notes_nl: list[str] = []
     notes_en: list[str] = []
@@ -659,9 +659,9 @@ def build_problem(
             element_rows.append(
                 {
                     INTERVENTION: itv.key,
-                    S.BUURT_CODE: codes[pos],
-                    S.BUURT_NAME: names.iloc[pos],
-                    S.CHILDREN_0_14: c,
+                    schema.BUURT_CODE: codes[pos],
+                    schema.BUURT_NAME: names.iloc[pos],
+                    schema.CHILDREN_0_14: c,
                     NEED_WEIGHT: w,
                     VALUE: c * w,
                 }
@@ -679,7 +679,7 @@ def build_problem(
         notes_nl.extend(nl)
         notes_en.extend(en)
 
-    cand = pd.DataFrame(cand_rows, columns=[CANDIDATE_ID, INTERVENTION, KIND, S.BUURT_CODE, S.BUURT_NAME, COST_EUR])
+    cand = pd.DataFrame(cand_rows, columns=[CANDIDATE_ID, INTERVENTION, KIND, schema.BUURT_CODE, schema.BUURT_NAME, COST_EUR])
     cand = cand.set_index(CANDIDATE_ID)
     for cid, cost in (cost_overrides or {}).items():
         if cid not in cand.index:
@@ -698,8 +698,8 @@ def _cand_row(itv: InterventionType, site_id: str, code: str | None, name: str) 
         CANDIDATE_ID: f"{itv.key}:{site_id}",
         INTERVENTION: itv.key,
         KIND: itv.kind,
-        S.BUURT_CODE: code,
-        S.BUURT_NAME: name,
+        schema.BUURT_CODE: code,
+        schema.BUURT_NAME: name,
         COST_EUR: float(itv.cost_eur),
     }
 
@@ -721,8 +721,8 @@ def _facility_candidates(
         )
     if not isinstance(table, gpd.GeoDataFrame):
         raise ParameterError(f"Facility intervention '{itv.key}' needs the buurt geometry: pass the GeoDataFrame.")
-    if table.crs is None or not table.crs.equals(S.WORK_CRS):
-        raise CrsError(f"The buurt table must be in {S.WORK_CRS} to measure reach in metres, found {table.crs}.")
+    if table.crs is None or not table.crs.equals(schema.WORK_CRS):
+        raise CrsError(f"The buurt table must be in {schema.WORK_CRS} to measure reach in metres, found {table.crs}.")
     dist = pd.to_numeric(table[col], errors="coerce").to_numpy(dtype="float64")[ranked_pos]
     if np.isnan(dist).all():
         raise ParameterError(
@@ -766,8 +766,8 @@ def _facility_candidates(
     else:
         if not isinstance(sites, gpd.GeoSeries):
             raise ParameterError(f"Sites of '{itv.key}' must be a GeoSeries of points, found {type(sites).__name__}.")
-        if sites.crs is None or not sites.crs.equals(S.WORK_CRS):
-            raise CrsError(f"Sites of '{itv.key}' must be in {S.WORK_CRS}, found {sites.crs}.")
+        if sites.crs is None or not sites.crs.equals(schema.WORK_CRS):
+            raise CrsError(f"Sites of '{itv.key}' must be in {schema.WORK_CRS}, found {sites.crs}.")
         if sites.index.has_duplicates:
             raise ParameterError(f"Site ids of '{itv.key}' must be unique.")
         if len(sites) and not (sites.geom_type == "Point").all():
@@ -856,7 +856,7 @@ def allocate_budget(
     Parameters
     ----------
     table
-        Ranked table from :func:`geo.pipeline.rank`.
+        Ranked table from :func:`geo.decide.pipeline.rank`.
     params
         Budget, interventions, need weighting and cost overrides.
     sites
@@ -1095,11 +1095,11 @@ def _assemble(
     cand = problem.candidates
     elems = problem.elements
     # Plain arrays: the replay runs for every allocation and pandas row access per step is slow.
-    children = elems[S.CHILDREN_0_14].to_numpy(dtype="float64")
-    elem_codes = elems[S.BUURT_CODE].astype(str).to_numpy()
-    elem_names = elems[S.BUURT_NAME].astype(str).to_numpy()
+    children = elems[schema.CHILDREN_0_14].to_numpy(dtype="float64")
+    elem_codes = elems[schema.BUURT_CODE].astype(str).to_numpy()
+    elem_names = elems[schema.BUURT_NAME].astype(str).to_numpy()
     cand_ids = cand.index.to_numpy()
-    cand_cols = {c: cand[c].to_numpy() for c in (INTERVENTION, KIND, S.BUURT_CODE, S.BUURT_NAME)}
+    cand_cols = {c: cand[c].to_numpy() for c in (INTERVENTION, KIND, schema.BUURT_CODE, schema.BUURT_NAME)}
     covered = np.zeros(core.m, dtype=bool)
     spent = 0
     gained = 0.0
@@ -1117,14 +1117,14 @@ def _assemble(
             raise AssertionError(f"allocation over budget at step {k}: {spent} > {budget} cents")
         gained += gain
         cost_eur = core.cost[i] / _CENTS
-        code = cand_cols[S.BUURT_CODE][i]
+        code = cand_cols[schema.BUURT_CODE][i]
         rec = {
             STEP: k,
             CANDIDATE_ID: cand_ids[i],
             INTERVENTION: cand_cols[INTERVENTION][i],
             KIND: cand_cols[KIND][i],
-            S.BUURT_CODE: None if pd.isna(code) else code,
-            S.BUURT_NAME: cand_cols[S.BUURT_NAME][i],
+            schema.BUURT_CODE: None if pd.isna(code) else code,
+            schema.BUURT_NAME: cand_cols[schema.BUURT_NAME][i],
             COST_EUR: cost_eur,
             MARGINAL_GAIN: gain,
             GAIN_PER_EUR: gain / cost_eur,
@@ -1200,8 +1200,8 @@ def _column(values: list, name: str) -> np.ndarray:
 def _sentence(rec: Mapping, names: list[str], itv: InterventionType | None, lang: str) -> str:
     nl = lang == "nl"
     label = itv.label(lang) if itv is not None else str(rec[INTERVENTION])
-    name = str(rec[S.BUURT_NAME])
-    code = rec[S.BUURT_CODE]
+    name = str(rec[schema.BUURT_NAME])
+    code = rec[schema.BUURT_CODE]
     site = str(rec[CANDIDATE_ID]).split(":", 1)[-1]
     buurt = f"{name} ({code})" if code is not None and str(code) != name else name
     facility = itv is not None and itv.kind == KIND_FACILITY

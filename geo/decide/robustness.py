@@ -2,7 +2,7 @@
 
 Method (also for the app and the README)
 ----------------------------------------
-1. **Point ranking**: the ranking the planner chose (:func:`geo.ranking.rank_buurten`).
+1. **Point ranking**: the ranking the planner chose (:func:`geo.decide.ranking.rank_buurten`).
    Its standardised scores ``z_<key>`` are reused as they are, so only the
    weights change; the missing-value policy, the standardising and the
    clipping stay exactly as in the point ranking.
@@ -39,7 +39,7 @@ Method (also for the app and the README)
      weights) and outside it under others.
 5. **Leave one out** (optional): the point ranking again with one indicator's
    weight set to 0 at a time, the other weights as chosen; one rank column per
-   indicator. This is exactly what :func:`geo.ranking.rank_buurten` gives with
+   indicator. This is exactly what :func:`geo.decide.ranking.rank_buurten` gives with
    that weight set to 0.
 
 The computation is vectorised over draws (a matrix product and a row-wise
@@ -55,9 +55,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
+from geo import schema
+from geo.decide.ranking import RankingParams, RankingResult
 from geo.errors import InvalidValueError, MissingColumnError, ParameterError
-from geo.ranking import RankingParams, RankingResult
 from geo.schema import (
     RANK_MEDIAN,
     RANK_P05,
@@ -76,7 +76,7 @@ __all__ = [
 
 #: Default Dirichlet concentration: about ±30 % per weight with ten similar weights.
 DEFAULT_CONCENTRATION = 100.0
-#: Same rounding as geo.ranking (scores equal to 1e-9 share a rank).
+#: Same rounding as geo.decide.ranking (scores equal to 1e-9 share a rank).
 _ROUND = 9
 #: Score-matrix cells per chunk of draws (bounds the temporary memory to a few tens of MB).
 _CHUNK_CELLS = 1 << 20
@@ -163,9 +163,9 @@ def compute_robustness(
     Parameters
     ----------
     ranking
-        The point ranking: a :class:`~geo.ranking.RankingResult`, or a table that
+        The point ranking: a :class:`~geo.decide.ranking.RankingResult`, or a table that
         holds its columns (``rank``, ``priority_score`` and ``z_<key>`` for
-        every used indicator), e.g. the table of :func:`geo.pipeline.rank`.
+        every used indicator), e.g. the table of :func:`geo.decide.pipeline.rank`.
     params
         The parameters the point ranking was made with. Their weights are the
         centre of the draws.
@@ -202,15 +202,15 @@ def compute_robustness(
     weight_map = params.weight_map
     base = np.array([weight_map[k] for k in keys], dtype="float64")
 
-    ranked = table[S.RANK].notna().to_numpy()
+    ranked = table[schema.RANK].notna().to_numpy()
     n_ranked = int(ranked.sum())
     if n_ranked == 0:
         raise ParameterError("The ranking table has no ranked buurt: there is nothing to re-rank.")
-    z = table[[f"{S.SCORE_PREFIX}{k}" for k in keys]].to_numpy(dtype="float64")[ranked]
+    z = table[[f"{schema.SCORE_PREFIX}{k}" for k in keys]].to_numpy(dtype="float64")[ranked]
     if not np.isfinite(z).all():
         raise InvalidValueError("The z-scores of ranked buurten must all be numbers; found missing values. Pass the table of rank_buurten unchanged.")
-    point = table[S.RANK].to_numpy(dtype="float64")[ranked].astype("int64")
-    given = table[S.PRIORITY_SCORE].to_numpy(dtype="float64")[ranked] if S.PRIORITY_SCORE in table.columns else None
+    point = table[schema.RANK].to_numpy(dtype="float64")[ranked].astype("int64")
+    given = table[schema.PRIORITY_SCORE].to_numpy(dtype="float64")[ranked] if schema.PRIORITY_SCORE in table.columns else None
     _check_reproduces(z, base, point, given)
 
     # Draw all weights first, in one call, so the result does not depend on chunking.
@@ -281,12 +281,12 @@ def _used_indicators(ranking: RankingResult | pd.DataFrame, params: RankingParam
             )
     elif isinstance(ranking, pd.DataFrame):
         table = ranking
-        keys = tuple(sorted(k for k in weighted if f"{S.SCORE_PREFIX}{k}" in table.columns))
+        keys = tuple(sorted(k for k in weighted if f"{schema.SCORE_PREFIX}{k}" in table.columns))
     else:
         raise ParameterError(f"Expected a RankingResult or a ranking table (DataFrame), found {type(ranking).__name__}.")
-    if S.RANK not in table.columns:
-        raise MissingColumnError(f"The ranking table needs a '{S.RANK}' column (from rank_buurten); found: {', '.join(map(str, table.columns))}.")
-    missing = [f"{S.SCORE_PREFIX}{k}" for k in (keys or sorted(weighted)) if f"{S.SCORE_PREFIX}{k}" not in table.columns]
+    if schema.RANK not in table.columns:
+        raise MissingColumnError(f"The ranking table needs a '{schema.RANK}' column (from rank_buurten); found: {', '.join(map(str, table.columns))}.")
+    missing = [f"{schema.SCORE_PREFIX}{k}" for k in (keys or sorted(weighted)) if f"{schema.SCORE_PREFIX}{k}" not in table.columns]
     if missing:
         raise MissingColumnError(
             f"The ranking table needs the z-score column of every used indicator (from rank_buurten); missing: {', '.join(missing)}."
@@ -306,7 +306,7 @@ def _check_reproduces(z: np.ndarray, base: np.ndarray, point: np.ndarray, given:
 
 
 def _score_as_ranking(z: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Priority score summed exactly as geo.ranking does (same order, same rounding)."""
+    """Priority score summed exactly as geo.decide.ranking does (same order, same rounding)."""
     keep = w > 0
     total = sum(float(x) for x in w[keep])
     score = np.zeros(z.shape[0])

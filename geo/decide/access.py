@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import FACILITY_TYPES
-from geo.network import Network
+from geo.network.graph import Network
 
 CBS_ROAD = "cbs_road"
 STRAIGHT_LINE = "straight_line"
@@ -73,12 +73,12 @@ class StraightLineEngine:
 
 @dataclass(frozen=True, eq=False)
 class NetworkEngine:
-    """Shortest paths over a walking or cycling network (``geo.routing``).
+    """Shortest paths over a walking or cycling network (``geo.network.routing``).
 
     Origins and facilities are snapped to the nearest street segment of the
     network's largest connected component; points farther than ``max_snap_m``
     from any street get no distance (NaN) and are counted. Distances include the
-    straight walk from each point to the street (documented in ``geo.routing``).
+    straight walk from each point to the street (documented in ``geo.network.routing``).
     """
 
     network: Network
@@ -92,7 +92,7 @@ class NetworkEngine:
         return self.network.mode
 
     def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
-        from geo import routing
+        from geo.network import routing
 
         o = routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m)
         f = routing.snap_points(self.network, _xy(targets), max_snap_m=self.max_snap_m)
@@ -109,7 +109,7 @@ class NetworkEngine:
 
     def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
         """How many origins lie farther than ``max_snap_m`` from the network."""
-        from geo import routing
+        from geo.network import routing
 
         return int((~routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m).ok).sum())
 
@@ -171,9 +171,9 @@ def compute_origin_points(buurten: gpd.GeoDataFrame) -> gpd.GeoSeries:
 
 
 def _precision_caveat(targets: gpd.GeoDataFrame) -> tuple[str, str]:
-    if S.LOCATION_PRECISION not in targets.columns:
+    if schema.LOCATION_PRECISION not in targets.columns:
         return "", ""
-    n_pc4 = int((targets[S.LOCATION_PRECISION] == "pc4_centroid").sum())
+    n_pc4 = int((targets[schema.LOCATION_PRECISION] == "pc4_centroid").sum())
     if not n_pc4:
         return "", ""
     return (
@@ -210,7 +210,7 @@ def compute_access(
     measures: dict[str, AccessMeasure] = {}
     for key in types:
         col = f"dist_{key}_m"
-        targets = facilities.loc[facilities[S.FACILITY_TYPE] == key]
+        targets = facilities.loc[facilities[schema.FACILITY_TYPE] == key]
         cbs_col = f"cbs_dist_{key}_m"
         cbs = buurten[cbs_col].astype("float64") if cbs_col in buurten.columns else None
         has_cbs = cbs is not None and cbs.notna().sum() >= 0.5 * len(buurten)
@@ -220,7 +220,7 @@ def compute_access(
             distances[col] = d
             if engine.routes_over_network:
                 distances[f"time_{key}_min"] = d / (engine.speed_kmh * 1000.0 / 60.0)  # type: ignore[attr-defined]
-            ids = np.where(i >= 0, targets[S.FACILITY_ID].to_numpy()[np.clip(i, 0, None)], None)
+            ids = np.where(i >= 0, targets[schema.FACILITY_ID].to_numpy()[np.clip(i, 0, None)], None)
             nearest[f"nearest_{key}_id"] = ids
             nl, en = _precision_caveat(targets)
             method = NETWORK if engine.routes_over_network else STRAIGHT_LINE
@@ -293,8 +293,8 @@ def network_access_table(
     Every origin gets a row; ``snap_dist_m`` and ``snapped`` say whether it
     could be placed on the network (an unsnapped origin has no figures).
     """
-    from geo import routing
     from geo.errors import ParameterError
+    from geo.network import routing
 
     if method not in ACCESS_METHODS:
         raise ParameterError(f"Unknown method '{method}'; expected one of: {', '.join(ACCESS_METHODS)}.")
@@ -315,7 +315,7 @@ def network_access_table(
         dist = np.where(np.isfinite(dist), dist, np.nan)
         out["dist_m"] = dist
         out["time_min"] = dist / m_per_min
-        fid = facilities[S.FACILITY_ID].astype(str).to_numpy()
+        fid = facilities[schema.FACILITY_ID].astype(str).to_numpy()
         out["facility_id"] = np.where(idx >= 0, fid[np.clip(idx, 0, None)], None)
         return out[["origin_id", "time_min", "dist_m", "facility_id", "snap_dist_m", "snapped"]]
     limits = [b * m_per_min for b in bands]
@@ -331,8 +331,8 @@ def network_access_table(
         else np.ones(len(origins))
     )
     supply = (
-        pd.to_numeric(facilities[S.FACILITY_CAPACITY], errors="coerce").fillna(1).to_numpy(dtype=float)
-        if S.FACILITY_CAPACITY in facilities.columns
+        pd.to_numeric(facilities[schema.FACILITY_CAPACITY], errors="coerce").fillna(1).to_numpy(dtype=float)
+        if schema.FACILITY_CAPACITY in facilities.columns
         else np.ones(len(facilities))
     )
     # Three bands: the enhanced 2SFCA steps of Luo & Qi; otherwise a Gaussian decay over the catchment.

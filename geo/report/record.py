@@ -1,6 +1,6 @@
 """What an export records about a ranking, and the content of the decision pack.
 
-Pure: a :class:`~geo.pipeline.PipelineResult` in; dicts, strings, bytes and
+Pure: a :class:`~geo.decide.pipeline.PipelineResult` in; dicts, strings, bytes and
 frames out. Nothing here writes files (``layers/export.py`` does) or draws
 (``layers/report.py`` turns this content into HTML, map and all).
 
@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
+from geo import schema
 from geo.catalog import (
     ACCESS,
     FACILITY_TYPES,
@@ -35,12 +35,12 @@ from geo.catalog import (
     REACH,
     get_preset,
 )
+from geo.decide.explain import explain_buurt
 from geo.errors import MissingColumnError, ParameterError
-from geo.explain import explain_buurt
-from geo.fmt import format_number
+from geo.lang import format_number
 
 if TYPE_CHECKING:
-    from geo.pipeline import PipelineResult
+    from geo.decide.pipeline import PipelineResult
 
 #: File name (without extension) of the ranking downloads.
 EXPORT_BASENAME = "rangorde_rijke_schooldag"
@@ -58,7 +58,7 @@ _REASON_LABELS = {
     "no_data": ("geen gegevens in deze dataset", "no data in this dataset"),
     "no_variation": ("geen verschil tussen buurten", "no variation between buurten"),
 }
-#: Short names of the distance measures (by :attr:`geo.access.AccessMeasure.method`) for narrow table cells.
+#: Short names of the distance measures (by :attr:`geo.decide.access.AccessMeasure.method`) for narrow table cells.
 _POLICY_NAMES = {"median": ("mediaan", "median")}
 _SHORT_MEASURES = {
     "cbs_road": ("CBS, over de weg", "CBS, by road"),
@@ -140,7 +140,7 @@ def method_record(
         Keys ``format, created, app_version, dataset, method, preset, weights,
         indicators, access_measures, buurten, columns``.
     """
-    from geo.pipeline import output_columns
+    from geo.decide.pipeline import output_columns
 
     params = result.params
     ranking = result.ranking
@@ -148,7 +148,7 @@ def method_record(
     measures = result.prepared.access.measures
     created = created or datetime.now(UTC)
     table = result.table
-    n_ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
+    n_ranked = int((table[schema.STATUS] == schema.STATUS_RANKED).sum())
     indicators = []
     for use in ranking.uses:
         ind = INDICATORS[use.key]
@@ -232,7 +232,7 @@ def method_json(result: PipelineResult, **kwargs: Any) -> str:
 def gpkg_metadata(result: PipelineResult, **kwargs: Any) -> dict[str, str]:
     """Layer metadata for a GeoPackage export: readable key/value pairs plus the full record.
 
-    Pass it as ``metadata=`` to :func:`geo.io.write_table`. The short keys
+    Pass it as ``metadata=`` to :func:`geo.data.files.write_table`. The short keys
     (``preset``, ``weights``, ``missing_policy``, ``access_measures``,
     ``dataset``, ``created``, ``app_version``) can be read in QGIS's layer
     properties; ``method_json`` holds the whole :func:`method_record`.
@@ -253,7 +253,7 @@ def gpkg_metadata(result: PipelineResult, **kwargs: Any) -> dict[str, str]:
 
 def ranking_csv_bytes(result: PipelineResult) -> bytes:
     """The ranking as CSV (UTF-8), the same columns as the CLI's ``rank --out x.csv``."""
-    from geo.pipeline import output_columns
+    from geo.decide.pipeline import output_columns
 
     table = result.table
     return table[output_columns(table)].to_csv(index=False).encode("utf-8")
@@ -301,12 +301,12 @@ def unpack_robustness(robustness: object, result: PipelineResult) -> Robustness 
     columns are used when it has all of them), a DataFrame with
     :data:`geo.schema.ROBUSTNESS_COLUMNS`, a :class:`Robustness`, or an
     object with ``table`` and optionally ``n_draws`` and ``top_n`` attributes
-    (:class:`geo.robustness.RobustnessResult`).
+    (:class:`geo.decide.robustness.RobustnessResult`).
     """
     if robustness is None:
         table = result.table
-        if all(c in table.columns for c in S.ROBUSTNESS_COLUMNS):
-            frame = table[[*S.ROBUSTNESS_COLUMNS]].set_axis(table[S.BUURT_CODE].astype(str).to_numpy())
+        if all(c in table.columns for c in schema.ROBUSTNESS_COLUMNS):
+            frame = table[[*schema.ROBUSTNESS_COLUMNS]].set_axis(table[schema.BUURT_CODE].astype(str).to_numpy())
             return Robustness(frame)
         return None
     if isinstance(robustness, Robustness):
@@ -316,7 +316,7 @@ def unpack_robustness(robustness: object, result: PipelineResult) -> Robustness 
     frame = getattr(robustness, "table", None)
     if not isinstance(frame, pd.DataFrame):
         raise ParameterError(
-            f"robustness: expected a table with {', '.join(S.ROBUSTNESS_COLUMNS)}; found {type(robustness).__name__}."
+            f"robustness: expected a table with {', '.join(schema.ROBUSTNESS_COLUMNS)}; found {type(robustness).__name__}."
         )
     return Robustness(frame, getattr(robustness, "n_draws", None), getattr(robustness, "top_n", None))
 
@@ -327,15 +327,15 @@ def check_robustness(robustness: pd.DataFrame, result: PipelineResult) -> pd.Dat
     ``robustness`` has the :data:`geo.schema.ROBUSTNESS_COLUMNS` and either a
     ``buurt_code`` column or buurt codes as its index.
     """
-    frame = robustness.set_index(S.BUURT_CODE) if S.BUURT_CODE in robustness.columns else robustness
-    missing = [c for c in S.ROBUSTNESS_COLUMNS if c not in frame.columns]
+    frame = robustness.set_index(schema.BUURT_CODE) if schema.BUURT_CODE in robustness.columns else robustness
+    missing = [c for c in schema.ROBUSTNESS_COLUMNS if c not in frame.columns]
     if missing:
         raise MissingColumnError(
             f"robustness: expected column(s) {', '.join(missing)}; found: {', '.join(map(str, frame.columns))}."
         )
     frame = frame.copy()
     frame.index = frame.index.astype(str)
-    unknown = sorted(set(frame.index) - set(result.table[S.BUURT_CODE].astype(str)))
+    unknown = sorted(set(frame.index) - set(result.table[schema.BUURT_CODE].astype(str)))
     if unknown:
         shown = ", ".join(unknown[:5]) + (" …" if len(unknown) > 5 else "")
         raise ParameterError(f"robustness: {len(unknown)} buurt code(s) are not in the ranking: {shown}.")
@@ -363,31 +363,31 @@ def top_buurten(
     if n < 1:
         raise ParameterError(f"Number of top buurten must be at least 1; found {n}.")
     table = result.table
-    ranked = table[table[S.STATUS] == S.STATUS_RANKED].sort_values([S.RANK, S.BUURT_CODE], kind="mergesort")
-    cutoff = ranked[S.RANK].iloc[min(n, len(ranked)) - 1] if len(ranked) else 0
-    top = ranked[ranked[S.RANK] <= cutoff]
+    ranked = table[table[schema.STATUS] == schema.STATUS_RANKED].sort_values([schema.RANK, schema.BUURT_CODE], kind="mergesort")
+    cutoff = ranked[schema.RANK].iloc[min(n, len(ranked)) - 1] if len(ranked) else 0
+    top = ranked[ranked[schema.RANK] <= cutoff]
     measures = result.prepared.access.measures
     explanations = [
         explain_buurt(table, result.ranking, code, lang=lang, measures=measures).sentence
-        for code in top[S.BUURT_CODE]
+        for code in top[schema.BUURT_CODE]
     ]
-    wijk = top[S.WIJK_NAME] if S.WIJK_NAME in top.columns else pd.Series("", index=top.index)
+    wijk = top[schema.WIJK_NAME] if schema.WIJK_NAME in top.columns else pd.Series("", index=top.index)
     out = pd.DataFrame(
         {
-            S.BUURT_NAME: top[S.BUURT_NAME].astype(str).to_numpy(),
-            S.WIJK_NAME: wijk.to_numpy(),
-            S.RANK: top[S.RANK].astype(int).to_numpy(),
-            S.PRIORITY_SCORE: top[S.PRIORITY_SCORE].to_numpy(dtype=float),
-            S.NEED_INDEX: top[S.NEED_INDEX].to_numpy(dtype=float),
-            S.ACCESS_GAP: top[S.ACCESS_GAP].to_numpy(dtype=float),
-            S.CHILDREN_0_14: top[S.CHILDREN_0_14].to_numpy(dtype=float),
+            schema.BUURT_NAME: top[schema.BUURT_NAME].astype(str).to_numpy(),
+            schema.WIJK_NAME: wijk.to_numpy(),
+            schema.RANK: top[schema.RANK].astype(int).to_numpy(),
+            schema.PRIORITY_SCORE: top[schema.PRIORITY_SCORE].to_numpy(dtype=float),
+            schema.NEED_INDEX: top[schema.NEED_INDEX].to_numpy(dtype=float),
+            schema.ACCESS_GAP: top[schema.ACCESS_GAP].to_numpy(dtype=float),
+            schema.CHILDREN_0_14: top[schema.CHILDREN_0_14].to_numpy(dtype=float),
             "explanation": explanations,
         },
-        index=pd.Index(top[S.BUURT_CODE].astype(str).to_numpy(), name=S.BUURT_CODE),
+        index=pd.Index(top[schema.BUURT_CODE].astype(str).to_numpy(), name=schema.BUURT_CODE),
     )
     if robustness is not None:
         rob = check_robustness(robustness, result)
-        out = out.join(rob[list(S.ROBUSTNESS_COLUMNS)], how="left")
+        out = out.join(rob[list(schema.ROBUSTNESS_COLUMNS)], how="left")
     return out
 
 
@@ -435,7 +435,7 @@ def _robustness_counts(top: pd.DataFrame) -> tuple[int, list[str], int]:
     flags = top["weight_sensitive"]
     known = flags.notna()
     flagged = flags.fillna(False).astype(bool)
-    sensitive = top.loc[known & flagged, S.BUURT_NAME].astype(str).tolist()
+    sensitive = top.loc[known & flagged, schema.BUURT_NAME].astype(str).tolist()
     return int((known & ~flagged).sum()), sensitive, int((~known).sum())
 
 
@@ -574,7 +574,7 @@ def method_paragraphs(result: PipelineResult, lang: str = "nl") -> list[str]:
     """The method in a few plain-text paragraphs for this ranking (escape before putting them in HTML)."""
     params = result.params
     table = result.table
-    n_ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
+    n_ranked = int((table[schema.STATUS] == schema.STATUS_RANKED).sum())
     n_all = len(table)
     policy = _pick(_MISSING_POLICY_TEXT.get(params.missing_policy, (params.missing_policy,) * 2), lang)
     policy_name = _pick(_POLICY_NAMES.get(params.missing_policy, (params.missing_policy,) * 2), lang)
@@ -665,7 +665,7 @@ def municipality_name(result: PipelineResult) -> str:
     name = result.prepared.dataset.name
     if name:
         return str(name)
-    col = result.table.get(S.MUNICIPALITY_NAME)
+    col = result.table.get(schema.MUNICIPALITY_NAME)
     if col is not None and col.notna().any():
         return str(col.dropna().iloc[0])
     return ""

@@ -3,7 +3,7 @@
 The graph is directed (cycling one-way rules), its nodes have coordinates in
 EPSG:28992 and every edge is a straight segment between its two nodes, so the
 geometry of any part of an edge is known from the node coordinates alone.
-Builders (``geo.osm``) guarantee: no self-loops, no duplicate (u, v) pairs
+Builders (``geo.network.ways``) guarantee: no self-loops, no duplicate (u, v) pairs
 (the shortest is kept), and every length is ≥ :data:`MIN_EDGE_M`.
 
 Saved as a ``.npz`` file (numpy arrays + a JSON metadata string); loading a

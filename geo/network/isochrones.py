@@ -14,7 +14,7 @@ Reached network
     travelling along the edge, so with budget ``limit`` the reached part of the
     edge is ``s ∈ [s0, 1]``, ``s0 = max(0, 1 − (limit − node_dist[v]) / L)``,
     empty when ``node_dist[v] > limit``. Edges are straight segments
-    (``geo.network``), so a fraction of the length is a fraction of the geometry.
+    (``geo.network.graph``), so a fraction of the length is a fraction of the geometry.
     Reached nodes and the optional ``start_xy`` (the facility's snap point) are
     included as points.
 
@@ -74,7 +74,7 @@ Union over many facilities
 
 Facility points
     :func:`facility_isochrones` (used by the app and the CLI) snaps facility
-    points with ``geo.routing`` and takes their node distances from it. The
+    points with ``geo.network.routing`` and takes their node distances from it. The
     facility's own street is then drawn from the snapped point itself, in the
     directions the network allows; from ``node_dist`` alone a point beside the
     facility would be routed via the far end of that edge. With
@@ -97,11 +97,11 @@ from rasterio.transform import Affine
 from scipy import ndimage
 
 from geo.errors import CrsError, MissingColumnError, ParameterError
-from geo.network import Network
+from geo.network.graph import Network
 from geo.schema import FACILITY_ID, FACILITY_TYPE, GEOMETRY, WORK_CRS
 
 if TYPE_CHECKING:
-    from geo.routing import Snapped
+    from geo.network.routing import Snapped
 
 #: Default walk-off distance, metres: how far from a reached street a child may be and still count.
 WALK_OFF_M = 40.0
@@ -116,7 +116,7 @@ _QUAD_SEGS = 8
 Method = Literal["raster", "buffer"]
 Floats: TypeAlias = Sequence[float] | np.ndarray
 Polygonal: TypeAlias = shapely.Polygon | shapely.MultiPolygon
-#: Facilities farther than this from every street are not snapped (as in ``geo.access``).
+#: Facilities farther than this from every street are not snapped (as in ``geo.decide.access``).
 MAX_SNAP_M = 500.0
 #: Per-facility node distances are computed this many values (facilities × nodes) at a time.
 _CHUNK_VALUES = 4_000_000
@@ -217,7 +217,7 @@ def isochrones_for_facilities(
     limits_minutes
         Bands, minutes, e.g. ``(5, 10, 15)``.
     speed_kmh
-        Travel speed, km/h (``geo.network.default_speed_kmh``).
+        Travel speed, km/h (``geo.network.graph.default_speed_kmh``).
     start_points
         Optional snap point per facility id, included in all of its bands.
     facility_types
@@ -355,8 +355,8 @@ def facility_isochrones(
     """Isochrones of facility points: snap them to the network, route, draw. For the app and the CLI.
 
     Each facility is snapped to the nearest street of the network's largest
-    component (``geo.routing.snap_points``); distances run from every node to
-    the snapped point (``geo.routing.node_distances``) and, with
+    component (``geo.network.routing.snap_points``); distances run from every node to
+    the snapped point (``geo.network.routing.node_distances``) and, with
     ``include_snap``, include the straight walk from the street to the facility,
     as the access figures do. The facility's own street is drawn exactly from
     the snapped point in the directions the network allows (the node distances
@@ -391,7 +391,7 @@ def facility_isochrones(
         facilities that could not be placed on the network.
     """
     # Only this adapter needs routing (snapping, multi-source searches).
-    from geo import routing
+    from geo.network import routing
 
     if facilities.crs is None or not facilities.crs.equals(WORK_CRS):
         raise CrsError(f"Expected facilities in {WORK_CRS}; found CRS {facilities.crs!r}.")
@@ -553,7 +553,7 @@ def _snapped_pieces(
     A point at fraction ``s`` of segment u–v with the facility at ``t`` reaches it
     along u→v when ``s < t`` (cost ``(t − s)·L(u→v)``) and along v→u when ``s > t``
     (cost ``(s − t)·L(v→u)``), plus the snap distance with ``include_snap``; the
-    same rule as ``geo.routing``'s virtual facility nodes. Returns ``(seg (m, 2, 2),
+    same rule as ``geo.network.routing``'s virtual facility nodes. Returns ``(seg (m, 2, 2),
     band (m,), owner (m,))`` with ``owner`` the position in ``snapped``; the
     snapped point itself is a zero-length piece in every band it fits.
     """

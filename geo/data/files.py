@@ -22,7 +22,7 @@ import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
 
-from geo import schema as S
+from geo import schema
 from geo.errors import (
     CrsError,
     DataFileError,
@@ -119,7 +119,7 @@ def _clean_cbs_values(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
     otherwise it stays text, so codes such as ``0344`` keep their leading zeros.
     """
     out = {}
-    markers = set(S.CBS_MISSING_MARKERS)
+    markers = set(schema.CBS_MISSING_MARKERS)
     for col in frame.columns:
         s = frame[col].astype("string").str.strip()
         is_marker = s.isna() | s.isin(markers)
@@ -130,7 +130,7 @@ def _clean_cbs_values(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
         if len(non_missing) and num.notna().all() and not _looks_like_code(non_missing):
             values = pd.Series(np.nan, index=s.index, dtype="float64")
             values.loc[num.index] = num.astype("float64")
-            sentinel = values.isin(S.CBS_MISSING_NUMBERS)
+            sentinel = values.isin(schema.CBS_MISSING_NUMBERS)
             values = values.mask(sentinel)
             n_missing = int(is_marker.sum() + sentinel.sum())
             out[col] = values
@@ -266,7 +266,7 @@ def load_cbs_table(
     table = raw.loc[keep].copy()
     table[col] = codes[keep]
     _raise_duplicates(table[col], f"{level} code", p.name)
-    idx_name = S.BUURT_CODE if level == "buurt" else f"{level}_code"
+    idx_name = schema.BUURT_CODE if level == "buurt" else f"{level}_code"
     table = table.set_index(col)
     table.index.name = idx_name
     cleaned = _clean_cbs_values(table, report)
@@ -321,7 +321,7 @@ def to_work_crs(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame
         )
     note = None
     if crs.to_epsg() != 28992:
-        gdf = gdf.to_crs(S.WORK_CRS)
+        gdf = gdf.to_crs(schema.WORK_CRS)
         note = f"reprojected from {crs.to_string()} to EPSG:28992"
     minx, miny, maxx, maxy = gdf.geometry[~gdf.geometry.is_empty].total_bounds
     bx0, by0, bx1, by1 = NL_BOUNDS_RD
@@ -331,7 +331,7 @@ def to_work_crs(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame
             f"y {miny:.0f}–{maxy:.0f}, outside the Netherlands (x {bx0:.0f}–{bx1:.0f}, y {by0:.0f}–{by1:.0f}). "
             "The CRS in the file is probably wrong (e.g. lat/lon swapped, or RD coordinates labelled as another CRS)."
         )
-    gdf = gdf.set_crs(S.WORK_CRS, allow_override=True)
+    gdf = gdf.set_crs(schema.WORK_CRS, allow_override=True)
     return gdf, note
 
 
@@ -395,16 +395,16 @@ def load_buurten(
         report.notes.append(f"repaired {int(invalid.sum())} invalid polygons with make_valid")
     other = gdf.drop(columns=[c for c in (code_col, name_col) if c] + [gdf.geometry.name])
     out = gpd.GeoDataFrame(
-        {S.BUURT_CODE: codes.to_numpy(dtype=object), S.BUURT_NAME: names.to_numpy(dtype=object)},
+        {schema.BUURT_CODE: codes.to_numpy(dtype=object), schema.BUURT_NAME: names.to_numpy(dtype=object)},
         geometry=gdf.geometry.values,
-        crs=S.WORK_CRS,
+        crs=schema.WORK_CRS,
     )
     for col in other.columns:
         if col not in out.columns:
             out[col] = other[col].to_numpy()
     # A plain index: pd.Index(series, name=None) keeps the series name, and an index
     # named like a column makes sort_values/groupby on that column ambiguous.
-    out.index = pd.Index(out[S.BUURT_CODE].to_numpy(dtype=object))
+    out.index = pd.Index(out[schema.BUURT_CODE].to_numpy(dtype=object))
     report.rows_kept = len(out)
     return Loaded(out, report)
 
@@ -473,9 +473,9 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
     xcol, ycol = _find_column(table.columns, _X_CANDIDATES), _find_column(table.columns, _Y_CANDIDATES)
     loncol, latcol = _find_column(table.columns, _LON_CANDIDATES), _find_column(table.columns, _LAT_CANDIDATES)
     if xcol and ycol:
-        cx, cy, default_crs = xcol, ycol, S.WORK_CRS
+        cx, cy, default_crs = xcol, ycol, schema.WORK_CRS
     elif loncol and latcol:
-        cx, cy, default_crs = loncol, latcol, S.MAP_CRS
+        cx, cy, default_crs = loncol, latcol, schema.MAP_CRS
     else:
         raise MissingColumnError(
             f"'{source}': expected coordinate columns x and y (EPSG:28992) or lon and lat (EPSG:4326); "
@@ -485,16 +485,16 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
     def parse(col: str) -> pd.Series:
         s = table[col].astype("string").str.strip()
         s = s.where(~s.str.match(_DECIMAL_COMMA).fillna(False), s.str.replace(",", ".", regex=False))
-        return pd.to_numeric(s.mask(s.isin(S.CBS_MISSING_MARKERS)), errors="coerce")
+        return pd.to_numeric(s.mask(s.isin(schema.CBS_MISSING_MARKERS)), errors="coerce")
 
     xs, ys = parse(cx), parse(cy)
     bad = (xs.isna() | ys.isna()).to_numpy()
-    if S.FACILITY_ID not in table.columns:
+    if schema.FACILITY_ID not in table.columns:
         # Before dropping rows, so that an id names the same row of the file in the
         # report and in the result (row n of the file is data row n - 1).
-        table[S.FACILITY_ID] = [f"{source.rsplit('.', 1)[0]}-{i + 1}" for i in range(len(table))]
+        table[schema.FACILITY_ID] = [f"{source.rsplit('.', 1)[0]}-{i + 1}" for i in range(len(table))]
         report.notes.append("no facility_id column; ids made from the row number")
-    ident = table[S.FACILITY_ID].astype(str).to_numpy()
+    ident = table[schema.FACILITY_ID].astype(str).to_numpy()
     report.drop("no valid coordinates", [f"row {i + 2} ({ident[i]})" for i in np.flatnonzero(bad)])
     if bad.all():
         raise GeometryError(
@@ -510,29 +510,29 @@ def _validate_facilities(
     gdf = gdf.copy()
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     if facility_type is not None:
-        gdf[S.FACILITY_TYPE] = facility_type
+        gdf[schema.FACILITY_TYPE] = facility_type
     name_col = _find_column(gdf.columns, ("name", "naam", "accommodatie naam", "vestigingsnaam"))
     if name_col is None and not require_name:
-        id_col = S.FACILITY_ID if S.FACILITY_ID in gdf.columns else ("id" if "id" in gdf.columns else None)
-        gdf[S.FACILITY_NAME] = gdf[id_col].astype(str) if id_col else [f"{i + 1}" for i in range(len(gdf))]
-        name_col = S.FACILITY_NAME
+        id_col = schema.FACILITY_ID if schema.FACILITY_ID in gdf.columns else ("id" if "id" in gdf.columns else None)
+        gdf[schema.FACILITY_NAME] = gdf[id_col].astype(str) if id_col else [f"{i + 1}" for i in range(len(gdf))]
+        name_col = schema.FACILITY_NAME
         report.notes.append("no name column; names made from the ids")
-    missing = [c for c, ok in ((S.FACILITY_NAME, name_col), (S.FACILITY_TYPE, S.FACILITY_TYPE in gdf.columns)) if not ok]
+    missing = [c for c, ok in ((schema.FACILITY_NAME, name_col), (schema.FACILITY_TYPE, schema.FACILITY_TYPE in gdf.columns)) if not ok]
     if missing:
-        hint = " (or pass a facility type for the whole file)" if S.FACILITY_TYPE in missing else ""
+        hint = " (or pass a facility type for the whole file)" if schema.FACILITY_TYPE in missing else ""
         raise MissingColumnError(
             f"'{source}': expected columns {', '.join(missing)}{hint}; "
             f"found columns: {_list_cols(gdf.drop(columns=gdf.geometry.name))}."
         )
-    if name_col != S.FACILITY_NAME:
-        gdf = gdf.rename(columns={name_col: S.FACILITY_NAME})
-    if S.FACILITY_ID not in gdf.columns:
-        gdf[S.FACILITY_ID] = [f"{source.rsplit('.', 1)[0]}-{i + 1}" for i in range(len(gdf))]
+    if name_col != schema.FACILITY_NAME:
+        gdf = gdf.rename(columns={name_col: schema.FACILITY_NAME})
+    if schema.FACILITY_ID not in gdf.columns:
+        gdf[schema.FACILITY_ID] = [f"{source.rsplit('.', 1)[0]}-{i + 1}" for i in range(len(gdf))]
         report.notes.append("no facility_id column; ids made from the row number")
-    gdf[S.FACILITY_ID] = gdf[S.FACILITY_ID].astype(str)
-    _raise_duplicates(gdf[S.FACILITY_ID], "facility_id", source)
+    gdf[schema.FACILITY_ID] = gdf[schema.FACILITY_ID].astype(str)
+    _raise_duplicates(gdf[schema.FACILITY_ID], "facility_id", source)
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
-    report.drop("no geometry", gdf.loc[empty, S.FACILITY_ID].tolist())
+    report.drop("no geometry", gdf.loc[empty, schema.FACILITY_ID].tolist())
     gdf = gdf.loc[~empty]
     if len(gdf) == 0:
         raise GeometryError(f"'{source}': no facility has a location.")
@@ -548,19 +548,19 @@ def _validate_facilities(
             f"{int(non_point.sum())} non-point features ({', '.join(sorted(kinds - {'Point'}))}) "
             f"reduced to a point inside them{' (multipoints: first representative point)' if multipoint.any() else ''}"
         )
-    gdf[S.FACILITY_TYPE] = gdf[S.FACILITY_TYPE].astype(str).str.strip()
-    if S.FACILITY_CAPACITY in gdf.columns:
-        cap = pd.to_numeric(gdf[S.FACILITY_CAPACITY], errors="coerce")
+    gdf[schema.FACILITY_TYPE] = gdf[schema.FACILITY_TYPE].astype(str).str.strip()
+    if schema.FACILITY_CAPACITY in gdf.columns:
+        cap = pd.to_numeric(gdf[schema.FACILITY_CAPACITY], errors="coerce")
         bad_cap = cap.notna() & (cap < 0)
         if bad_cap.any():
             raise InvalidValueError(
                 f"'{source}': capacity must be zero or more; found negative values for "
-                f"{', '.join(gdf.loc[bad_cap, S.FACILITY_ID].head(5))}."
+                f"{', '.join(gdf.loc[bad_cap, schema.FACILITY_ID].head(5))}."
             )
-        gdf[S.FACILITY_CAPACITY] = cap
-    if S.LOCATION_PRECISION not in gdf.columns:
-        gdf[S.LOCATION_PRECISION] = "source"
-    gdf.index = pd.Index(gdf[S.FACILITY_ID].to_numpy(dtype=object))
+        gdf[schema.FACILITY_CAPACITY] = cap
+    if schema.LOCATION_PRECISION not in gdf.columns:
+        gdf[schema.LOCATION_PRECISION] = "source"
+    gdf.index = pd.Index(gdf[schema.FACILITY_ID].to_numpy(dtype=object))
     report.rows_kept = len(gdf)
     return gdf
 
@@ -605,7 +605,7 @@ def load_dataset(directory: str | Path) -> Dataset:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataFileError(f"'{meta_path}' is not valid JSON: {exc}") from None
-    buurten = load_buurten(gpkg, layer="buurten", code_column=S.BUURT_CODE, name_column=S.BUURT_NAME).frame
+    buurten = load_buurten(gpkg, layer="buurten", code_column=schema.BUURT_CODE, name_column=schema.BUURT_NAME).frame
     facilities = load_facilities(gpkg, layer="facilities").frame
     return Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(d))
 

@@ -3,9 +3,9 @@
 ``download_osm`` asks Overpass for every ``highway`` way in an area (plus their
 nodes) and keeps the raw JSON answer in a cache file named after a hash of the
 query and the server, so the same area is downloaded once.
-``read_overpass_json`` parses such a file into :class:`geo.osm.OsmWays`, the
+``read_overpass_json`` parses such a file into :class:`geo.network.ways.OsmWays`, the
 same structure the pyosmium reader makes, so walk and bike networks come out of
-the same profile code (:func:`geo.osm.build_network_from_ways`).
+the same profile code (:func:`geo.network.ways.build_network_from_ways`).
 ``download_network`` does both for a municipality and saves ``<name>_<mode>.npz``.
 
 Only the standard library's ``urllib`` is used for HTTP.
@@ -28,15 +28,20 @@ from pathlib import Path
 import shapely
 from pyproj import Transformer
 
+from geo.data.paths import NETWORKS_DIR
 from geo.errors import DataFileError, DownloadError, ParameterError, PlanningError
-from geo.network import MODES, Network
-from geo.osm import OsmWays, build_network_from_ways, check_polygon_rd, get_profile
+from geo.network.graph import MODES, Network
+from geo.network.ways import (
+    OsmWays,
+    build_network_from_ways,
+    check_polygon_rd,
+    get_profile,
+)
 
 #: The main public Overpass instance (fair use: a few large queries a day).
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 USER_AGENT = "RijkeSchooldagPlanner/1.0 (school-day planning for Dutch municipalities; Python urllib)"
 #: Default folder for saved networks and (under ``cache/``) the raw Overpass answers.
-NETWORKS_DIR = Path(__file__).resolve().parents[2] / "data" / "networks"
 #: Server-side time limit of a query, seconds (Overpass ``[timeout:N]``).
 DEFAULT_TIMEOUT_S = 180
 #: The query polygon is simplified (outwards) until it has at most this many vertices.
@@ -265,7 +270,7 @@ def download_osm(
 
 
 def read_overpass_json(path: str | Path) -> OsmWays:
-    """Read an Overpass JSON file (``out body`` of ways and their nodes) as :class:`geo.osm.OsmWays`.
+    """Read an Overpass JSON file (``out body`` of ways and their nodes) as :class:`geo.network.ways.OsmWays`.
 
     Only ways with a ``highway`` tag are kept. Raises :class:`DataFileError` for a
     missing, empty, cut-off or non-Overpass file, or one with an Overpass error remark.

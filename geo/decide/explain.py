@@ -8,11 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from geo import schema as S
-from geo.access import STRAIGHT_LINE, AccessMeasure
+from geo import schema
 from geo.catalog import INDICATORS
-from geo.fmt import format_number, format_value
-from geo.ranking import RankingResult
+from geo.decide.access import STRAIGHT_LINE, AccessMeasure
+from geo.decide.ranking import RankingResult
+from geo.lang import format_number, format_value
 
 
 @dataclass(frozen=True)
@@ -38,14 +38,14 @@ def explain_buurt(
     lang: str = "nl",
     measures: Mapping[str, AccessMeasure] | None = None,
 ) -> Explanation:
-    """Explain the rank of buurt ``code`` in a ranked ``table`` (from :func:`geo.pipeline.rank`).
+    """Explain the rank of buurt ``code`` in a ranked ``table`` (from :func:`geo.decide.pipeline.rank`).
 
     ``measures`` (from the access step) adds to each distance how it was measured,
     so a straight-line approximation is never shown as if it were a travel distance.
     """
     row = table.loc[code]
-    name = str(row.get(S.BUURT_NAME, code))
-    n_ranked = int((table[S.STATUS] == S.STATUS_RANKED).sum())
+    name = str(row.get(schema.BUURT_NAME, code))
+    n_ranked = int((table[schema.STATUS] == schema.STATUS_RANKED).sum())
     records = []
     for use in ranking.used:
         ind = INDICATORS[use.key]
@@ -56,26 +56,26 @@ def explain_buurt(
                 "group": ind.group,
                 "value": row.get(use.key, np.nan),
                 "unit": ind.unit,
-                "percentile": row.get(f"{S.PERCENTILE_PREFIX}{use.key}", np.nan),
+                "percentile": row.get(f"{schema.PERCENTILE_PREFIX}{use.key}", np.nan),
                 "direction": ind.direction,
                 "weight": use.weight,
-                "z": row.get(f"{S.SCORE_PREFIX}{use.key}", np.nan),
-                "contribution": row.get(f"{S.CONTRIB_PREFIX}{use.key}", np.nan),
-                "group_contribution": row.get(f"{S.GROUP_CONTRIB_PREFIX}{use.key}", np.nan),
+                "z": row.get(f"{schema.SCORE_PREFIX}{use.key}", np.nan),
+                "contribution": row.get(f"{schema.CONTRIB_PREFIX}{use.key}", np.nan),
+                "group_contribution": row.get(f"{schema.GROUP_CONTRIB_PREFIX}{use.key}", np.nan),
                 "measure": _measure_note(ind.facility_type, measures, lang),
             }
         )
     rows = pd.DataFrame.from_records(records)
     if len(rows):
         rows = rows.reindex(rows["contribution"].abs().sort_values(ascending=False, kind="mergesort").index).reset_index(drop=True)
-    if row.get(S.STATUS) != S.STATUS_RANKED:
+    if row.get(schema.STATUS) != schema.STATUS_RANKED:
         sentence = (
             f"{name} heeft geen inwoners volgens CBS en krijgt daarom geen plaats in de rangorde."
             if lang == "nl"
             else f"{name} has no inhabitants according to CBS and is therefore not ranked."
         )
         return Explanation(code, name, None, n_ranked, rows, sentence)
-    rank = int(row[S.RANK])
+    rank = int(row[schema.RANK])
     sentence = _sentence(name, rank, n_ranked, rows, lang)
     return Explanation(code, name, rank, n_ranked, rows, sentence)
 

@@ -12,34 +12,19 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geo import io
-from geo import schema as S
-from geo.access import AccessEngine, AccessResult, compute_access
-from geo.indicators import compute_indicators
-from geo.ranking import RankingParams, RankingResult, rank_buurten
-
-#: The embedded default dataset, relative to the project root.
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "utrecht"
-#: Where downloaded or built street networks are kept: ``<name>_<mode>.npz``.
-DEFAULT_NETWORK_DIR = Path(__file__).resolve().parent.parent / "data" / "networks"
-
-
-def find_network(dataset: io.Dataset, mode: str, network_dir: str | Path = DEFAULT_NETWORK_DIR) -> Path | None:
-    """The network file for ``dataset`` and ``mode`` if one has been built or downloaded, else None.
-
-    The name is ``dataset.json``'s ``network_name`` or the dataset name in lower
-    case: ``data/networks/utrecht_walk.npz`` for the default.
-    """
-    name = str(dataset.meta.get("network_name") or dataset.name).lower().replace(" ", "_")
-    path = Path(network_dir) / f"{name}_{mode}.npz"
-    return path if path.exists() else None
+from geo import schema
+from geo.data import files
+from geo.data.paths import DEFAULT_DATA_DIR
+from geo.decide.access import AccessEngine, AccessResult, compute_access
+from geo.decide.indicators import compute_indicators
+from geo.decide.ranking import RankingParams, RankingResult, rank_buurten
 
 
 @dataclass(frozen=True)
 class Prepared:
     """Indicators and access for one dataset: everything that does not depend on weights."""
 
-    dataset: io.Dataset
+    dataset: files.Dataset
     indicators: pd.DataFrame
     access: AccessResult
     #: The engine used for point layers (None: straight line).
@@ -57,7 +42,7 @@ class PipelineResult:
     params: RankingParams
 
 
-def prepare(dataset: io.Dataset, *, engine: AccessEngine | None = None) -> Prepared:
+def prepare(dataset: files.Dataset, *, engine: AccessEngine | None = None) -> Prepared:
     """Compute indicators and access (distances) for every buurt of ``dataset``."""
     indicators = compute_indicators(dataset.buurten)
     access = compute_access(dataset.buurten, dataset.facilities, engine=engine)
@@ -72,26 +57,26 @@ def rank(prepared: Prepared, params: RankingParams) -> PipelineResult:
     """Rank the prepared buurten with ``params`` and assemble the output table."""
     ranking = rank_buurten(prepared.indicators, params)
     b = prepared.dataset.buurten
-    ids = b[[c for c in S.BUURT_ID_COLUMNS if c in b.columns]]
+    ids = b[[c for c in schema.BUURT_ID_COLUMNS if c in b.columns]]
     table = ids.join(prepared.indicators).join(prepared.access.nearest_ids).join(ranking.table)
     table = gpd.GeoDataFrame(table, geometry=b.geometry, crs=b.crs)
     table.index.name = None
-    table = table.sort_values([S.RANK, S.BUURT_CODE], na_position="last", kind="mergesort")
+    table = table.sort_values([schema.RANK, schema.BUURT_CODE], na_position="last", kind="mergesort")
     return PipelineResult(prepared=prepared, ranking=ranking, table=table, params=params)
 
 
 def run(data_dir: str | Path | None = None, params: RankingParams | None = None) -> PipelineResult:
     """Load a dataset directory (default: the embedded Utrecht data) and rank it."""
-    dataset = io.load_dataset(data_dir or DEFAULT_DATA_DIR)
+    dataset = files.load_dataset(data_dir or DEFAULT_DATA_DIR)
     return rank(prepare(dataset), params or RankingParams.from_preset("rijke_schooldag"))
 
 
 def output_columns(table: pd.DataFrame) -> list[str]:
     """Columns of the ranking export: the fixed ones first, then explanations."""
-    fixed = [*S.RANKING_COLUMNS, *S.ROBUSTNESS_COLUMNS, "explanation", S.WIJK_NAME, S.INHABITANTS, S.REACH_SCORE,
-             S.STATUS]
+    fixed = [*schema.RANKING_COLUMNS, *schema.ROBUSTNESS_COLUMNS, "explanation", schema.WIJK_NAME, schema.INHABITANTS, schema.REACH_SCORE,
+             schema.STATUS]
     rest = [
         c for c in table.columns
-        if c not in fixed and c != "geometry" and c not in (S.WIJK_CODE, S.MUNICIPALITY_CODE, S.MUNICIPALITY_NAME)
+        if c not in fixed and c != "geometry" and c not in (schema.WIJK_CODE, schema.MUNICIPALITY_CODE, schema.MUNICIPALITY_NAME)
     ]
     return [c for c in fixed if c in table.columns] + rest
