@@ -62,7 +62,6 @@ import shapely
 from scipy.sparse import csgraph
 
 from geo.data.networks import build_network
-from geo.decide.access import E2SFCA_WEIGHTS
 from geo.network.graph import (
     Network,
     default_speed_kmh,
@@ -70,6 +69,7 @@ from geo.network.graph import (
     isochrones,
     routing,
 )
+from geo.network.routing import DEFAULT_STEP_WEIGHTS as E2SFCA_WEIGHTS
 from geo.schema import FACILITY_ID, WORK_CRS
 
 SHARED = ROOT.parent / "shared" / "data"

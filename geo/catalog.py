@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from geo import schema
 from geo.errors import ParameterError
 
 # --------------------------------------------------------------------------- domains
@@ -103,7 +104,7 @@ class Indicator:
 
 def _access(ft: FacilityType) -> Indicator:
     return Indicator(
-        key=f"dist_{ft.key}_m",
+        key=schema.dist_col(ft.key),
         label_nl=f"Afstand tot {ft.label_nl.lower()}",
         label_en=f"Distance to {ft.label_en.lower()}",
         group=ACCESS,

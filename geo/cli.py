@@ -24,6 +24,7 @@ from geo.catalog import DEFAULT_PRESET, INDICATORS, PRESETS
 from geo.data import files
 from geo.data.paths import NETWORKS_DIR, SHARED_DATA_DIR
 from geo.errors import GeometryError, ParameterError, PlanningError
+from geo.network.routing import MAX_SNAP_M
 
 if TYPE_CHECKING:
     import shapely
@@ -164,7 +165,8 @@ def _network_inputs(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mode", choices=("walk", "bike"), default=None, help="travel mode (default: the network's own, else walk)")
     p.add_argument("--speed-kmh", type=float, default=None, help="speed in km/h (default: a child's: walk 4, bike 12)")
     p.add_argument("--minutes", default="5,10,15", help="comma-separated travel-time bands (default 5,10,15)")
-    p.add_argument("--max-snap-m", type=float, default=500.0, help="farthest a point may be from the network (default 500 m)")
+    p.add_argument("--max-snap-m", type=float, default=MAX_SNAP_M,
+                   help=f"farthest a point may be from the network (default {MAX_SNAP_M:g} m)")
 
 
 def cmd_build_default(args: argparse.Namespace) -> int:
@@ -298,7 +300,7 @@ def _network_and_facilities(args: argparse.Namespace):
 
 def _speed(mode: str, speed_kmh: float | None) -> float:
     """--speed-kmh, or a child's speed for the mode; must be positive."""
-    from geo.network.graph import default_speed_kmh
+    from geo.units import default_speed_kmh
 
     speed = speed_kmh if speed_kmh is not None else default_speed_kmh(mode)
     if not speed > 0:
@@ -520,8 +522,8 @@ class _ByteProgress:
 
 
 def cmd_network_download(args: argparse.Namespace) -> int:
-    from geo.network.graph import Network as _Network
     from geo.data import overpass
+    from geo.network.graph import Network as _Network
 
     modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     bad = [m for m in modes if m not in ("walk", "bike")]

@@ -12,6 +12,10 @@ WORK_CRS = "EPSG:28992"
 #: The CRS of web maps (folium / Leaflet). Used only in ``layers/``.
 MAP_CRS = "EPSG:4326"
 
+#: RD bounds (x0, y0, x1, y1, metres) of the Netherlands with a margin: every RD geometry the
+#: product accepts (buurten, facilities, clip polygons, share-link coordinates) lies inside.
+NL_BOUNDS_RD = (-10_000.0, 280_000.0, 310_000.0, 640_000.0)
+
 #: Markers CBS uses for privacy-suppressed or unknown values.
 CBS_MISSING_MARKERS = (".", "-99999999", "-99999997", "-99999995", "")
 #: Numeric sentinels CBS uses in some releases (read as numbers by Excel).
@@ -85,3 +89,45 @@ SHARE_TOP_N = "share_top_n"
 WEIGHT_SENSITIVE = "weight_sensitive"
 RANK_WITHOUT_PREFIX = "rank_without_"
 ROBUSTNESS_COLUMNS = (RANK_MEDIAN, RANK_P05, RANK_P95, SHARE_TOP_N, WEIGHT_SENSITIVE)
+
+# --- per facility type: access columns ----------------------------------------------
+# Each facility type (``geo.catalog.FACILITY_TYPES``) gets these columns in the
+# access table and the ranking output; these functions are the only place that
+# spells them.
+
+
+def dist_col(facility_type: str) -> str:
+    """Distance (m) to the nearest facility of the type, by the best available measure."""
+    return f"dist_{facility_type}_m"
+
+
+def time_col(facility_type: str) -> str:
+    """Travel time (min) to the nearest facility, only where distances follow a street network."""
+    return f"time_{facility_type}_min"
+
+
+def method_col(facility_type: str) -> str:
+    """Which measure gave :func:`dist_col` (one of :data:`MEASURES`)."""
+    return f"dist_{facility_type}_method"
+
+
+def nearest_col(facility_type: str) -> str:
+    """The ``facility_id`` of the nearest facility (point measures only)."""
+    return f"nearest_{facility_type}_id"
+
+
+def cbs_dist_col(facility_type: str) -> str:
+    """The CBS *nabijheid* road distance (m, mean over the buurt's addresses), as loaded with the buurten."""
+    return f"cbs_dist_{facility_type}_m"
+
+
+# --- distance measures ------------------------------------------------------------
+#: CBS nabijheid: road distance averaged over all addresses in the buurt.
+CBS_ROAD = "cbs_road"
+#: Straight line from a point in the buurt to the nearest facility (an approximation).
+STRAIGHT_LINE = "straight_line"
+#: Shortest path over a walking or cycling street network.
+NETWORK = "network"
+#: No figure for this facility type.
+NO_DATA = "none"
+MEASURES = (NETWORK, CBS_ROAD, STRAIGHT_LINE, NO_DATA)

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import CrsError, MissingColumnError, ParameterError
-from geo.network.graph import Network, from_edges
 from geo.network import isochrones as iso
+from geo.network.graph import Network, from_edges
 from geo.schema import FACILITY_ID, FACILITY_TYPE, WORK_CRS
 
 DELFT = (

@@ -18,7 +18,6 @@ import numpy as np
 import osmium
 import pytest
 import shapely
-from geo.network.ways import BIKE, KEPT, WALK, collect_way_edges, to_rd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +32,7 @@ from geo.errors import (
     PlanningError,
 )
 from geo.network.graph import MIN_EDGE_M, Network
+from geo.network.ways import BIKE, KEPT, WALK, collect_way_edges, to_rd
 
 OSM_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "osm"
 ONEWAY = OSM_FIXTURES / "oneway_rules.osm"

@@ -25,7 +25,6 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
-from geo.network.ways import to_rd
 
 from geo.cli import main
 from geo.data.networks import build_network
@@ -40,6 +39,7 @@ from geo.data.overpass import (
 )
 from geo.errors import DataFileError, DownloadError, ParameterError
 from geo.network.graph import Network
+from geo.network.ways import to_rd
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "overpass" / "amsterdam_centre_highways.json.gz"
 #: The <bounds> of amsterdam_centre.osm.gz (lon0, lat0, lon1, lat1).

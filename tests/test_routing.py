@@ -24,10 +24,11 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from geo import units
 from geo.data.osm_files import load_graphml_network
 from geo.errors import ParameterError
-from geo.network.graph import Network, from_edges
 from geo.network import routing as R
+from geo.network.graph import Network, from_edges
 
 DELFT = (
     Path(__file__).resolve().parents[1].parent
@@ -265,11 +266,11 @@ def test_non_finite_points_are_listed_not_dropped(grid):
 
 
 def test_minutes_and_metres():
-    assert R.minutes(1000.0, 4.0) == pytest.approx(15.0)
-    assert R.metres(15.0, 4.0) == pytest.approx(1000.0)
-    np.testing.assert_allclose(R.minutes(np.array([0.0, 3000.0, np.inf]), 12.0), [0.0, 15.0, np.inf])
+    assert units.minutes(1000.0, 4.0) == pytest.approx(15.0)
+    assert units.metres(15.0, 4.0) == pytest.approx(1000.0)
+    np.testing.assert_allclose(units.minutes(np.array([0.0, 3000.0, np.inf]), 12.0), [0.0, 15.0, np.inf])
     with pytest.raises(ParameterError):
-        R.minutes(1.0, 0.0)
+        units.minutes(1.0, 0.0)
 
 
 # ---------------------------------------------------------------------- Delft (real GraphML)

@@ -9,10 +9,10 @@ import streamlit as st
 from geo import schema
 from geo.catalog import FACILITY_TYPES
 from geo.decide import equity
-from geo.decide.access import NO_DATA
 from geo.decide.pipeline import PipelineResult
 from geo.errors import PlanningError
 from geo.lang import format_number
+from geo.schema import NO_DATA
 from ui.i18n import t
 from ui.state import AccessChoice
 
@@ -22,7 +22,7 @@ def measured_types(result: PipelineResult) -> list[str]:
     measures = result.prepared.access.measures
     return [
         k for k in FACILITY_TYPES
-        if k in measures and measures[k].method != NO_DATA and result.table[equity.distance_column(k)].notna().any()
+        if k in measures and measures[k].method != NO_DATA and result.table[schema.dist_col(k)].notna().any()
     ]
 
 

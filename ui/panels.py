@@ -12,11 +12,11 @@ import streamlit as st
 from geo import schema
 from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.data import files
-from geo.decide.access import STRAIGHT_LINE
 from geo.decide.explain import explain_buurt
 from geo.decide.pipeline import PipelineResult, output_columns
 from geo.lang import format_number, format_value
 from geo.report.record import gpkg_metadata
+from geo.schema import STRAIGHT_LINE
 from ui.i18n import t
 
 
@@ -98,12 +98,12 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
 
 def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None:
     """The nearest primary school with its pupils and how precise its location is."""
-    col = "nearest_primary_school_id"
+    col = schema.nearest_col("primary_school")
     if col not in result.table.columns or not isinstance(result.table.at[code, col], str):
         return
     fac = result.prepared.dataset.facilities
     school = fac.loc[result.table.at[code, col]]
-    dist = format_number(result.table.at[code, "dist_primary_school_m"], lang=lang)
+    dist = format_number(result.table.at[code, schema.dist_col("primary_school")], lang=lang)
     pupils = format_number(school.get(schema.FACILITY_CAPACITY), lang=lang)
     precision = {
         "pc4_centroid": t("precision_pc4", lang),
@@ -122,7 +122,7 @@ def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None
 
 def minutes_col(table, facility_type: str) -> str | None:
     """The travel-time column of a facility type when a network measured it."""
-    col = f"time_{facility_type}_min"
+    col = schema.time_col(facility_type)
     return col if col in table.columns else None
 
 

@@ -52,7 +52,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
-from geo.network.graph import MODES, SPEEDS_KMH
+from geo.units import MODES, SPEEDS_KMH
 from ui.panels import md_escape
 
 __all__ = [

@@ -18,7 +18,7 @@ from geo.catalog import (
 )
 from geo.decide.pipeline import Prepared
 from geo.decide.ranking import RankingParams
-from geo.network.graph import MODES, default_speed_kmh
+from geo.units import MODES, default_speed_kmh
 from ui.i18n import LANGUAGES, t
 from ui.state import AccessChoice, AppParams
 

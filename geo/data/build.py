@@ -126,7 +126,7 @@ def build_default(shared_dir: str | Path, out_dir: str | Path) -> dict:
 
     access_measures = {}
     for key, ft in FACILITY_TYPES.items():
-        col = f"cbs_dist_{key}_m"
+        col = schema.cbs_dist_col(key)
         n_cbs = int(buurten[col].notna().sum()) if col in buurten else 0
         n_points = int((facilities[schema.FACILITY_TYPE] == key).sum())
         access_measures[key] = {"cbs_buurten_with_value": n_cbs, "points": n_points}
@@ -185,7 +185,7 @@ def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
     for column, key in NABIJHEID_COLUMNS.items():
         if column not in nab_frame.columns:
             raise files.MissingColumnError(f"nabijheid table lacks '{column}'")
-        out[f"cbs_dist_{key}_m"] = (nab_frame[column] * 1000.0).reindex(out.index)
+        out[schema.cbs_dist_col(key)] = (nab_frame[column] * 1000.0).reindex(out.index)
     ordered = [*schema.BUURT_ID_COLUMNS, *[c for c in out.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")], "geometry"]
     out = gpd.GeoDataFrame(out[ordered], geometry="geometry", crs=schema.WORK_CRS).sort_index()
     return out

@@ -33,7 +33,6 @@ from geo.errors import (
 )
 
 #: Bounding box of the Netherlands (incl. the Wadden and a margin) in EPSG:28992.
-NL_BOUNDS_RD = (-10_000.0, 280_000.0, 310_000.0, 640_000.0)
 
 #: Column names accepted (case-insensitive) for the buurt code, in order of preference.
 BUURT_CODE_CANDIDATES = (
@@ -324,7 +323,7 @@ def to_work_crs(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame
         gdf = gdf.to_crs(schema.WORK_CRS)
         note = f"reprojected from {crs.to_string()} to EPSG:28992"
     minx, miny, maxx, maxy = gdf.geometry[~gdf.geometry.is_empty].total_bounds
-    bx0, by0, bx1, by1 = NL_BOUNDS_RD
+    bx0, by0, bx1, by1 = schema.NL_BOUNDS_RD
     if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= bx0 and maxx <= bx1 and miny >= by0 and maxy <= by1):
         raise CrsError(
             f"{source}: after conversion to EPSG:28992 the data lies at x {minx:.0f}–{maxx:.0f}, "

@@ -30,13 +30,14 @@ from pyproj import Transformer
 
 from geo.data.paths import NETWORKS_DIR
 from geo.errors import DataFileError, DownloadError, ParameterError, PlanningError
-from geo.network.graph import MODES, Network
+from geo.network.graph import Network
 from geo.network.ways import (
     OsmWays,
     build_network_from_ways,
     check_polygon_rd,
     get_profile,
 )
+from geo.units import MODES
 
 #: The main public Overpass instance (fair use: a few large queries a day).
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"

@@ -24,14 +24,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo import schema
+from geo import schema, units
 from geo.catalog import FACILITY_TYPES
+from geo.errors import ParameterError
+from geo.network import routing
 from geo.network.graph import Network
-
-CBS_ROAD = "cbs_road"
-STRAIGHT_LINE = "straight_line"
-NETWORK = "network"
-NO_DATA = "none"
+from geo.schema import CBS_ROAD, NETWORK, NO_DATA, STRAIGHT_LINE
 
 #: Short labels of the measures (nl, en), shown wherever a figure is shown.
 MEASURE_LABELS = {
@@ -83,7 +81,7 @@ class NetworkEngine:
 
     network: Network
     speed_kmh: float
-    max_snap_m: float = 500.0
+    max_snap_m: float = routing.MAX_SNAP_M
     name: str = NETWORK
     routes_over_network: bool = True
 
@@ -92,8 +90,6 @@ class NetworkEngine:
         return self.network.mode
 
     def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
-        from geo.network import routing
-
         o = routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m)
         f = routing.snap_points(self.network, _xy(targets), max_snap_m=self.max_snap_m)
         dist = np.full(len(origins), np.nan)
@@ -109,8 +105,6 @@ class NetworkEngine:
 
     def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
         """How many origins lie farther than ``max_snap_m`` from the network."""
-        from geo.network import routing
-
         return int((~routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m).ok).sum())
 
 
@@ -209,9 +203,9 @@ def compute_access(
     nearest = pd.DataFrame(index=buurten.index)
     measures: dict[str, AccessMeasure] = {}
     for key in types:
-        col = f"dist_{key}_m"
+        col = schema.dist_col(key)
         targets = facilities.loc[facilities[schema.FACILITY_TYPE] == key]
-        cbs_col = f"cbs_dist_{key}_m"
+        cbs_col = schema.cbs_dist_col(key)
         cbs = buurten[cbs_col].astype("float64") if cbs_col in buurten.columns else None
         has_cbs = cbs is not None and cbs.notna().sum() >= 0.5 * len(buurten)
         use_points = len(targets) > 0 and (engine.routes_over_network or not has_cbs)
@@ -219,9 +213,9 @@ def compute_access(
             d, i = engine.nearest(origins, targets.geometry)
             distances[col] = d
             if engine.routes_over_network:
-                distances[f"time_{key}_min"] = d / (engine.speed_kmh * 1000.0 / 60.0)  # type: ignore[attr-defined]
+                distances[schema.time_col(key)] = units.minutes(d, engine.speed_kmh)
             ids = np.where(i >= 0, targets[schema.FACILITY_ID].to_numpy()[np.clip(i, 0, None)], None)
-            nearest[f"nearest_{key}_id"] = ids
+            nearest[schema.nearest_col(key)] = ids
             nl, en = _precision_caveat(targets)
             method = NETWORK if engine.routes_over_network else STRAIGHT_LINE
         elif has_cbs:
@@ -254,8 +248,6 @@ def compute_access(
 # --------------------------------------------------------------------------- point-level network access
 
 ACCESS_METHODS = ("nearest", "cumulative", "2sfca")
-#: Enhanced 2SFCA step weights per minute band (Luo & Qi 2009), nearest band first.
-E2SFCA_WEIGHTS = (1.0, 0.68, 0.22)
 
 
 def network_access_table(
@@ -267,7 +259,7 @@ def network_access_table(
     method: str = "nearest",
     minutes: tuple[float, ...] = (5.0, 10.0, 15.0),
     demand_column: str | None = None,
-    max_snap_m: float = 500.0,
+    max_snap_m: float = routing.MAX_SNAP_M,
 ) -> pd.DataFrame:
     """Per-origin access over the network, for the CLI and batch use.
 
@@ -293,9 +285,6 @@ def network_access_table(
     Every origin gets a row; ``snap_dist_m`` and ``snapped`` say whether it
     could be placed on the network (an unsnapped origin has no figures).
     """
-    from geo.errors import ParameterError
-    from geo.network import routing
-
     if method not in ACCESS_METHODS:
         raise ParameterError(f"Unknown method '{method}'; expected one of: {', '.join(ACCESS_METHODS)}.")
     bands = tuple(sorted(float(m) for m in minutes))
@@ -306,7 +295,7 @@ def network_access_table(
     pts = origins.geometry.where(origins.geometry.geom_type == "Point", origins.geometry.representative_point())
     o = routing.snap_points(network, _xy(pts), max_snap_m=max_snap_m)
     f = routing.snap_points(network, _xy(facilities.geometry), max_snap_m=max_snap_m)
-    m_per_min = speed_kmh * 1000.0 / 60.0
+    m_per_min = units.metres_per_minute(speed_kmh)
     out = pd.DataFrame({"origin_id": origins["origin_id"].astype(str).to_numpy()})
     out["snap_dist_m"] = o.snap_dist_m
     out["snapped"] = o.ok
@@ -337,7 +326,7 @@ def network_access_table(
     )
     # Three bands: the enhanced 2SFCA steps of Luo & Qi; otherwise a Gaussian decay over the catchment.
     decay_kw: dict = (
-        {"decay": "step", "steps": list(zip(limits, E2SFCA_WEIGHTS))} if len(limits) == 3 else {"decay": "gaussian"}
+        {"decay": "step", "steps": list(zip(limits, routing.DEFAULT_STEP_WEIGHTS))} if len(limits) == 3 else {"decay": "gaussian"}
     )
     out["demand"] = demand
     out["access_2sfca"] = np.where(

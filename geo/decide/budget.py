@@ -138,7 +138,7 @@ import pandas as pd
 import shapely
 from scipy import sparse
 
-from geo import schema
+from geo import schema, units
 from geo.catalog import get_facility_type
 from geo.decide.access import MEASURE_LABELS, compute_origin_points
 from geo.errors import CrsError, MissingColumnError, ParameterError
@@ -339,7 +339,7 @@ class InterventionType:
     @property
     def reach_m(self) -> float:
         """Reach of a facility in metres: minutes × speed."""
-        return self.walk_minutes * self.walk_speed_kmh * 1000.0 / 60.0
+        return float(units.metres(self.walk_minutes, self.walk_speed_kmh))
 
     def label(self, lang: str = "nl") -> str:
         return self.label_nl if lang == "nl" else self.label_en
@@ -714,7 +714,7 @@ def _facility_candidates(
 ) -> tuple[list[dict], list[np.ndarray], list[str], list[str]]:
     """Candidate sites of one facility intervention and the element positions (0..len(ranked)-1) each reaches."""
     assert itv.facility_type is not None
-    col = f"dist_{itv.facility_type}_m"
+    col = schema.dist_col(itv.facility_type)
     if col not in table.columns:
         raise MissingColumnError(
             f"Facility intervention '{itv.key}' needs the current distance '{col}' in the table; it is absent."
@@ -744,7 +744,7 @@ def _facility_candidates(
             f"{label_en}: {_count(n_unknown, 'buurt', 'buurten')} without a known current distance are not counted as "
             "newly reached."
         )
-    method_col = f"dist_{itv.facility_type}_method"
+    method_col = schema.method_col(itv.facility_type)
     methods = sorted(set(table[method_col].dropna().astype(str))) if method_col in table.columns else []
     measured_nl = "; ".join(MEASURE_LABELS.get(m, (m, m))[0] for m in methods) or "onbekend"
     measured_en = "; ".join(MEASURE_LABELS.get(m, (m, m))[1] for m in methods) or "unknown"

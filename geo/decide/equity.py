@@ -35,7 +35,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from geo import schema
+from geo import schema, units
 from geo.errors import MissingColumnError, ParameterError
 
 # --------------------------------------------------------------------------- column names
@@ -63,19 +63,7 @@ def children_within_column(minutes: float) -> str:
     return f"children_within_{minutes:g}min"
 
 
-def distance_column(facility_type: str) -> str:
-    """``dist_<type>_m``, as written by the access step."""
-    return f"dist_{facility_type}_m"
-
-
 # --------------------------------------------------------------------------- helpers
-
-
-def travel_time_min(distance_m: pd.Series | np.ndarray, speed_kmh: float) -> pd.Series | np.ndarray:
-    """Travel time in minutes for distances in metres at ``speed_kmh`` (NaN stays NaN)."""
-    if not (np.isfinite(speed_kmh) and speed_kmh > 0):
-        raise ParameterError(f"speed_kmh must be a number > 0, found {speed_kmh!r}.")
-    return distance_m * (60.0 / (speed_kmh * 1000.0))
 
 
 def is_within(time_min: pd.Series | np.ndarray, minutes: float) -> np.ndarray:
@@ -274,7 +262,7 @@ def concentration_curve(
 def _inputs(
     table: pd.DataFrame, facility_type: str, speed_kmh: float, need_column: str, children_column: str
 ) -> tuple[pd.Series, pd.Series, pd.Series]:
-    col = distance_column(facility_type)
+    col = schema.dist_col(facility_type)
     missing = [c for c in (col, need_column, children_column) if c not in table.columns]
     if missing:
         raise MissingColumnError(
@@ -282,7 +270,7 @@ def _inputs(
         )
     need = pd.to_numeric(table[need_column], errors="coerce").astype("float64")
     children = pd.to_numeric(table[children_column], errors="coerce").astype("float64").fillna(0.0)
-    time = travel_time_min(pd.to_numeric(table[col], errors="coerce").astype("float64"), speed_kmh)
+    time = units.minutes(pd.to_numeric(table[col], errors="coerce").astype("float64"), speed_kmh)
     return need, children, time  # type: ignore[return-value]
 
 
@@ -333,7 +321,7 @@ def equity_table(
             f"No buurt has a value in '{need_column}': give at least one need indicator a weight to see the equity view."
         )
     quint = need_quintiles(need, weights=children, n_groups=n_groups)
-    dist = pd.to_numeric(table[distance_column(facility_type)], errors="coerce").astype("float64")
+    dist = pd.to_numeric(table[schema.dist_col(facility_type)], errors="coerce").astype("float64")
     frame = pd.DataFrame(
         {
             NEED_QUINTILE: quint,

@@ -10,9 +10,10 @@ import pandas as pd
 
 from geo import schema
 from geo.catalog import INDICATORS
-from geo.decide.access import STRAIGHT_LINE, AccessMeasure
+from geo.decide.access import AccessMeasure
 from geo.decide.ranking import RankingResult
 from geo.lang import format_number, format_value
+from geo.schema import STRAIGHT_LINE
 
 
 @dataclass(frozen=True)

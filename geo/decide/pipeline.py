@@ -49,7 +49,7 @@ def prepare(dataset: files.Dataset, *, engine: AccessEngine | None = None) -> Pr
     merged = indicators.join(access.distances)
     # Every distance travels with how it was measured (e.g. 'straight_line'), also in CSV exports.
     for key, measure in access.measures.items():
-        merged[f"dist_{key}_method"] = measure.method
+        merged[schema.method_col(key)] = measure.method
     return Prepared(dataset=dataset, indicators=merged, access=access, engine=engine)
 
 

@@ -53,15 +53,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from geo import schema
+from geo import schema, units
 from geo.catalog import FACILITY_TYPES, get_facility_type
 from geo.data.files import Dataset
 from geo.decide import equity
 from geo.decide.access import (
-    CBS_ROAD,
-    NETWORK,
-    NO_DATA,
-    STRAIGHT_LINE,
     AccessEngine,
     AccessResult,
     StraightLineEngine,
@@ -71,6 +67,7 @@ from geo.decide.access import (
 from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
 from geo.decide.ranking import RankingParams
 from geo.errors import GeometryError, ParameterError
+from geo.schema import CBS_ROAD, NETWORK, NO_DATA, STRAIGHT_LINE
 
 # --------------------------------------------------------------------------- constants
 #: Rules for facility types measured by CBS road distances (see the module docstring).
@@ -103,20 +100,6 @@ BUURTEN_NEWLY_WITHIN = "buurten_newly_within"
 BUURTEN_NO_LONGER_WITHIN = "buurten_no_longer_within"
 #: Change of a before/after pair (after − before), e.g. ``concentration_index_change``.
 CHANGE = "_change"
-
-
-def time_column(facility_type: str) -> str:
-    """``time_<type>_min`` (travel time in minutes)."""
-    return f"time_{facility_type}_min"
-
-
-def method_column(facility_type: str) -> str:
-    """``dist_<type>_method``: the measure that gave each buurt's distance."""
-    return f"dist_{facility_type}_method"
-
-
-def nearest_column(facility_type: str) -> str:
-    return f"nearest_{facility_type}_id"
 
 
 # --------------------------------------------------------------------------- scenario objects
@@ -306,19 +289,19 @@ def _replace_types(prepared: Prepared, dataset: Dataset, types: Sequence[str]) -
     measures = dict(prepared.access.measures)
     for key in types:
         # Assigning to an existing column keeps its place; a column the new measure lacks goes.
-        for c in (equity.distance_column(key), time_column(key)):
+        for c in (schema.dist_col(key), schema.time_col(key)):
             if c in res.distances.columns:
                 ind[c] = res.distances[c]
                 dist[c] = res.distances[c]
             else:
                 ind = ind.drop(columns=c, errors="ignore")
                 dist = dist.drop(columns=c, errors="ignore")
-        c = nearest_column(key)
+        c = schema.nearest_col(key)
         if c in res.nearest_ids.columns:
             nearest[c] = res.nearest_ids[c]
         else:
             nearest = nearest.drop(columns=c, errors="ignore")
-        ind[method_column(key)] = res.measures[key].method
+        ind[schema.method_col(key)] = res.measures[key].method
         measures[key] = res.measures[key]
     return Prepared(
         dataset=dataset,
@@ -333,7 +316,7 @@ def _combine_cbs(prepared: Prepared, dataset: Dataset, key: str, added: gpd.GeoD
     engine: AccessEngine = prepared.engine or StraightLineEngine()
     origins = compute_origin_points(dataset.buurten)
     d_new, i_new = engine.nearest(origins, added.geometry)
-    col = equity.distance_column(key)
+    col = schema.dist_col(key)
     cbs = prepared.indicators[col].to_numpy(dtype=np.float64)
     # The CBS figure stays unless the added facility is nearer (or CBS has no figure for the buurt).
     use_new = np.isfinite(d_new) & ~(cbs <= d_new)
@@ -344,9 +327,9 @@ def _combine_cbs(prepared: Prepared, dataset: Dataset, key: str, added: gpd.GeoD
     nearest = prepared.access.nearest_ids.copy()
     ind[col] = values
     dist[col] = values
-    ind[method_column(key)] = np.where(use_new, point_method, CBS_ROAD).astype(object)
+    ind[schema.method_col(key)] = np.where(use_new, point_method, CBS_ROAD).astype(object)
     ids = added[schema.FACILITY_ID].to_numpy(dtype=object)
-    nearest[nearest_column(key)] = np.where(use_new, ids[np.clip(i_new, 0, None)], None)
+    nearest[schema.nearest_col(key)] = np.where(use_new, ids[np.clip(i_new, 0, None)], None)
     n = int(use_new.sum())
     label_nl = "hemelsbreed" if point_method == STRAIGHT_LINE else "over het netwerk"
     label_en = "straight line" if point_method == STRAIGHT_LINE else "over the network"
@@ -391,7 +374,7 @@ def measure_by_points(prepared: Prepared, facility_types: Sequence[str]) -> Prep
             f"cbs_rule 'points' needs facility points of each type to measure the current situation; "
             f"the dataset has none of type {', '.join(empty)}. Use cbs_rule 'combine' for these."
         )
-    buurten = prepared.dataset.buurten.drop(columns=[f"cbs_dist_{k}_m" for k in facility_types], errors="ignore")
+    buurten = prepared.dataset.buurten.drop(columns=[schema.cbs_dist_col(k) for k in facility_types], errors="ignore")
     return _replace_types(prepared, dataclasses.replace(prepared.dataset, buurten=buurten), facility_types)
 
 
@@ -519,7 +502,7 @@ class ScenarioComparison:
 def _changed_types(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, ...]:
     out = []
     for key in FACILITY_TYPES:
-        col = equity.distance_column(key)
+        col = schema.dist_col(key)
         if col in before.columns and col in after.columns:
             b = before[col].to_numpy(dtype=np.float64)
             a = after[col].to_numpy(dtype=np.float64)
@@ -564,7 +547,7 @@ def compare(
     bands = tuple(sorted({float(m) for m in minutes}))
     if not bands or not all(np.isfinite(m) and m > 0 for m in (*bands, equity_minutes)):
         raise ParameterError(f"minutes must be numbers > 0, found {tuple(minutes)!r} and {equity_minutes!r}.")
-    equity.travel_time_min(np.zeros(1), speed_kmh)  # validates the speed
+    units.metres_per_minute(speed_kmh)  # validates the speed
     a = a.loc[b.index]
     types = tuple(facility_types) if facility_types is not None else _changed_types(b, a)
     for key in types:
@@ -579,14 +562,14 @@ def compare(
     children = pd.to_numeric(a[schema.CHILDREN_0_14], errors="coerce").fillna(0.0)
     reach_rows = []
     for key in types:
-        col, mcol, tcol = equity.distance_column(key), method_column(key), time_column(key)
+        col, mcol, tcol = schema.dist_col(key), schema.method_col(key), schema.time_col(key)
         times = {}
         for side, frame in ((BEFORE, b), (AFTER, a)):
             d = pd.to_numeric(frame[col], errors="coerce").astype("float64")
             table[f"{col}{side}"] = d
             if mcol in frame.columns:
                 table[f"{mcol}{side}"] = frame[mcol]
-            times[side] = equity.travel_time_min(d, speed_kmh)
+            times[side] = units.minutes(d, speed_kmh)
         for side in (BEFORE, AFTER):
             table[f"{tcol}{side}"] = times[side]
         for m in bands:
@@ -699,7 +682,7 @@ def run_scenario(
     if speed_kmh is None:
         speed_kmh = getattr(base.engine, "speed_kmh", None)
     if speed_kmh is None:
-        from geo.network.graph import default_speed_kmh
+        from geo.units import default_speed_kmh
 
         speed_kmh = default_speed_kmh("walk", "child")
     # Validate ids and locations before any slow work.

@@ -22,24 +22,11 @@ from scipy import sparse
 from scipy.sparse import csgraph
 
 from geo.errors import DataFileError, ParameterError
+from geo.units import MODES
 
 #: Shortest edge length kept: scipy's csgraph would read an explicit 0 as "no edge" in some paths.
 MIN_EDGE_M = 0.01
-MODES = ("walk", "bike")
-#: Default speeds per mode and traveller, km/h. The product is about children.
-SPEEDS_KMH = {
-    "walk": {"child": 4.0, "adult": 5.0},
-    "bike": {"child": 12.0, "adult": 16.0},
-}
 FORMAT_VERSION = 1
-
-
-def default_speed_kmh(mode: str, traveller: str = "child") -> float:
-    if mode not in SPEEDS_KMH:
-        raise ParameterError(f"Unknown mode '{mode}'; expected one of: {', '.join(MODES)}.")
-    if traveller not in SPEEDS_KMH[mode]:
-        raise ParameterError(f"Unknown traveller '{traveller}'; expected 'child' or 'adult'.")
-    return SPEEDS_KMH[mode][traveller]
 
 
 @dataclass(frozen=True, eq=False)

@@ -86,7 +86,7 @@ Facility points
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 import geopandas as gpd
 import numpy as np
@@ -96,12 +96,12 @@ from rasterio import features
 from rasterio.transform import Affine
 from scipy import ndimage
 
+from geo import units
 from geo.errors import CrsError, MissingColumnError, ParameterError
+from geo.network import routing
 from geo.network.graph import Network
+from geo.network.routing import MAX_SNAP_M, Snapped
 from geo.schema import FACILITY_ID, FACILITY_TYPE, GEOMETRY, WORK_CRS
-
-if TYPE_CHECKING:
-    from geo.network.routing import Snapped
 
 #: Default walk-off distance, metres: how far from a reached street a child may be and still count.
 WALK_OFF_M = 40.0
@@ -116,8 +116,6 @@ _QUAD_SEGS = 8
 Method = Literal["raster", "buffer"]
 Floats: TypeAlias = Sequence[float] | np.ndarray
 Polygonal: TypeAlias = shapely.Polygon | shapely.MultiPolygon
-#: Facilities farther than this from every street are not snapped (as in ``geo.decide.access``).
-MAX_SNAP_M = 500.0
 #: Per-facility node distances are computed this many values (facilities × nodes) at a time.
 _CHUNK_VALUES = 4_000_000
 
@@ -190,7 +188,7 @@ def limits_for_minutes(limits_minutes: Floats, speed_kmh: float) -> np.ndarray:
     minutes = np.asarray(limits_minutes, dtype=float).ravel()
     if not (np.all(np.isfinite(minutes)) and np.all(minutes >= 0)):
         raise ParameterError(f"Travel times must be finite, non-negative minutes; found {minutes.tolist()!r}.")
-    return minutes * float(speed_kmh) * 1000.0 / 60.0
+    return np.asarray(units.metres(minutes, float(speed_kmh)))
 
 
 def isochrones_for_facilities(
@@ -391,8 +389,6 @@ def facility_isochrones(
         facilities that could not be placed on the network.
     """
     # Only this adapter needs routing (snapping, multi-source searches).
-    from geo.network import routing
-
     if facilities.crs is None or not facilities.crs.equals(WORK_CRS):
         raise CrsError(f"Expected facilities in {WORK_CRS}; found CRS {facilities.crs!r}.")
     if FACILITY_ID not in facilities.columns:

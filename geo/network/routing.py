@@ -38,6 +38,8 @@ from scipy.sparse import csgraph
 from geo.errors import ParameterError
 from geo.network.graph import Network
 
+#: Farthest a point may lie from the street network and still be placed on it (m).
+MAX_SNAP_M = 500.0
 #: Upper bound on the dense distance block of one chunk of facilities (bytes).
 CHUNK_BYTES = 200_000_000
 #: Default step weights of the enhanced 2SFCA (Luo & Qi 2009): three equal zones
@@ -677,18 +679,3 @@ def two_step_fca(
     weighted_demand = np.bincount(f, weights=w * dem[o], minlength=n_fac)
     ratio = np.divide(sup, weighted_demand, out=np.zeros(n_fac), where=weighted_demand > 0)
     return np.bincount(o, weights=w * ratio[f], minlength=n_orig)
-
-
-# ---------------------------------------------------------------------- units
-def minutes(dist_m: np.ndarray | float, speed_kmh: float) -> np.ndarray | float:
-    """Travel time in minutes for a distance in metres at ``speed_kmh`` (inf stays inf)."""
-    if not speed_kmh > 0:
-        raise ParameterError(f"speed_kmh must be > 0; found {speed_kmh!r}.")
-    return np.multiply(dist_m, 60.0 / (speed_kmh * 1000.0))
-
-
-def metres(minutes: np.ndarray | float, speed_kmh: float) -> np.ndarray | float:
-    """Distance in metres covered in ``minutes`` at ``speed_kmh``."""
-    if not speed_kmh > 0:
-        raise ParameterError(f"speed_kmh must be > 0; found {speed_kmh!r}.")
-    return np.multiply(minutes, speed_kmh * 1000.0 / 60.0)

@@ -15,7 +15,7 @@ pyosmium) and Overpass JSON (``geo.data.overpass``) share one path:
 3. :func:`build_network_from_ways` turns those edges into a :class:`Network`.
 
 Speeds are not per way: the network stores lengths, and travel time is
-length / the mode's speed (``geo.network.graph.SPEEDS_KMH``).
+length / the mode's speed (``geo.units.SPEEDS_KMH``).
 """
 
 from __future__ import annotations
@@ -31,13 +31,13 @@ import shapely
 from pyproj import Transformer
 
 from geo.errors import CrsError, DataFileError, GeometryError, ParameterError
-from geo.network.graph import MODES, Network, from_edges
+from geo.network.graph import Network, from_edges
+from geo.schema import NL_BOUNDS_RD
+from geo.units import MODES
 
 _TO_RD = Transformer.from_crs("EPSG:4326", "EPSG:28992", always_xy=True)
 #: Attribution every network built from OSM data carries in its ``meta``.
 OSM_LICENCE = "© OpenStreetMap contributors, ODbL 1.0 (https://www.openstreetmap.org/copyright)"
-#: RD bounds a clip polygon must lie in (the Netherlands with a margin), as in ``geo.data.files``.
-_NL_BOUNDS_RD = (-10_000.0, 280_000.0, 310_000.0, 640_000.0)
 
 
 def to_rd(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -358,7 +358,7 @@ def check_polygon_rd(polygon: object, *, what: str = "polygon") -> shapely.Geome
     if polygon.is_empty or polygon.area <= 0:
         raise GeometryError(f"{what}: the polygon is empty; expected an area (EPSG:28992).")
     minx, miny, maxx, maxy = polygon.bounds
-    bx0, by0, bx1, by1 = _NL_BOUNDS_RD
+    bx0, by0, bx1, by1 = NL_BOUNDS_RD
     if not (minx >= bx0 and maxx <= bx1 and miny >= by0 and maxy <= by1):
         raise CrsError(
             f"{what}: expected EPSG:28992 (RD New) coordinates in the Netherlands, found x {minx:.6g}–{maxx:.6g}, "
