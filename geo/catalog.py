@@ -12,6 +12,7 @@ from types import MappingProxyType
 
 from geo import schema
 from geo.errors import ParameterError
+from geo.lang import pick
 
 # --------------------------------------------------------------------------- domains
 
@@ -41,7 +42,7 @@ class FacilityType:
     icon: str
 
     def label(self, lang: str = "nl") -> str:
-        return self.label_nl if lang == "nl" else self.label_en
+        return pick((self.label_nl, self.label_en), lang)
 
 
 FACILITY_TYPES = MappingProxyType(
@@ -99,7 +100,7 @@ class Indicator:
     facility_type: str | None = None
 
     def label(self, lang: str = "nl") -> str:
-        return self.label_nl if lang == "nl" else self.label_en
+        return pick((self.label_nl, self.label_en), lang)
 
 
 def _access(ft: FacilityType) -> Indicator:
@@ -119,7 +120,7 @@ INDICATORS = MappingProxyType(
     {
         ind.key: ind
         for ind in (
-            Indicator("children_0_14", "Kinderen 0–14 jaar", "Children aged 0–14", REACH, +1, "count",
+            Indicator("children_0_14", "Kinderen 0–14", "Children 0–14", REACH, +1, "count",
                       "a_00_14 (CBS kwb: inhabitants aged 0 to 14)"),
             Indicator("share_children_0_14_pct", "Aandeel kinderen 0–14", "Share of children 0–14", NEED, +1, "%",
                       "100 × a_00_14 / a_inw"),

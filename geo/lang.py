@@ -1,8 +1,57 @@
-"""Number formatting for people: Dutch (1.234,5) or English (1,234.5)."""
+"""The product's two languages: which they are, how to choose a text, and numbers and dates for people.
+
+Every bilingual text in the product is a pair ``(Dutch, English)`` or a mapping
+``{"nl": ..., "en": ...}``; :func:`pick` is the one code path that chooses, and an
+unknown language is always the same error (:class:`geo.errors.ParameterError`),
+never a silent fallback. The words themselves live in :mod:`geo.terms`.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from datetime import date
+from types import MappingProxyType
+
+from geo.errors import ParameterError
+
+#: Supported languages, the default first.
+LANGUAGES = ("nl", "en")
+DEFAULT_LANG = "nl"
+#: Each language's name in itself (the language picker).
+LANGUAGE_NAMES = MappingProxyType({"nl": "Nederlands", "en": "English"})
+
+#: A text in both languages: ``(Dutch, English)`` or ``{"nl": ..., "en": ...}``.
+Bilingual = tuple[str, str] | Mapping[str, str]
+
+_MONTHS = MappingProxyType(
+    {
+        "nl": ("januari", "februari", "maart", "april", "mei", "juni",
+               "juli", "augustus", "september", "oktober", "november", "december"),
+        "en": ("January", "February", "March", "April", "May", "June",
+               "July", "August", "September", "October", "November", "December"),
+    }
+)
+
+
+def check_lang(lang: str) -> str:
+    """``lang`` if supported, else :class:`ParameterError` naming the supported ones."""
+    if lang not in LANGUAGES:
+        raise ParameterError(f"Unknown language '{lang}'; expected one of: {', '.join(LANGUAGES)}.")
+    return lang
+
+
+def pick(text: Bilingual, lang: str) -> str:
+    """The ``lang`` half of a bilingual text (see :data:`Bilingual`)."""
+    check_lang(lang)
+    if isinstance(text, tuple):
+        return text[LANGUAGES.index(lang)]
+    return text[lang]
+
+
+def format_date(day: date, lang: str = DEFAULT_LANG) -> str:
+    """'2 december 2025' or '2 December 2025'."""
+    return f"{day.day} {_MONTHS[check_lang(lang)][day.month - 1]} {day.year}"
 
 
 def auto_decimals(value: float) -> int:
@@ -36,7 +85,7 @@ def format_number(
     text = f"{number:,.{decimals}f}"
     if text.startswith("-") and float(text[1:].replace(",", "")) == 0:
         text = text[1:]
-    if lang == "nl":
+    if check_lang(lang) == "nl":
         text = text.replace(",", "\0").replace(".", ",").replace("\0", ".")
     return text.replace("-", "\N{MINUS SIGN}")
 

@@ -277,7 +277,8 @@ def result_map_html(
 
     ``titled=False`` leaves out the title box (for a map embedded in a page that has its own title).
     """
-    from geo.report.record import format_date, municipality_name, preset_description
+    from geo.lang import format_date
+    from geo.report.record import municipality_name, preset_description
 
     fac = result.prepared.dataset.facilities
     types = list(facility_types) if facility_types is not None else sorted(set(fac[schema.FACILITY_TYPE]))

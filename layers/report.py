@@ -29,7 +29,7 @@ import shapely
 from geo import schema
 from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.errors import GeometryError, ParameterError
-from geo.lang import format_number
+from geo.lang import format_date, format_number
 from geo.report import record
 from layers.choropleth import NO_DATA_COLOR, OUTLINE_COLOR, build_choropleth_layer
 from layers.export import higher_is_more_need, map_label, result_map_html
@@ -394,7 +394,7 @@ def build_decision_pack_html(
             collapsed_control=True,
         )
 
-    date_text = record.format_date(created.date(), lang)
+    date_text = format_date(created.date(), lang)
     title = f"{_t('title', lang)} — {municipality}"
     parts = [
         _header_html(result, lang=lang, municipality=municipality, date_text=date_text,

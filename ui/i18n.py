@@ -1,8 +1,17 @@
-"""UI text in Dutch (default) and English. Data labels live in ``geo.catalog``."""
+"""The app's own sentences and widget texts in Dutch (default) and English.
+
+Names of concepts (priority score, need index, access gap, rank, …) are not
+written here: :func:`t` takes them from :mod:`geo.terms`, the one vocabulary
+shared with the map, the exports and the decision pack.
+"""
 
 from __future__ import annotations
 
-LANGUAGES = {"nl": "Nederlands", "en": "English"}
+from geo.lang import LANGUAGE_NAMES, pick
+from geo.terms import TERMS
+
+#: Language picker options (code → name in that language).
+LANGUAGES = LANGUAGE_NAMES
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Rijke Schooldag Planner", "Rich School Day Planner"),
@@ -20,20 +29,8 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Relatief belang van elke indicator (0 = telt niet mee). De gewichten worden samen op 1 geschaald.",
         "Relative importance of each indicator (0 = not used). Weights are scaled to sum to 1.",
     ),
-    "group_reach": ("Bereik: kinderen", "Reach: children"),
-    "group_need": ("Achterstand (behoefte)", "Deprivation (need)"),
-    "group_access": ("Afstand tot voorzieningen", "Distance to facilities"),
     "map_layer": ("Kaartlaag", "Map layer"),
     "facility_types": ("Voorzieningen op de kaart", "Facilities on the map"),
-    "priority_score": ("Prioriteitsscore", "Priority score"),
-    "need_index": ("Behoefte-index", "Need index"),
-    "access_gap": ("Afstandsachterstand", "Access gap"),
-    "reach_score": ("Bereik (kinderen)", "Reach (children)"),
-    "rank": ("Plaats", "Rank"),
-    "buurt": ("Buurt", "Buurt"),
-    "wijk": ("Wijk", "District"),
-    "children": ("Kinderen 0–14", "Children 0–14"),
-    "inhabitants": ("Inwoners", "Inhabitants"),
     "ranking_title": ("Rangorde voor investering", "Ranking for investment"),
     "detail_title": ("Waarom staat deze buurt hier?", "Why does this buurt rank here?"),
     "select_buurt": ("Kies een buurt (of klik op de kaart)", "Pick a buurt (or click the map)"),
@@ -45,19 +42,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "weight": ("Gewicht", "Weight"),
     "contribution": ("Bijdrage aan prioriteit", "Contribution to priority"),
     "group_contribution": ("Bijdrage aan deelscore", "Contribution to sub-score"),
-    "sub_need": ("behoefte-index", "need index"),
-    "sub_access": ("toegangskloof", "access gap"),
-    "sub_reach": ("bereik", "reach"),
-    "more_is_need": ("meer = meer behoefte", "more = more need"),
-    "less_is_need": ("minder = meer behoefte", "less = more need"),
     "download_csv": ("Download rangorde (CSV)", "Download ranking (CSV)"),
     "download_gpkg": ("Download rangorde (GeoPackage)", "Download ranking (GeoPackage)"),
     "method": ("Methode", "Method"),
     "sources": ("Bronnen en licenties", "Sources and licences"),
     "access_measures": ("Hoe is de afstand gemeten?", "How was distance measured?"),
     "not_used": ("Niet meegeteld (geen bruikbare gegevens)", "Not used (no usable data)"),
-    "no_data": ("geen gegevens in deze dataset", "no data in this dataset"),
-    "no_variation": ("overal dezelfde waarde", "same value everywhere"),
     "imputed": (
         "Ontbrekende waarden vervangen door de mediaan",
         "Missing values replaced by the median",
@@ -70,7 +60,6 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Hemelsbrede afstanden zijn een benadering: er is voor deze gemeente geen straten-netwerk geladen.",
         "Straight-line distances are an approximation: no street network is loaded for this municipality.",
     ),
-    "no_inhabitants": ("geen inwoners – niet gerangschikt", "no inhabitants – not ranked"),
     "error_title": ("Er ging iets mis met de invoer", "Something is wrong with the input"),
     "map_caption": (
         "Kaartachtergrond (OpenStreetMap) is optioneel en laadt alleen met internet; buurten en voorzieningen staan er altijd op.",
@@ -147,10 +136,11 @@ _TEXT.update({
     "spread_large": ("groot (±55%)", "large (±55%)"),
     "robust_loo": ("Ook elke indicator één keer weglaten", "Also leave out each indicator once"),
     "robust_summary": (
-        "Van de top {top} blijven er {robust} in minstens 90% van de {draws} trekkingen in de top {top}. "
-        "{sensitive} buurt(en) hangen af van de weging: hun 90%-interval van plaatsen gaat over de grens van de top {top}.",
-        "Of the top {top}, {robust} stay in the top {top} in at least 90% of the {draws} draws. {sensitive} buurt(en) "
-        "depend on the weighting: their 90% rank interval crosses the top-{top} line.",
+        "Van de top {top} blijven er {robust} zeker in de top {top} (robuust): hun 90%-interval van plaatsen over de "
+        "{draws} trekkingen blijft erbinnen. {sensitive} buurt(en) hangen af van de weging: hun 90%-interval gaat over de grens van de top {top}.",
+        "Of the top {top}, {robust} stay in the top {top} for sure (robust): their 90% rank interval over the {draws} draws "
+        "stays within it. "
+        "{sensitive} buurt(en) depend on the weighting: their 90% rank interval crosses the top-{top} line.",
     ),
     "rank_median": ("Mediane plaats", "Median rank"),
     "rank_interval": ("90%-interval", "90% interval"),
@@ -158,8 +148,6 @@ _TEXT.update({
                            "Rank (line: 90% interval, dot: median, tick: current rank)"),
     "share_top": ("In top {n}", "In top {n}"),
     "robust_flag": ("Oordeel", "Verdict"),
-    "robust": ("robuust", "robust"),
-    "depends_on_weights": ("hangt af van de weging", "depends on the weighting"),
     "robust_loo_title": ("Plaats als één indicator wegvalt", "Rank with one indicator left out"),
     "without": ("zonder {name}", "without {name}"),
     "robust_method": (
@@ -309,8 +297,17 @@ _TEXT.update({
 })
 
 
+# A concept is named in geo.terms only; a key in both tables is a programming error caught on import.
+_TWICE = sorted(set(_TEXT) & set(TERMS))
+if _TWICE:
+    raise ImportError(f"ui.i18n repeats names that geo.terms defines: {', '.join(_TWICE)}")
+
+
 def t(key: str, lang: str = "nl", **kwargs: object) -> str:
-    """The text for ``key`` in ``lang`` (falls back to Dutch), formatted with ``kwargs``."""
-    nl, en = _TEXT[key]
-    text = en if lang == "en" else nl
+    """The text for ``key`` in ``lang``, formatted with ``kwargs``; concept names come from :mod:`geo.terms`.
+
+    An unknown language raises :class:`geo.errors.ParameterError`, as everywhere
+    in the product (the share link turns a bad ``lang`` into a notice first).
+    """
+    text = pick(_TEXT[key] if key in _TEXT else TERMS[key], lang)
     return text.format(**kwargs) if kwargs else text

@@ -9,6 +9,7 @@ import streamlit as st
 from geo import schema
 from geo.catalog import INDICATORS
 from geo.decide.pipeline import PipelineResult
+from geo.decide.robustness import robust_counts
 from geo.errors import PlanningError
 from geo.lang import format_number
 from ui.i18n import t
@@ -46,7 +47,7 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     table = result.table[[schema.BUURT_CODE, schema.BUURT_NAME, schema.RANK]].join(rb.table)
     table = table[table[schema.RANK].notna()].sort_values([schema.RANK, schema.BUURT_CODE])
     top = table[table[schema.RANK] <= top_n]
-    robust = int((top[schema.SHARE_TOP_N] >= 0.9).sum())
+    robust, _, _ = robust_counts(top)
     st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=int(table[schema.WEIGHT_SENSITIVE].sum()),
               draws=n_draws))
     _chart(table.head(max(SHOWN, top_n + 5)), top_n, lang)

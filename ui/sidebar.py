@@ -18,6 +18,7 @@ from geo.catalog import (
 )
 from geo.decide.pipeline import Prepared
 from geo.decide.ranking import RankingParams
+from geo.terms import group_name
 from geo.units import MODES, default_speed_kmh
 from ui.i18n import LANGUAGES, t
 from ui.state import AccessChoice, AppParams
@@ -77,8 +78,8 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
     available = prepared.indicators.notna().any()
     weights: dict[str, float] = {}
     sb.subheader(t("weights", lang), help=t("weights_help", lang))
-    for group, title in ((REACH, "group_reach"), (NEED, "group_need"), (ACCESS, "group_access")):
-        with sb.expander(t(title, lang), expanded=group != ACCESS or preset == "access_first"):
+    for group in (REACH, NEED, ACCESS):
+        with sb.expander(group_name(group, lang), expanded=group != ACCESS or preset == "access_first"):
             for key, ind in INDICATORS.items():
                 if ind.group != group:
                     continue

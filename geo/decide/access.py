@@ -27,17 +27,11 @@ import shapely
 from geo import schema, units
 from geo.catalog import FACILITY_TYPES
 from geo.errors import ParameterError
+from geo.lang import pick
 from geo.network import routing
 from geo.network.graph import Network
 from geo.schema import CBS_ROAD, NETWORK, NO_DATA, STRAIGHT_LINE
-
-#: Short labels of the measures (nl, en), shown wherever a figure is shown.
-MEASURE_LABELS = {
-    CBS_ROAD: ("CBS-afstand over de weg (gemiddeld over adressen)", "CBS road distance (mean over addresses)"),
-    STRAIGHT_LINE: ("hemelsbreed vanaf een punt in de buurt (benadering)", "straight line from a point in the buurt (approximation)"),
-    NETWORK: ("over het straten-netwerk", "over the street network"),
-    NO_DATA: ("geen gegevens", "no data"),
-}
+from geo.terms import MODE_NAMES, measure_label
 
 
 class AccessEngine(Protocol):
@@ -129,13 +123,12 @@ class AccessMeasure:
     n_unsnapped: int = 0
 
     def label(self, lang: str = "nl") -> str:
-        nl, en = MEASURE_LABELS[self.method]
-        text = nl if lang == "nl" else en
-        if self.method == NETWORK and self.mode is not None:
-            mode = {"walk": ("lopen", "walking"), "bike": ("fietsen", "cycling")}[self.mode][0 if lang == "nl" else 1]
-            unit = "km/u" if lang == "nl" else "km/h"
-            speed = f"{self.speed_kmh:g}".replace(".", ",") if lang == "nl" else f"{self.speed_kmh:g}"
-            text = f"{text} ({mode}, {speed} {unit})"
+        """How the figures were measured, e.g. 'over het straten-netwerk (lopen, 4 km/u)'."""
+        text = measure_label(self.method, lang)
+        if self.method == NETWORK and self.mode is not None and self.speed_kmh is not None:
+            unit = pick(("km/u", "km/h"), lang)
+            speed = pick((f"{self.speed_kmh:g}".replace(".", ","), f"{self.speed_kmh:g}"), lang)
+            text = f"{text} ({pick(MODE_NAMES[self.mode], lang)}, {speed} {unit})"
         return text
 
     @property

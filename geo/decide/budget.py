@@ -140,9 +140,10 @@ from scipy import sparse
 
 from geo import schema, units
 from geo.catalog import get_facility_type
-from geo.decide.access import MEASURE_LABELS, compute_origin_points
+from geo.decide.access import compute_origin_points
 from geo.errors import CrsError, MissingColumnError, ParameterError
 from geo.lang import format_number
+from geo.terms import MEASURE_LABELS
 
 # --------------------------------------------------------------------------- constants
 

@@ -71,7 +71,7 @@ from geo.schema import (
 # The column names live in geo.schema; re-exported for callers of this module.
 __all__ = [
     "RANK_MEDIAN", "RANK_P05", "RANK_P95", "RANK_WITHOUT_PREFIX", "ROBUSTNESS_COLUMNS", "SHARE_TOP_N",
-    "WEIGHT_SENSITIVE", "RobustnessResult", "compute_robustness", "weight_spread",
+    "WEIGHT_SENSITIVE", "RobustnessResult", "compute_robustness", "robust_counts", "weight_spread",
 ]
 
 #: Default Dirichlet concentration: about ±30 % per weight with ten similar weights.
@@ -119,6 +119,24 @@ class RobustnessResult:
     def n_sensitive(self) -> int:
         """Number of buurten flagged as ``weight_sensitive``."""
         return int(self.table[WEIGHT_SENSITIVE].sum())
+
+
+def robust_counts(table: pd.DataFrame) -> tuple[int, list[str], int]:
+    """The one definition of *robust*, used by the app's tab and the decision pack.
+
+    A buurt is **robust** when it is not ``weight_sensitive``: its 90 % interval of
+    ranks over the weight draws stays on one side of the top-*N* line. Returns
+    (number robust, names of the weight-sensitive buurten, number without a value)
+    for the rows of ``table`` (typically the current top *N*).
+    """
+    if WEIGHT_SENSITIVE not in table.columns:
+        raise MissingColumnError(f"Robustness table: expected a '{WEIGHT_SENSITIVE}' column, found {list(table.columns)}.")
+    flags = table[WEIGHT_SENSITIVE]
+    known = flags.notna()
+    flagged = flags.fillna(False).astype(bool)
+    names = table[schema.BUURT_NAME] if schema.BUURT_NAME in table.columns else pd.Series(table.index, index=table.index)
+    sensitive = names.loc[known & flagged].astype(str).tolist()
+    return int((known & ~flagged).sum()), sensitive, int((~known).sum())
 
 
 def weight_spread(weights: Mapping[str, float], concentration: float = DEFAULT_CONCENTRATION) -> pd.Series:

@@ -27,17 +27,16 @@ import pandas as pd
 
 from geo import schema
 from geo.catalog import (
-    ACCESS,
     FACILITY_TYPES,
     INDICATORS,
-    NEED,
     PRESET_LABELS,
-    REACH,
     get_preset,
 )
 from geo.decide.explain import explain_buurt
+from geo.decide.robustness import robust_counts
 from geo.errors import MissingColumnError, ParameterError
-from geo.lang import format_number
+from geo.lang import check_lang, format_number, pick
+from geo.terms import group_name, measure_label, term
 
 if TYPE_CHECKING:
     from geo.decide.pipeline import PipelineResult
@@ -49,32 +48,6 @@ METHOD_SIDECAR_SUFFIX = ".method.json"
 #: Identifies the layout of :func:`method_record`; raise the number when it changes incompatibly.
 METHOD_FORMAT = "rijke-schooldag-planner/method/1"
 
-_GROUP_LABELS = {
-    NEED: ("achterstand", "need"),
-    ACCESS: ("bereikbaarheid", "access"),
-    REACH: ("bereik", "reach"),
-}
-_REASON_LABELS = {
-    "no_data": ("geen gegevens in deze dataset", "no data in this dataset"),
-    "no_variation": ("geen verschil tussen buurten", "no variation between buurten"),
-}
-#: Short names of the distance measures (by :attr:`geo.decide.access.AccessMeasure.method`) for narrow table cells.
-_POLICY_NAMES = {"median": ("mediaan", "median")}
-_SHORT_MEASURES = {
-    "cbs_road": ("CBS, over de weg", "CBS, by road"),
-    "straight_line": ("hemelsbreed (benadering)", "straight line (approximation)"),
-    "network": ("over het straten-netwerk", "over the street network"),
-    "none": ("geen gegevens", "no data"),
-}
-_MONTHS_NL = (
-    "januari", "februari", "maart", "april", "mei", "juni",
-    "juli", "augustus", "september", "oktober", "november", "december",
-)
-_MONTHS_EN = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
-
 _MISSING_POLICY_TEXT = {
     "median": (
         ("Een ontbrekende waarde van een buurt met inwoners wordt vervangen door de mediaan van de andere buurten; "
@@ -85,32 +58,16 @@ _MISSING_POLICY_TEXT = {
 }
 
 
-def _check_lang(lang: str) -> str:
-    if lang not in ("nl", "en"):
-        raise ParameterError(f"Unknown language '{lang}'; expected one of: nl, en.")
-    return lang
-
-
-def _pick(pair: tuple[str, str], lang: str) -> str:
-    return pair[0] if _check_lang(lang) == "nl" else pair[1]
-
-
-def format_date(day: date, lang: str = "nl") -> str:
-    """'2 december 2025' or '2 December 2025'."""
-    months = _MONTHS_NL if _check_lang(lang) == "nl" else _MONTHS_EN
-    return f"{day.day} {months[day.month - 1]} {day.year}"
-
-
 def preset_description(result: PipelineResult, lang: str = "nl") -> str:
     """The preset's label, with '(aangepast)' / '(adjusted)' when the weights differ from it."""
     preset = result.params.preset
     if preset is None or preset not in PRESET_LABELS:
-        return _pick(("eigen weging", "custom weights"), lang)
-    label = _pick(PRESET_LABELS[preset], lang)
+        return pick(("eigen weging", "custom weights"), lang)
+    label = pick(PRESET_LABELS[preset], lang)
     preset_weights = {k: float(v) for k, v in get_preset(preset).items() if v > 0}
     used = {k: float(v) for k, v in result.params.weights if v > 0}
     if used != preset_weights:
-        label += _pick((" (aangepast)", " (adjusted)"), lang)
+        label += pick((" (aangepast)", " (adjusted)"), lang)
     return label
 
 
@@ -359,7 +316,7 @@ def top_buurten(
         children_0_14, explanation`` and, with ``robustness``, its
         :data:`geo.schema.ROBUSTNESS_COLUMNS`. Ties at place ``n`` are all kept.
     """
-    _check_lang(lang)
+    check_lang(lang)
     if n < 1:
         raise ParameterError(f"Number of top buurten must be at least 1; found {n}.")
     table = result.table
@@ -405,19 +362,19 @@ def robustness_parts(
     if _is_nan(row["weight_sensitive"]):
         return "", ""
     if bool(row["weight_sensitive"]):
-        verdict = _pick(("hangt af van de weging", "depends on weighting"), lang)
+        verdict = pick(("hangt af van de weging", "depends on weighting"), lang)
     else:
-        verdict = _pick(("robuust", "robust"), lang)
+        verdict = pick(("robuust", "robust"), lang)
     low, high = row["rank_p05"], row["rank_p95"]
     parts = []
     if not _is_nan(low) and not _is_nan(high):
         low_text, high_text = f"{float(low):.0f}", f"{float(high):.0f}"
         span = low_text if low_text == high_text else f"{low_text}–{high_text}"
-        parts.append(_pick((f"plaats {span}", f"rank {span}"), lang))
+        parts.append(pick((f"plaats {span}", f"rank {span}"), lang))
     share = row["share_top_n"]
     if not _is_nan(share):
         pct = f"{100 * float(share):.0f}%"
-        where = _pick(("in de top", "in the top"), lang) + (f" {top_n}" if top_n else "")
+        where = pick(("in de top", "in the top"), lang) + (f" {top_n}" if top_n else "")
         parts.append(f"{pct} {where}")
     return verdict, ", ".join(parts)
 
@@ -430,15 +387,6 @@ def robustness_text(
     return f"{verdict} ({detail})" if verdict and detail else verdict
 
 
-def _robustness_counts(top: pd.DataFrame) -> tuple[int, list[str], int]:
-    """(number robust, names of the weight-sensitive buurten, number without a value) in ``top``."""
-    flags = top["weight_sensitive"]
-    known = flags.notna()
-    flagged = flags.fillna(False).astype(bool)
-    sensitive = top.loc[known & flagged, schema.BUURT_NAME].astype(str).tolist()
-    return int((known & ~flagged).sum()), sensitive, int((~known).sum())
-
-
 def robustness_summary(
     top: pd.DataFrame, *, lang: str = "nl", n_draws: int | None = None, top_n: int | None = None
 ) -> str:
@@ -448,7 +396,7 @@ def robustness_summary(
     *N* the robustness was computed for (default: the length of ``top``).
     """
     if "weight_sensitive" not in top.columns:
-        return _pick(
+        return pick(
             (
                 ("Niet berekend: voor dit document is niet doorgerekend hoe de rangorde verandert bij andere "
                 "gewichten. Lees de volgorde daarom als één weging, niet als vaststaand."),
@@ -457,7 +405,7 @@ def robustness_summary(
             ),
             lang,
         )
-    n_robust, sensitive, n_missing = _robustness_counts(top)
+    n_robust, sensitive, n_missing = robust_counts(top)
     n = top_n or len(top)
     draws = f" {format_number(n_draws, lang=lang)}" if n_draws else ""
     if lang == "nl":
@@ -481,7 +429,7 @@ def robustness_summary(
             text += f"; {len(sensitive)} {verb} on the weighting: {', '.join(sensitive)}"
         text += f". The percentage with each buurt is the share of weightings that put it in the top {n}."
     if n_missing:
-        text += _pick(
+        text += pick(
             (f" Voor {_buurten(n_missing)} ontbreekt de berekening.",
              f" The computation is missing for {n_missing} buurt(en)."),
             lang,
@@ -492,11 +440,11 @@ def robustness_summary(
 def robustness_headline(top: pd.DataFrame, *, lang: str = "nl") -> str:
     """One line for the summary: how many of the top stay there under other weights, or 'not computed'."""
     if "weight_sensitive" not in top.columns:
-        return _pick(
+        return pick(
             ("Robuustheid bij andere gewichten: niet berekend.", "Robustness under other weights: not computed."),
             lang,
         )
-    n_robust, sensitive, n_missing = _robustness_counts(top)
+    n_robust, sensitive, n_missing = robust_counts(top)
     n_known = len(top) - n_missing
     if lang == "nl":
         verb = "hangt" if len(sensitive) == 1 else "hangen"
@@ -534,21 +482,16 @@ def weights_table(result: PipelineResult, lang: str = "nl") -> pd.DataFrame:
         if ind.facility_type is not None and ind.facility_type in measures:
             m = measures[ind.facility_type]
             measure = m.label(lang)
-            short = _pick(_SHORT_MEASURES.get(m.method, (measure, measure)), lang)
+            short = measure_label(m.method, lang, short=True)
         rows.append(
             {
                 "key": use.key,
                 "label": ind.label(lang),
-                "group": _pick(_GROUP_LABELS[ind.group], lang),
-                "direction": _pick(
-                    ("meer = meer behoefte", "more = more need")
-                    if ind.direction > 0
-                    else ("minder = meer behoefte", "less = more need"),
-                    lang,
-                ),
+                "group": group_name(ind.group, lang),
+                "direction": term("more_is_need" if ind.direction > 0 else "less_is_need", lang),
                 "weight": float(use.weight),
                 "used": bool(use.used),
-                "status": "" if use.used else _pick(_REASON_LABELS.get(use.reason, (use.reason, use.reason)), lang),
+                "status": "" if use.used else term(use.reason, lang),
                 "n_imputed": int(use.n_imputed),
                 "measure": measure,
                 "measure_short": short,
@@ -576,8 +519,8 @@ def method_paragraphs(result: PipelineResult, lang: str = "nl") -> list[str]:
     table = result.table
     n_ranked = int((table[schema.STATUS] == schema.STATUS_RANKED).sum())
     n_all = len(table)
-    policy = _pick(_MISSING_POLICY_TEXT.get(params.missing_policy, (params.missing_policy,) * 2), lang)
-    policy_name = _pick(_POLICY_NAMES.get(params.missing_policy, (params.missing_policy,) * 2), lang)
+    policy = pick(_MISSING_POLICY_TEXT.get(params.missing_policy, (params.missing_policy,) * 2), lang)
+    policy_name = term(params.missing_policy, lang)
     imputed = [u for u in result.ranking.used if u.n_imputed]
     straight = [
         k for k, m in result.prepared.access.measures.items()

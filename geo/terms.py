@@ -1,0 +1,157 @@
+"""The one nl/en vocabulary of the product.
+
+Every name a user reads for a concept — in the app, the map, the CSV/GeoPackage
+exports and the decision pack — comes from this module (indicator and facility
+type names from :mod:`geo.catalog`, which is part of the same vocabulary).
+A concept has exactly one Dutch and one English name here; other modules import
+:func:`term` / :func:`column_label` instead of writing the word again.
+
+Sentences are written once as bilingual templates (``{"nl": ..., "en": ...}`` or
+``(nl, en)``) next to the code that fills them and chosen with
+:func:`geo.lang.pick`; this table holds the names they use.
+"""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from geo import schema
+from geo.catalog import ACCESS, INDICATORS, NEED, REACH
+from geo.lang import check_lang, pick
+
+#: (Dutch, English) name of each concept, by key.
+TERMS = MappingProxyType(
+    {
+        # the ranking and its sub-scores
+        "priority_score": ("Prioriteitsscore", "Priority score"),
+        "need_index": ("Behoefte-index", "Need index"),
+        "access_gap": ("Afstandsachterstand", "Access gap"),
+        "reach_score": ("Bereik (kinderen)", "Reach (children)"),
+        "rank": ("Plaats", "Rank"),
+        "status": ("Status", "Status"),
+        # places and people
+        "buurt": ("Buurt", "Buurt"),
+        "buurt_code": ("Buurtcode", "Buurt code"),
+        "wijk": ("Wijk", "District"),
+        "wijk_code": ("Wijkcode", "District code"),
+        "municipality": ("Gemeente", "Municipality"),
+        "inhabitants": ("Inwoners", "Inhabitants"),
+        "children": (INDICATORS["children_0_14"].label_nl, INDICATORS["children_0_14"].label_en),
+        # explanation columns (templates: the indicator name goes in {})
+        "contribution_of": ("Bijdrage: {}", "Contribution: {}"),
+        "score_of": ("Score: {}", "Score: {}"),
+        "percentile_of": ("Percentiel: {}", "Percentile: {}"),
+        # direction of an indicator
+        "more_is_need": ("meer = meer behoefte", "more = more need"),
+        "less_is_need": ("minder = meer behoefte", "less = more need"),
+        # robustness (geo.decide.robustness.robust_counts is the one definition)
+        "robust": ("robuust", "robust"),
+        "depends_on_weights": ("hangt af van de weging", "depends on the weighting"),
+        "not_computed": ("niet berekend", "not computed"),
+        # missing data
+        "no_data": ("geen gegevens in deze dataset", "no data in this dataset"),
+        "no_variation": ("geen verschil tussen buurten", "no variation between buurten"),
+        "median": ("mediaan", "median"),
+        "no_inhabitants": ("geen inwoners – niet gerangschikt", "no inhabitants – not ranked"),
+    }
+)
+
+#: The sub-score each indicator group feeds (its name is the group's name everywhere).
+GROUP_SCORES = MappingProxyType({NEED: schema.NEED_INDEX, ACCESS: schema.ACCESS_GAP, REACH: schema.REACH_SCORE})
+
+#: How a distance was measured (by :data:`geo.schema.MEASURES`): the full label shown with every figure.
+MEASURE_LABELS = MappingProxyType(
+    {
+        schema.CBS_ROAD: ("CBS-afstand over de weg (gemiddeld over adressen)", "CBS road distance (mean over addresses)"),
+        schema.STRAIGHT_LINE: (
+            "hemelsbreed vanaf een punt in de buurt (benadering)",
+            "straight line from a point in the buurt (approximation)",
+        ),
+        schema.NETWORK: ("over het straten-netwerk", "over the street network"),
+        schema.NO_DATA: ("geen gegevens", "no data"),
+    }
+)
+#: The same measures, short, for narrow table cells.
+MEASURE_SHORT = MappingProxyType(
+    {
+        schema.CBS_ROAD: ("CBS, over de weg", "CBS, by road"),
+        schema.STRAIGHT_LINE: ("hemelsbreed (benadering)", "straight line (approximation)"),
+        schema.NETWORK: ("over het straten-netwerk", "over the street network"),
+        schema.NO_DATA: ("geen gegevens", "no data"),
+    }
+)
+#: Travel modes (``geo.units.MODES``) as a verb.
+MODE_NAMES = MappingProxyType({"walk": ("lopen", "walking"), "bike": ("fietsen", "cycling")})
+
+#: Notes shown with a facility whose point is not its exact location, by ``location_precision``.
+PRECISION_NOTES = MappingProxyType(
+    {
+        "pc4_centroid": (
+            "locatie bij benadering: midden van postcodegebied (PC4), gemiddeld ~0,5 km afwijking",
+            "approximate location: centre of the postcode area (PC4), on average ~0.5 km off",
+        ),
+        "pc6": (
+            "locatie bij benadering: midden van postcode (PC6), meestal binnen ~100 m",
+            "approximate location: centre of the postcode (PC6), usually within ~100 m",
+        ),
+    }
+)
+
+#: Ranking columns with a name of their own (indicator columns are named by the catalog).
+_COLUMN_TERMS = MappingProxyType(
+    {
+        schema.BUURT_CODE: "buurt_code",
+        schema.BUURT_NAME: "buurt",
+        schema.WIJK_CODE: "wijk_code",
+        schema.WIJK_NAME: "wijk",
+        schema.MUNICIPALITY_NAME: "municipality",
+        schema.INHABITANTS: "inhabitants",
+        schema.NEED_INDEX: "need_index",
+        schema.ACCESS_GAP: "access_gap",
+        schema.REACH_SCORE: "reach_score",
+        schema.PRIORITY_SCORE: "priority_score",
+        schema.RANK: "rank",
+        schema.STATUS: "status",
+    }
+)
+_PREFIX_TERMS = (
+    (schema.CONTRIB_PREFIX, "contribution_of"),
+    (schema.SCORE_PREFIX, "score_of"),
+    (schema.PERCENTILE_PREFIX, "percentile_of"),
+)
+
+
+def term(key: str, lang: str) -> str:
+    """The name of concept ``key`` (a key of :data:`TERMS`) in ``lang``."""
+    return pick(TERMS[key], lang)
+
+
+def group_name(group: str, lang: str) -> str:
+    """The name of an indicator group: the name of the sub-score it feeds."""
+    return column_label(GROUP_SCORES[group], lang)
+
+
+def measure_label(method: str, lang: str, *, short: bool = False) -> str:
+    """How a distance was measured (``method`` one of :data:`geo.schema.MEASURES`)."""
+    return pick((MEASURE_SHORT if short else MEASURE_LABELS)[method], lang)
+
+
+def column_label(column: str, lang: str) -> str:
+    """The name of a ranking or indicator column; the column name itself when it has none."""
+    check_lang(lang)
+    if column in _COLUMN_TERMS:
+        return term(_COLUMN_TERMS[column], lang)
+    if column in INDICATORS:
+        return INDICATORS[column].label(lang)
+    for prefix, key in _PREFIX_TERMS:
+        if column.startswith(prefix) and column[len(prefix):] in INDICATORS:
+            return term(key, lang).format(INDICATORS[column[len(prefix):]].label(lang))
+    return column
+
+
+def precision_note(location_precision: object, lang: str) -> str | None:
+    """The note for an approximate facility location, or ``None`` if the point is exact."""
+    if isinstance(location_precision, str) and location_precision in PRECISION_NOTES:
+        return pick(PRECISION_NOTES[location_precision], lang)
+    check_lang(lang)
+    return None
