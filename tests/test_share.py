@@ -12,10 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.decide.ranking import RankingParams
+from geo.decide.scenario import ScenarioFacility
 from ui import share
 from ui.share import (
     DEFAULT_STATE,
-    AddedFacility,
     Notice,
     ShareState,
     Validation,
@@ -40,7 +40,7 @@ def _decode_qs(query: str, **kw) -> tuple[ShareState, list[Notice]]:
 
 _x0, _y0, _x1, _y1 = VALID.bbox
 _added = st.builds(
-    AddedFacility,
+    ScenarioFacility,
     st.sampled_from(VALID.scenario_types),
     st.floats(_x0, _x1),
     st.floats(_y0, _y1),
@@ -103,7 +103,7 @@ def test_defaults_make_an_empty_link_and_the_base_url_keeps_only_its_path():
 def test_numbers_are_short_and_exact():
     state = ShareState(
         speed_kmh=4.2, weights=(("dist_sport_m", 1e-05), ("dist_library_m", 0.1 + 0.2)),
-        added=(AddedFacility("library", 136000.25, 455000.0, 120.0),),
+        added=(ScenarioFacility("library", 136000.25, 455000.0, 120.0),),
     )
     params = encode(state)
     assert params["kmh"] == "4.2"
@@ -271,7 +271,7 @@ def test_lists_keep_their_valid_entries():
     state, notices = _decode_qs("ft=sport~nope~library&min=5~7~20&add=sport~136000~455000&add=sport~0~0&rm=duo-03LX00&rm=..")
     assert state.facility_types == ("sport", "library")
     assert state.minutes == (5.0, 20.0)
-    assert state.added == (AddedFacility("sport", 136000.0, 455000.0, None),)
+    assert state.added == (ScenarioFacility("sport", 136000.0, 455000.0, None),)
     assert state.removed == ("duo-03LX00",)
     assert [n.param for n in notices] == ["ft", "min", "add", "rm"]
 
@@ -441,6 +441,6 @@ def test_write_query_params_leaves_an_equal_url_alone():
 
 
 def test_urlencode_of_the_parameters_is_the_query_string():
-    state = ShareState(weights=(("dist_sport_m", 3.0),), added=(AddedFacility("sport", -6999.5, 300000.0, 0.0),))
+    state = ShareState(weights=(("dist_sport_m", 3.0),), added=(ScenarioFacility("sport", -6999.5, 300000.0, 0.0),))
     assert to_query_string(state) == urlencode(encode(state), doseq=True)
     assert "add=sport~-6999.5~300000~0" in to_query_string(state)

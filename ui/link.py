@@ -19,7 +19,7 @@ from dataclasses import replace
 import streamlit as st
 
 from geo.decide.pipeline import Prepared
-from geo.decide.scenario import Scenario, ScenarioFacility
+from geo.decide.scenario import Scenario
 from geo.errors import PlanningError
 from ui import share
 from ui.i18n import t
@@ -78,8 +78,7 @@ def restore_data_dependent(prepared: Prepared, dataset_slug: str) -> None:
         try:
             scenario = Scenario(
                 name=LINK_SCENARIO,
-                added=tuple(ScenarioFacility(f.facility_type, f.x, f.y, f.capacity if f.capacity is not None else 1.0)
-                            for f in state.added),
+                added=state.added,
                 removed=state.removed,
             )
         except PlanningError:  # validated above; a type without data is refused later, plainly
@@ -103,7 +102,7 @@ def current_state(params: AppParams, prepared: Prepared, dataset_slug: str, sele
     if kept:
         picked = st.session_state.get("scenario_pick")
         scenario = next((s for s in kept if s.name == picked), kept[-1])
-        added = tuple(share.AddedFacility(f.facility_type, f.x, f.y, f.capacity) for f in scenario.added)
+        added = scenario.added
         removed = scenario.removed
     return share.state_from_app(
         params, dataset=dataset_slug, traveller=st.session_state.get("traveller", "child"), buurt=selected,

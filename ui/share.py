@@ -47,16 +47,16 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
+from geo.decide.scenario import ScenarioFacility
 from geo.units import MODES, SPEEDS_KMH
 from ui.panels import md_escape
 
 __all__ = [
-    "AddedFacility",
     "Notice",
     "ShareState",
     "Validation",
@@ -118,15 +118,6 @@ SHOWN_CHARS = 40
 
 
 # --------------------------------------------------------------------------- state
-
-
-class AddedFacility(NamedTuple):
-    """A facility added in a scenario: type, position in EPSG:28992 metres, optional capacity."""
-
-    facility_type: str
-    x: float
-    y: float
-    capacity: float | None = None
 
 
 def _canonical_weights(preset: str, pairs: Sequence[tuple[str, float]]) -> tuple[tuple[str, float], ...]:
@@ -192,7 +183,7 @@ class ShareState:
     minutes: tuple[float, ...] = (5.0, 10.0, 15.0)
     show_isochrones: bool = True
     buurt: str | None = None
-    added: tuple[AddedFacility, ...] = ()
+    added: tuple[ScenarioFacility, ...] = ()
     removed: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
@@ -202,7 +193,7 @@ class ShareState:
         if self.facility_types is not None:
             object.__setattr__(self, "facility_types", _unique(self.facility_types))
         object.__setattr__(self, "removed", _unique(self.removed))
-        object.__setattr__(self, "added", tuple(AddedFacility(*a) for a in self.added))
+        object.__setattr__(self, "added", tuple(a if isinstance(a, ScenarioFacility) else ScenarioFacility(*a) for a in self.added))
 
     def effective_weights(self) -> dict[str, float]:
         """The weight of every indicator: the preset's, then the overrides (0 when neither has one)."""
@@ -545,7 +536,7 @@ def _weight(r: _Reader, text: str) -> tuple[str, float] | None:
     return key, value
 
 
-def _added(r: _Reader, text: str) -> AddedFacility | None:
+def _added(r: _Reader, text: str) -> ScenarioFacility | None:
     parts = text.split(SEP)
     if len(parts) not in (3, 4):
         r.notice(P_ADD, text, "format", _IGNORED, fmt="type~x~y[~capacity]")
@@ -565,7 +556,7 @@ def _added(r: _Reader, text: str) -> AddedFacility | None:
         if capacity is None:
             r.notice(P_ADD, text, "number", _IGNORED, lo=_fmt(lo), hi=_fmt(hi))
             return None
-    return AddedFacility(parts[0], x, y, capacity)
+    return ScenarioFacility(parts[0], x, y, capacity)
 
 
 def _removed(r: _Reader, text: str) -> str | None:
@@ -745,7 +736,7 @@ def state_from_app(
     buurt: str | None = None,
     present_types: Sequence[str] | None = None,
     speed_kmh: float | None = None,
-    added: Sequence[AddedFacility] = (),
+    added: Sequence[ScenarioFacility] = (),
     removed: Sequence[str] = (),
 ) -> ShareState:
     """The state of the current view, from the sidebar's ``AppParams`` and a few extras.

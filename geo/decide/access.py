@@ -37,12 +37,37 @@ from geo.terms import MODE_NAMES, measure_label
 class AccessEngine(Protocol):
     """What the access step needs from a distance engine."""
 
-    name: str
-    #: True when distances follow streets (then they beat CBS averages of another facility set).
-    routes_over_network: bool
+    @property
+    def name(self) -> str:
+        """The measure id the engine's figures carry (``geo.schema.NETWORK`` or ``STRAIGHT_LINE``)."""
+        ...
+
+    @property
+    def routes_over_network(self) -> bool:
+        """True when distances follow streets (then they beat CBS averages of another facility set)."""
+        ...
+
+    @property
+    def mode(self) -> str | None:
+        """``walk``/``bike`` for a street network, ``None`` for straight lines."""
+        ...
+
+    @property
+    def speed_kmh(self) -> float | None:
+        """The speed that turns the engine's metres into minutes; ``None`` when it gives no minutes."""
+        ...
+
+    @property
+    def max_snap_m(self) -> float | None:
+        """Farthest a point may lie from the network and still be reached; ``None``: no limit."""
+        ...
 
     def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
         """Distance (m) from every origin to its nearest target, and that target's position."""
+        ...
+
+    def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
+        """How many of ``origins`` the engine cannot reach at all (0 for straight lines)."""
         ...
 
 
@@ -52,6 +77,13 @@ class StraightLineEngine:
 
     name: str = STRAIGHT_LINE
     routes_over_network: bool = False
+    mode: str | None = None
+    speed_kmh: float | None = None
+    max_snap_m: float | None = None
+
+    def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
+        """Every point has a straight-line distance."""
+        return 0
 
     def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
         tree = shapely.STRtree(targets.values)
@@ -205,7 +237,7 @@ def compute_access(
         if use_points:
             d, i = engine.nearest(origins, targets.geometry)
             distances[col] = d
-            if engine.routes_over_network:
+            if engine.routes_over_network and engine.speed_kmh is not None:
                 distances[schema.time_col(key)] = units.minutes(d, engine.speed_kmh)
             ids = np.where(i >= 0, targets[schema.FACILITY_ID].to_numpy()[np.clip(i, 0, None)], None)
             nearest[schema.nearest_col(key)] = ids
@@ -222,9 +254,9 @@ def compute_access(
         network_info = {}
         if method == NETWORK:
             network_info = {
-                "mode": engine.mode,  # type: ignore[attr-defined]
-                "speed_kmh": float(engine.speed_kmh),  # type: ignore[attr-defined]
-                "n_unsnapped": engine.count_unsnapped(origins),  # type: ignore[attr-defined]
+                "mode": engine.mode,
+                "speed_kmh": engine.speed_kmh,
+                "n_unsnapped": engine.count_unsnapped(origins),
             }
         measures[key] = AccessMeasure(
             facility_type=key,

@@ -68,6 +68,7 @@ from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
 from geo.decide.ranking import RankingParams
 from geo.errors import GeometryError, ParameterError
 from geo.schema import CBS_ROAD, NETWORK, NO_DATA, STRAIGHT_LINE
+from geo.units import default_speed_kmh
 
 # --------------------------------------------------------------------------- constants
 #: Rules for facility types measured by CBS road distances (see the module docstring).
@@ -119,24 +120,32 @@ def _finite(value: object, what: str) -> float:
 class ScenarioFacility:
     """A hypothetical facility: type, location in EPSG:28992 (metres), capacity and name.
 
+    The one type for an added facility: the CLI, the app and the share link use it.
     The type must be a catalog key (:data:`geo.catalog.FACILITY_TYPES`); the
     location is checked against the municipality by :func:`apply_scenario`.
+    ``capacity`` ``None`` means "not given" and counts as 1 (:attr:`effective_capacity`).
     """
 
     facility_type: str
     x: float
     y: float
-    capacity: float = 1.0
+    capacity: float | None = None
     name: str = ""
 
     def __post_init__(self) -> None:
         get_facility_type(self.facility_type)  # ParameterError listing the valid types
         object.__setattr__(self, "x", _finite(self.x, "x (EPSG:28992, m)"))
         object.__setattr__(self, "y", _finite(self.y, "y (EPSG:28992, m)"))
-        cap = _finite(self.capacity, "capacity")
-        if cap < 0:
-            raise ParameterError(f"capacity must be ≥ 0, found {self.capacity!r}.")
-        object.__setattr__(self, "capacity", cap)
+        if self.capacity is not None:
+            cap = _finite(self.capacity, "capacity")
+            if cap < 0:
+                raise ParameterError(f"capacity must be ≥ 0, found {self.capacity!r}.")
+            object.__setattr__(self, "capacity", cap)
+
+    @property
+    def effective_capacity(self) -> float:
+        """The capacity used in computations: the given one, else 1."""
+        return 1.0 if self.capacity is None else self.capacity
 
     @classmethod
     def parse(cls, text: str) -> ScenarioFacility:
@@ -266,7 +275,7 @@ def apply_scenario(dataset: Dataset, scenario: Scenario, *, margin_m: float = DE
                 schema.FACILITY_ID: list(ids),
                 schema.FACILITY_TYPE: [f.facility_type for f in scenario.added],
                 schema.FACILITY_NAME: [f.display_name() for f in scenario.added],
-                schema.FACILITY_CAPACITY: [f.capacity for f in scenario.added],
+                schema.FACILITY_CAPACITY: [f.effective_capacity for f in scenario.added],
                 schema.LOCATION_PRECISION: "source",
                 schema.FACILITY_SOURCE: SCENARIO_SOURCE,
             },
@@ -401,12 +410,13 @@ def prepare_scenario(before: Prepared, scenario: Scenario, *, margin_m: float = 
     removed_types = set(fac.loc[list(scenario.removed), schema.FACILITY_TYPE].astype(str))
     types = scenario.facility_types(fac)
     added = after_ds.facilities.loc[list(scenario.added_ids())]
-    if len(added) and hasattr(before.engine, "count_unsnapped"):
+    engine = before.engine or StraightLineEngine()
+    if len(added):
         # A facility the network cannot reach would silently change nothing: say so instead.
         far = [str(n) for n, g in zip(added[schema.FACILITY_NAME], added.geometry)
-               if before.engine.count_unsnapped(gpd.GeoSeries([g], crs=added.crs))]  # type: ignore[union-attr]
+               if engine.count_unsnapped(gpd.GeoSeries([g], crs=added.crs))]
         if far:
-            limit = getattr(before.engine, "max_snap_m", None)
+            limit = engine.max_snap_m or 0.0
             raise GeometryError(
                 f"Scenario facility {', '.join(repr(n) for n in far)} lies more than {limit:g} m from the street "
                 "network, so it cannot be reached; place it nearer a street."
@@ -679,11 +689,9 @@ def run_scenario(
         base = prepare(prepared_or_dataset, engine=engine)
     else:
         raise ParameterError(f"Expected a Prepared or a Dataset, found {type(prepared_or_dataset).__name__}.")
+    if speed_kmh is None and base.engine is not None:
+        speed_kmh = base.engine.speed_kmh
     if speed_kmh is None:
-        speed_kmh = getattr(base.engine, "speed_kmh", None)
-    if speed_kmh is None:
-        from geo.units import default_speed_kmh
-
         speed_kmh = default_speed_kmh("walk", "child")
     # Validate ids and locations before any slow work.
     apply_scenario(base.dataset, scenario, margin_m=margin_m)
