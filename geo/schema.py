@@ -66,6 +66,9 @@ SCORE_PREFIX = "z_"
 #: Prefix of the per-indicator percentile in the municipality.
 PERCENTILE_PREFIX = "pct_"
 
+#: The scores of a buurt (the map's first layers, the summary columns).
+SCORE_COLUMNS = (PRIORITY_SCORE, NEED_INDEX, ACCESS_GAP, REACH_SCORE)
+
 #: Columns every ranking output (CLI, download) has, in this order.
 RANKING_COLUMNS = (
     BUURT_CODE,

@@ -25,6 +25,11 @@ SPEEDS_KMH = MappingProxyType(
 )
 
 
+#: Isochrone bands (minutes) a user can choose, and the default choice.
+BAND_CHOICES_MIN = (5.0, 10.0, 15.0, 20.0)
+DEFAULT_BANDS_MIN = (5.0, 10.0, 15.0)
+
+
 def default_speed_kmh(mode: str, traveller: str = "child") -> float:
     """The default speed of ``traveller`` (``child``/``adult``) on ``mode`` (``walk``/``bike``), km/h."""
     if mode not in SPEEDS_KMH:

@@ -13,7 +13,8 @@ from streamlit.testing.v1 import AppTest
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.decide.ranking import RankingParams
 from geo.decide.scenario import ScenarioFacility
-from ui import share
+from ui import markdown, share
+from ui.markdown import SHOWN_CHARS, escape_url_text
 from ui.share import (
     DEFAULT_STATE,
     Notice,
@@ -21,7 +22,6 @@ from ui.share import (
     Validation,
     decode,
     encode,
-    escape_url_text,
     share_url,
     to_query_string,
     validate,
@@ -205,7 +205,7 @@ def test_hostile_links_give_defaults_and_notices(query, errors):
         assert "<" not in text.replace("\\<", "")
         assert all(ch.isprintable() for ch in text)
         text.encode("utf-8")  # no lone surrogate on its way to the browser
-        assert len(notice.value) <= share.SHOWN_CHARS + 1
+        assert len(notice.value) <= SHOWN_CHARS + 1
 
 
 @pytest.mark.parametrize("query", ["", "&&&", "=", "?", "fbclid=abc&utm_source=x", "lang=", "b=&w="])
@@ -292,7 +292,7 @@ def test_too_many_scenario_facilities_are_cut_with_a_notice():
 
 def test_a_too_long_value_is_refused():
     state, [notice] = decode({"b": "BU" + "1" * 300})
-    assert state.buurt is None and len(notice.value) == share.SHOWN_CHARS + 1 and notice.value.endswith("…")
+    assert state.buurt is None and len(notice.value) == SHOWN_CHARS + 1 and notice.value.endswith("…")
     assert "200" in notice.message_en
 
 
@@ -341,16 +341,16 @@ def test_validation_defaults_match_the_sidebar():
 @given(st.text(max_size=60))
 def test_escape_url_text_only_adds_backslashes_to_printable_text(text):
     out = escape_url_text(text, limit=100)
-    plain = share._printable(text, 100)
+    plain = markdown.printable(text, 100)
     assert all(ch.isprintable() for ch in out)
     # Every ASCII punctuation character is preceded by a backslash; nothing else changes.
     i, rebuilt = 0, []
     while i < len(out):
         if out[i] == "\\":
-            assert out[i + 1] in share._ASCII_PUNCT
+            assert out[i + 1] in markdown._ASCII_PUNCT
             i += 1
         else:
-            assert out[i] not in share._ASCII_PUNCT
+            assert out[i] not in markdown._ASCII_PUNCT
         rebuilt.append(out[i])
         i += 1
     assert "".join(rebuilt) == plain
@@ -404,13 +404,13 @@ def test_state_from_app_and_widget_values_agree():
 def _glue_script() -> None:
     import streamlit as st
 
-    from ui import share
+    from ui import link, share
 
-    state, notices = share.decode(share.read_query_params())
-    share.render_notices(notices, state.lang)
-    changed = share.write_query_params(share.ShareState(lang=state.lang, buurt="BU03440111"))
+    state, notices = share.decode(link.read_query_params())
+    link.warn_notices(notices, state.lang)
+    changed = link.write_query_params(share.ShareState(lang=state.lang, buurt="BU03440111"))
     st.text(f"lang={state.lang} buurt={state.buurt} changed={changed}")
-    share.render_share_link(share.ShareState(lang=state.lang, buurt="BU03440111"), state.lang)
+    link.render_share_link(share.ShareState(lang=state.lang, buurt="BU03440111"), state.lang)
 
 
 def test_streamlit_glue_reads_warns_safely_and_writes_the_url():

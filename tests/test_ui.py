@@ -1,7 +1,7 @@
 """UI helpers that guard what users see."""
 
 from ui.i18n import _TEXT, t
-from ui.panels import md_escape
+from ui.markdown import md_escape
 
 
 def test_md_escape_neutralises_links_images_and_html():

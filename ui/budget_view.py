@@ -13,6 +13,7 @@ from geo.errors import PlanningError
 from geo.lang import format_number
 from ui.equity_view import measured_types
 from ui.i18n import t
+from ui.markdown import md_escape
 from ui.state import load_allocation
 
 
@@ -85,6 +86,4 @@ def interventions_by_key(interventions: tuple[budget_model.InterventionType, ...
 
 
 def _md(text: str) -> str:
-    from ui.panels import md_escape
-
     return md_escape(str(text))

@@ -14,17 +14,19 @@ scenario list.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 
 import streamlit as st
 
 from geo.decide.pipeline import Prepared
-from geo.decide.scenario import Scenario
+from geo.decide.scenario import DEFAULT_MARGIN_M, Scenario
 from geo.errors import PlanningError
 from ui import share
 from ui.i18n import t
+from ui.markdown import md_escape
 from ui.scenario_view import SCENARIOS
-from ui.sidebar import BAND_CHOICES, map_options, present_types
+from ui.sidebar import map_options, present_types
 from ui.state import AppParams
 
 _STATE = "share_state"
@@ -36,14 +38,14 @@ LINK_SCENARIO = "link"
 
 
 def validation(dataset_slug: str) -> share.Validation:
-    return share.Validation(datasets=(dataset_slug,), band_choices=BAND_CHOICES)
+    return share.Validation(datasets=(dataset_slug,))
 
 
 def restore_from_url(dataset_slug: str) -> None:
     """Seed the data-independent widgets from the URL (first run of a session only)."""
     if _STATE in st.session_state:
         return
-    state, notices = share.decode(share.read_query_params(), valid=validation(dataset_slug))
+    state, notices = share.decode(read_query_params(), valid=validation(dataset_slug))
     seed = share.widget_values(state)
     for key in _DATA_KEYS:
         seed.pop(key, None)
@@ -59,7 +61,7 @@ def restore_data_dependent(prepared: Prepared, dataset_slug: str) -> None:
         return
     b = prepared.dataset.buurten
     x0, y0, x1, y1 = b.total_bounds
-    margin = 2_000.0
+    margin = DEFAULT_MARGIN_M
     valid = replace(
         validation(dataset_slug),
         map_columns=tuple(map_options(prepared)),
@@ -91,7 +93,7 @@ def render_notices(lang: str) -> None:
     """What the link could not restore, as long as the view is still the one the link opened."""
     notices = st.session_state.get(_NOTICES) or []
     if notices:
-        share.render_notices(notices, lang)
+        warn_notices(notices, lang)
 
 
 def current_state(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None) -> share.ShareState:
@@ -116,6 +118,45 @@ def publish(params: AppParams, prepared: Prepared, dataset_slug: str, selected: 
     if state != st.session_state.get(_STATE):
         # The view moved on from what the link opened: its notices no longer apply.
         st.session_state[_NOTICES] = []
-    share.write_query_params(state)
+    write_query_params(state)
     with st.sidebar.expander(t("share_title", lang)):
-        return share.render_share_link(state, lang)
+        return render_share_link(state, lang)
+
+
+# --------------------------------------------------------------------------- URL and sidebar (Streamlit)
+
+
+def read_query_params() -> dict[str, list[str]]:
+    """The current URL's parameters, every value as a list (repeated parameters kept)."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def write_query_params(state: share.ShareState, defaults: share.ShareState = share.DEFAULT_STATE) -> bool:
+    """Put ``state`` in the browser's URL (replacing all parameters) if it is not there yet.
+
+    Returns True when the URL was changed. Setting query parameters does not rerun the app.
+    """
+    wanted = share.encode(state, defaults)
+    if share.as_lists(wanted) == read_query_params():
+        return False
+    st.query_params.from_dict(wanted)
+    return True
+
+
+def warn_notices(notices: Sequence[share.Notice], lang: str = "nl", *, max_shown: int = 8) -> None:
+    """One warning listing what the link could not restore (all URL text escaped)."""
+    if not notices:
+        return
+    lines = [f"- {n.markdown(lang)}" for n in notices[:max_shown]]
+    if len(notices) > max_shown:
+        lines.append("- " + md_escape(t("share_more", lang, n=len(notices) - max_shown)))
+    st.warning(md_escape(t("share_notices", lang)) + "\n\n" + "\n".join(lines))
+
+
+def render_share_link(state: share.ShareState, lang: str = "nl", *, defaults: share.ShareState = share.DEFAULT_STATE) -> str:
+    """Show the link to ``state`` in a code box (Streamlit adds a copy button); returns the link."""
+    base = st.context.url or ""
+    url = share.share_url(base, state, defaults) if base else "?" + share.to_query_string(state, defaults)
+    st.caption(t("share_link", lang))
+    st.code(url, language=None, wrap_lines=True)
+    return url

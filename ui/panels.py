@@ -19,6 +19,7 @@ from geo.report.record import gpkg_metadata
 from geo.schema import STRAIGHT_LINE
 from geo.terms import group_name
 from ui.i18n import t
+from ui.markdown import md_escape
 
 
 def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
@@ -133,21 +134,6 @@ def _measure_suffix(measures: dict, key: str, lang: str) -> str:
         return ""
     m = measures[ind.facility_type]
     return f" [{m.label(lang)}]"
-
-
-_MD_SPECIAL = "\\`*_{}[]()#+!|<>~$"
-
-
-def md_escape(text: str) -> str:
-    """Escape Markdown/HTML syntax in data-provided text shown through st.markdown/st.info.
-
-    Buurt and facility names come from files a user may load: a name like
-    ``![x](http://…)`` must show as text, not load an image or make a link.
-    """
-    out = str(text)
-    for ch in _MD_SPECIAL:
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 def render_network_status(prepared, access, lang: str) -> None:

@@ -20,7 +20,7 @@ from geo.errors import PlanningError
 from geo.lang import format_number
 from ui.equity_view import ci_sentence, measured_types
 from ui.i18n import t
-from ui.panels import md_escape
+from ui.markdown import md_escape
 from ui.state import AccessChoice, load_scenario
 
 SCENARIOS = "scenarios"

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -53,8 +52,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.decide.scenario import ScenarioFacility
-from geo.units import MODES, SPEEDS_KMH
-from ui.panels import md_escape
+from geo.lang import LANGUAGES
+from geo.units import BAND_CHOICES_MIN, MODES, TRAVELLERS
+from ui.markdown import escape_url_text, md_escape, printable
 
 __all__ = [
     "Notice",
@@ -63,15 +63,11 @@ __all__ = [
     "decode",
     "encode",
     "escape_url_text",
-    "read_query_params",
-    "render_notices",
-    "render_share_link",
     "share_url",
     "state_from_app",
     "to_query_string",
     "validate",
     "widget_values",
-    "write_query_params",
 ]
 
 # --------------------------------------------------------------------------- names
@@ -102,19 +98,15 @@ SEP = "~"
 NONE = "-"
 
 DEFAULT_DATASET = "utrecht"
-LANGUAGES = ("nl", "en")
-TRAVELLERS = ("child", "adult")
 #: The summary columns offered as map layers (same as ``ui.sidebar.SUMMARY_COLUMNS``).
-SUMMARY_COLUMNS = (schema.PRIORITY_SCORE, schema.NEED_INDEX, schema.ACCESS_GAP, schema.REACH_SCORE)
-#: Projected bounds of EPSG:28992 (x_min, y_min, x_max, y_max), metres.
-RD_BOUNDS = (-7000.0, 289000.0, 300000.0, 629000.0)
+SUMMARY_COLUMNS = schema.SCORE_COLUMNS
+#: Weights a slider (and so a link) can hold, inclusive.
+WEIGHT_RANGE = (0.0, 5.0)
 
 # Plain syntax, ASCII only ([0-9] rather than \d, which also matches other scripts' digits).
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,4})?")
 _BUURT = re.compile(r"[A-Za-z0-9_]{1,32}")
 _FACILITY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
-#: How much URL text a notice shows.
-SHOWN_CHARS = 40
 
 
 # --------------------------------------------------------------------------- state
@@ -202,12 +194,6 @@ class ShareState:
         weights.update(self.weights)
         return weights
 
-    def effective_speed_kmh(self) -> float | None:
-        """The travel speed: the override, else the traveller's default (None for an unknown mode)."""
-        if self.speed_kmh is not None:
-            return self.speed_kmh
-        return SPEEDS_KMH.get(self.mode, {}).get(self.traveller)
-
 
 @dataclass(frozen=True)
 class Validation:
@@ -245,14 +231,14 @@ class Validation:
     scenario_types: tuple[str, ...] = tuple(FACILITY_TYPES)
     modes: tuple[str, ...] = MODES
     travellers: tuple[str, ...] = TRAVELLERS
-    band_choices: tuple[float, ...] = (5.0, 10.0, 15.0, 20.0)
+    band_choices: tuple[float, ...] = BAND_CHOICES_MIN
     buurt_codes: frozenset[str] | None = None
     facility_ids: frozenset[str] | None = None
     usable_indicators: frozenset[str] | None = None
-    weight_range: tuple[float, float] = (0.0, 5.0)
+    weight_range: tuple[float, float] = WEIGHT_RANGE
     speed_range_kmh: tuple[float, float] = (1.0, 40.0)
     capacity_range: tuple[float, float] = (0.0, 1_000_000.0)
-    bbox: tuple[float, float, float, float] = RD_BOUNDS
+    bbox: tuple[float, float, float, float] = schema.NL_BOUNDS_RD
     max_scenario: int = 20
     max_value_len: int = 200
     max_repeats: int = 64
@@ -281,57 +267,6 @@ _WHY: dict[str, tuple[str, str]] = {
 _DEFAULT_USED = ("; standaardwaarde gebruikt.", "; default used.")
 _IGNORED = ("; genegeerd.", "; ignored.")
 _REST = ("; de rest is genegeerd.", "; the rest is ignored.")
-_UI: dict[str, tuple[str, str]] = {
-    "notices": ("Niet alles uit de link kon worden gebruikt:", "Not everything in the link could be used:"),
-    "more": ("… en nog {n} andere", "… and {n} more"),
-    "share": ("Link naar deze weergave (kopieer met het icoon rechts)", "Link to this view (copy with the icon on the right)"),
-}
-
-
-def _printable(text: str, limit: int = SHOWN_CHARS) -> str:
-    """``text`` truncated to ``limit`` characters and printable (``str.isprintable``).
-
-    Control, format (e.g. right-to-left override), surrogate and line/paragraph
-    separator characters become U+FFFD: they could break the layout, fake the
-    text's direction, or fail the UTF-8 encoding on the way to the browser.
-    Other spaces (no-break, ideographic …) become a plain space.
-    """
-    text = str(text)
-    cut = len(text) > limit
-    out = "".join(ch if ch.isprintable() else " " if unicodedata.category(ch) == "Zs" else "\ufffd" for ch in text[:limit])
-    return out + "…" if cut else out
-
-
-_ASCII_PUNCT = "".join(chr(c) for c in range(33, 127) if not chr(c).isalnum())
-_EXTRA_PUNCT = "".join(ch for ch in _ASCII_PUNCT if md_escape(ch) == ch)
-
-
-def escape_url_text(text: str, *, limit: int = SHOWN_CHARS) -> str:
-    """URL text made safe to show through ``st.markdown``/``st.warning``: truncated, printable, escaped.
-
-    Uses :func:`ui.panels.md_escape` and then also backslash-escapes the ASCII
-    punctuation it leaves alone (``& : . - = / " '`` …), which CommonMark allows
-    for every ASCII punctuation character and renders as the character itself.
-    This stops what ``md_escape`` alone lets through: HTML entities
-    (``&lt;`` would show as ``<``) and bare-URL autolinks
-    (``https://evil.example`` or ``www.evil.example`` would become clickable).
-
-    Parameters
-    ----------
-    text
-        Any text taken from the URL.
-    limit
-        Characters kept before an ellipsis.
-
-    Returns
-    -------
-    str
-        Markdown that renders as the (truncated) text itself.
-    """
-    out = md_escape(_printable(text, limit))
-    for ch in _EXTRA_PUNCT:
-        out = out.replace(ch, "\\" + ch)
-    return out
 
 
 @dataclass(frozen=True)
@@ -453,7 +388,7 @@ class _Reader:
     def notice(self, param: str, value: object, why: str, suffix: tuple[str, str] = _DEFAULT_USED, **kw: object) -> None:
         nl, en = _WHY[why]
         self.notices.append(
-            Notice(param, _printable(str(value)), nl.format(**kw) + suffix[0], en.format(**kw) + suffix[1])
+            Notice(param, printable(str(value)), nl.format(**kw) + suffix[0], en.format(**kw) + suffix[1])
         )
 
     def raw(self, key: str, *, repeated: bool = False) -> list[str]:
@@ -780,53 +715,5 @@ def state_from_app(
     )
 
 
-def _as_lists(params: Mapping[str, str | list[str]]) -> dict[str, list[str]]:
+def as_lists(params: Mapping[str, str | list[str]]) -> dict[str, list[str]]:
     return {k: [v] if isinstance(v, str) else list(v) for k, v in params.items()}
-
-
-# --------------------------------------------------------------------------- Streamlit (thin)
-
-
-def read_query_params() -> dict[str, list[str]]:
-    """The current URL's parameters, every value as a list (repeated parameters kept)."""
-    import streamlit as st
-
-    return {key: st.query_params.get_all(key) for key in st.query_params}
-
-
-def write_query_params(state: ShareState, defaults: ShareState = DEFAULT_STATE) -> bool:
-    """Put ``state`` in the browser's URL (replacing all parameters) if it is not there yet.
-
-    Returns True when the URL was changed. Setting query parameters does not rerun the app.
-    """
-    import streamlit as st
-
-    wanted = encode(state, defaults)
-    if _as_lists(wanted) == read_query_params():
-        return False
-    st.query_params.from_dict(wanted)
-    return True
-
-
-def render_notices(notices: Sequence[Notice], lang: str = "nl", *, max_shown: int = 8) -> None:
-    """One warning listing what the link could not restore (all URL text escaped)."""
-    import streamlit as st
-
-    if not notices:
-        return
-    nl_en = 1 if lang == "en" else 0
-    lines = [f"- {n.markdown(lang)}" for n in notices[:max_shown]]
-    if len(notices) > max_shown:
-        lines.append("- " + md_escape(_UI["more"][nl_en].format(n=len(notices) - max_shown)))
-    st.warning(md_escape(_UI["notices"][nl_en]) + "\n\n" + "\n".join(lines))
-
-
-def render_share_link(state: ShareState, lang: str = "nl", *, defaults: ShareState = DEFAULT_STATE) -> str:
-    """Show the link to ``state`` in a code box (Streamlit adds a copy button); returns the link."""
-    import streamlit as st
-
-    base = st.context.url or ""
-    url = share_url(base, state, defaults) if base else "?" + to_query_string(state, defaults)
-    st.caption(_UI["share"][1 if lang == "en" else 0])
-    st.code(url, language=None, wrap_lines=True)
-    return url

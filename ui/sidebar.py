@@ -19,14 +19,20 @@ from geo.catalog import (
 from geo.decide.pipeline import Prepared
 from geo.decide.ranking import RankingParams
 from geo.terms import group_name
-from geo.units import MODES, default_speed_kmh
+from geo.units import (
+    BAND_CHOICES_MIN,
+    DEFAULT_BANDS_MIN,
+    MODES,
+    TRAVELLERS,
+    default_speed_kmh,
+)
+from ui import share
 from ui.i18n import LANGUAGES, t
 from ui.state import AccessChoice, AppParams
 
-WEIGHT_MAX = 5.0
 WEIGHT_STEP = 0.5
-SUMMARY_COLUMNS = (schema.PRIORITY_SCORE, schema.NEED_INDEX, schema.ACCESS_GAP, schema.REACH_SCORE)
-BAND_CHOICES = (5.0, 10.0, 15.0, 20.0)
+WEIGHT_MAX = share.WEIGHT_RANGE[1]
+SUMMARY_COLUMNS = schema.SCORE_COLUMNS
 
 
 def map_options(prepared: Prepared) -> list[str]:
@@ -45,15 +51,15 @@ def render_access_choice(lang: str) -> AccessChoice:
     sb = st.sidebar
     sb.subheader(t("travel", lang))
     mode = sb.radio(
-        t("mode", lang), list(MODES), format_func=lambda m: t(f"mode_{m}", lang), horizontal=True, key="mode"
+        t("mode", lang), list(MODES), format_func=lambda m: t(f"mode_{m}", lang), horizontal=True, key=share.WIDGET_KEYS["mode"]
     )
     traveller = sb.radio(
-        t("traveller", lang), ["child", "adult"], format_func=lambda v: t(f"traveller_{v}", lang),
-        horizontal=True, key="traveller",
+        t("traveller", lang), list(TRAVELLERS), format_func=lambda v: t(f"traveller_{v}", lang),
+        horizontal=True, key=share.WIDGET_KEYS["traveller"],
     )
-    minutes = sb.multiselect(t("bands", lang), list(BAND_CHOICES), default=[5.0, 10.0, 15.0],
-                             format_func=lambda m: f"{m:g} min", key="bands")
-    show = sb.checkbox(t("show_isochrones", lang), value=True, key="show_isochrones")
+    minutes = sb.multiselect(t("bands", lang), list(BAND_CHOICES_MIN), default=list(DEFAULT_BANDS_MIN),
+                             format_func=lambda m: f"{m:g} min", key=share.WIDGET_KEYS["minutes"])
+    show = sb.checkbox(t("show_isochrones", lang), value=True, key=share.WIDGET_KEYS["show_isochrones"])
     return AccessChoice(
         mode=mode, speed_kmh=default_speed_kmh(mode, traveller), minutes=tuple(sorted(minutes)) or (10.0,),
         show_isochrones=show,
@@ -61,7 +67,7 @@ def render_access_choice(lang: str) -> AccessChoice:
 
 
 def render_language() -> str:
-    return st.sidebar.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, key="lang")
+    return st.sidebar.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, key=share.WIDGET_KEYS["lang"])
 
 
 def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppParams:
@@ -72,7 +78,7 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
         list(PRESETS),
         index=list(PRESETS).index(DEFAULT_PRESET),
         format_func=lambda p: PRESET_LABELS[p][0 if lang == "nl" else 1],
-        key="preset",
+        key=share.WIDGET_KEYS["preset"],
     )
     defaults = get_preset(preset)
     available = prepared.indicators.notna().any()
@@ -92,10 +98,10 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
                     value=float(defaults.get(key, 0.0)),
                     step=WEIGHT_STEP,
                     # The preset is part of the key so choosing a preset resets the sliders.
-                    key=f"w_{preset}_{key}",
+                    key=share.weight_key(preset, key),
                 )
     map_column = sb.selectbox(
-        t("map_layer", lang), map_options(prepared), format_func=lambda c: column_label(c, lang), key="map_column"
+        t("map_layer", lang), map_options(prepared), format_func=lambda c: column_label(c, lang), key=share.WIDGET_KEYS["map_column"]
     )
     present = present_types(prepared)
     # The multiselect's browser side keeps the chosen options by their *labels*; after a language switch the
@@ -108,7 +114,7 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
         present,
         default=present,
         format_func=lambda k: FACILITY_TYPES[k].label(lang),
-        key="facility_types",
+        key=share.WIDGET_KEYS["facility_types"],
     )
     params = RankingParams.from_preset(preset, weights)
     return AppParams(
