@@ -23,11 +23,10 @@ from geo import schema
 from geo.catalog import DEFAULT_PRESET, INDICATORS, PRESETS
 from geo.data import files
 from geo.data.paths import NETWORKS_DIR, SHARED_DATA_DIR
-from geo.errors import GeometryError, ParameterError, PlanningError
+from geo.errors import ParameterError, PlanningError
 from geo.network.routing import MAX_SNAP_M
 
 if TYPE_CHECKING:
-    import shapely
 
     from geo.network.graph import Network
 
@@ -229,7 +228,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     path = Path(args.file)
     kind = args.kind
     if kind == "auto":
-        kind = _guess_kind(path)
+        kind = files.guess_kind(path)
     if kind == "buurten":
         loaded = files.load_buurten(path, code_column=args.code_column)
     elif kind == "facilities":
@@ -238,25 +237,6 @@ def cmd_check(args: argparse.Namespace) -> int:
         loaded = files.load_cbs_table(path)
     print(f"OK ({kind}): {loaded.report.summary()}")
     return 0
-
-
-def _load_area(path_text: str) -> shapely.Geometry:
-    """All polygons of a map layer merged into one (Multi)Polygon in EPSG:28992 (a municipality area)."""
-    import shapely
-
-    path = files._check_file(path_text)
-    if path.suffix.lower() not in files.VECTOR_SUFFIXES:
-        raise files.DataFileError(
-            f"--polygon: expected a map layer ({', '.join(sorted(files.VECTOR_SUFFIXES))}), "
-            f"found '{path.suffix or 'no extension'}'."
-        )
-    frame, _ = files.to_work_crs(files._read_vector(path), source=path.name)
-    geoms = [shapely.make_valid(g) for g in frame.geometry if g is not None and not g.is_empty]
-    polygons = [g for g in shapely.get_parts(shapely.union_all(geoms)) if g.geom_type == "Polygon"] if geoms else []
-    if not polygons:
-        kinds = sorted({g.geom_type for g in geoms}) or ["nothing"]
-        raise GeometryError(f"--polygon '{path.name}': expected polygons (a municipality area), found {', '.join(kinds)}.")
-    return shapely.union_all(polygons)
 
 
 def _describe_network(network: Network) -> str:
@@ -286,7 +266,7 @@ def _network_and_facilities(args: argparse.Namespace):
         mode = Network.load(path).mode
     mode = mode or "walk"
     network = build_network(path, mode=mode)
-    has_type_col = _has_column(Path(args.facilities), schema.FACILITY_TYPE)
+    has_type_col = files.has_column(Path(args.facilities), schema.FACILITY_TYPE)
     loaded = files.load_facilities(
         args.facilities, facility_type=None if has_type_col else args.facility_type, require_name=False
     )
@@ -306,18 +286,6 @@ def _speed(mode: str, speed_kmh: float | None) -> float:
     if not speed > 0:
         raise ParameterError(f"--speed-kmh must be > 0, found {speed}.")
     return speed
-
-
-def _has_column(path: Path, column: str) -> bool:
-    try:
-        if path.suffix.lower() in files.TABLE_SUFFIXES:
-            head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
-            return bool(head) and column in [c.strip().strip('"') for c in head[0].replace(";", ",").split(",")]
-        import pyogrio
-
-        return column in list(pyogrio.read_info(path)["fields"])
-    except Exception:  # unreadable: let the loader report it properly
-        return True
 
 
 def _default_origins(facilities) -> tuple[object, str | None]:
@@ -342,7 +310,7 @@ def _default_origins(facilities) -> tuple[object, str | None]:
 def _load_origins(path: str):
     p = Path(path)
     if p.suffix.lower() in files.VECTOR_SUFFIXES:
-        gdf = files._read_vector(p)
+        gdf = files.read_vector(p)
         if len(gdf) and set(gdf.geometry.geom_type) <= {"Polygon", "MultiPolygon"}:
             b = files.load_buurten(p).frame
             return b[[schema.BUURT_CODE, "geometry"]].rename(columns={schema.BUURT_CODE: "origin_id"})
@@ -473,7 +441,7 @@ def cmd_network_build(args: argparse.Namespace) -> int:
         raise files.DataFileError(f"--out: expected a .npz file, found '{out.name}'.")
     if not out.parent.is_dir():
         raise files.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder '{out.parent}'.")
-    polygon = _load_area(args.polygon) if args.polygon else None
+    polygon = files.load_area(args.polygon) if args.polygon else None
     network = build_network(args.osm, mode=args.mode, polygon=polygon)
     network.save(out)
     print(f"Wrote {out}: {_describe_network(network)}.")
@@ -529,7 +497,7 @@ def cmd_network_download(args: argparse.Namespace) -> int:
     bad = [m for m in modes if m not in ("walk", "bike")]
     if bad or not modes:
         raise ParameterError(f"--modes: expected walk, bike or walk,bike, found '{args.modes}'.")
-    area = _load_area(args.polygon)
+    area = files.load_area(args.polygon)
     progress = _ByteProgress()
     try:
         paths = overpass.download_network(
@@ -554,28 +522,6 @@ def cmd_network_download(args: argparse.Namespace) -> int:
 
 def cmd_network(args: argparse.Namespace) -> int:
     return {"build": cmd_network_build, "download": cmd_network_download}[args.network_command](args)
-
-
-def _guess_kind(path: Path) -> str:
-    suffix = path.suffix.lower()
-    if suffix in {".xlsx", ".xls"}:
-        return "cbs"
-    if suffix in files.TABLE_SUFFIXES:
-        files._check_file(path)
-        header = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
-        cols = {c.strip().strip('"').lower() for c in (header[0].replace(";", ",").split(",") if header else [])}
-        return "facilities" if cols & {"x", "lon", "lng", "longitude", "x_rd"} else "cbs"
-    if suffix in files.VECTOR_SUFFIXES:
-        import pyogrio
-
-        files._check_file(path)
-        try:
-            info = pyogrio.read_info(path)
-        except Exception as exc:  # unreadable vector file: report, don't trace
-            raise files.DataFileError(f"Could not read '{path.name}' as a map layer: {str(exc).splitlines()[0]}") from None
-        gtype = str(info.get("geometry_type") or "")
-        return "facilities" if "Point" in gtype else "buurten"
-    raise files.DataFileError(f"'{path.name}': unknown file type '{suffix or 'no extension'}'; expected .gpkg, .geojson, .csv or .xlsx.")
 
 
 def main(argv: list[str] | None = None) -> int:

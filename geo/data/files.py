@@ -18,6 +18,7 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 from pyproj import CRS
 from pyproj.exceptions import CRSError as PyprojCRSError
@@ -31,8 +32,6 @@ from geo.errors import (
     InvalidValueError,
     MissingColumnError,
 )
-
-#: Bounding box of the Netherlands (incl. the Wadden and a margin) in EPSG:28992.
 
 #: Column names accepted (case-insensitive) for the buurt code, in order of preference.
 BUURT_CODE_CANDIDATES = (
@@ -92,7 +91,7 @@ class Loaded:
 # --------------------------------------------------------------------------- helpers
 
 
-def _check_file(path: str | Path) -> Path:
+def check_file(path: str | Path) -> Path:
     p = Path(path)
     if not p.exists():
         raise DataFileError(f"File not found: expected a file at '{p}', found nothing there.")
@@ -243,7 +242,7 @@ def load_cbs_table(
         suppressed value (``.``, ``-99999999``, empty) as NaN and counted in
         ``report.suppressed``; rows of other levels are listed in ``report.dropped``.
     """
-    p = _check_file(path)
+    p = check_file(path)
     raw = _read_any_table(p, sheet=sheet)
     if raw.empty or raw.shape[1] == 0:
         raise DataFileError(f"'{p.name}' has no data rows: expected a CBS table with one row per region.")
@@ -276,7 +275,7 @@ def load_cbs_table(
 # --------------------------------------------------------------------------- geometry
 
 
-def _read_vector(p: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
+def read_vector(p: Path, *, layer: str | None = None) -> gpd.GeoDataFrame:
     suffix = p.suffix.lower()
     try:
         if suffix in {".parquet", ".geoparquet"}:
@@ -348,12 +347,12 @@ def load_buurten(
     with ``make_valid`` (reported); empty or non-polygon geometries and duplicate
     codes raise.
     """
-    p = _check_file(path)
+    p = check_file(path)
     if p.suffix.lower() not in VECTOR_SUFFIXES:
         raise DataFileError(
             f"'{p.name}': expected a map layer ({', '.join(sorted(VECTOR_SUFFIXES))}), found '{p.suffix or 'no extension'}'."
         )
-    gdf = _read_vector(p, layer=layer)
+    gdf = read_vector(p, layer=layer)
     report = LoadReport(source=p.name, rows_read=len(gdf))
     if len(gdf) == 0:
         raise DataFileError(f"'{p.name}': expected buurt polygons, found 0 features.")
@@ -442,7 +441,7 @@ def load_facilities(
     coordinates are dropped and listed in the report. Polygon features (e.g.
     a sports park) are reduced to a point inside the polygon, which is reported.
     """
-    p = _check_file(path)
+    p = check_file(path)
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         table = _read_any_table(p)
@@ -451,7 +450,7 @@ def load_facilities(
             raise DataFileError(f"'{p.name}' has no rows: expected one row per facility.")
         gdf = _points_from_table(table, source=p.name, crs=crs, report=report)
     elif suffix in VECTOR_SUFFIXES:
-        gdf = _read_vector(p, layer=layer)
+        gdf = read_vector(p, layer=layer)
         report = LoadReport(source=p.name, rows_read=len(gdf))
         if len(gdf) == 0:
             raise DataFileError(f"'{p.name}': expected facility points, found 0 features.")
@@ -643,3 +642,58 @@ def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path, *, lay
     else:
         raise DataFileError(f"Unknown output format '{p.suffix}': use .csv or .gpkg (or .geojson).")
     return p
+
+
+# --------------------------------------------------------------------------- sniffing a file
+
+
+def guess_kind(path: Path) -> str:
+    """``buurten``, ``facilities`` or ``cbs``: what a file most likely holds, from its type and header."""
+    suffix = path.suffix.lower()
+    if suffix in {".xlsx", ".xls"}:
+        return "cbs"
+    if suffix in TABLE_SUFFIXES:
+        check_file(path)
+        header = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+        cols = {c.strip().strip('"').lower() for c in (header[0].replace(";", ",").split(",") if header else [])}
+        return "facilities" if cols & {"x", "lon", "lng", "longitude", "x_rd"} else "cbs"
+    if suffix in VECTOR_SUFFIXES:
+        check_file(path)
+        try:
+            info = pyogrio.read_info(path)
+        except Exception as exc:  # unreadable vector file: report, don't trace
+            raise DataFileError(f"Could not read '{path.name}' as a map layer: {str(exc).splitlines()[0]}") from None
+        gtype = str(info.get("geometry_type") or "")
+        return "facilities" if "Point" in gtype else "buurten"
+    raise DataFileError(f"'{path.name}': unknown file type '{suffix or 'no extension'}'; expected .gpkg, .geojson, .csv or .xlsx.")
+
+
+def has_column(path: Path, column: str) -> bool:
+    """Whether a table or map layer has ``column``, from its header only; True when unreadable (the loader reports it)."""
+    try:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]
+            return bool(head) and column in [c.strip().strip('"') for c in head[0].replace(";", ",").split(",")]
+        return column in list(pyogrio.read_info(path)["fields"])
+    except Exception:  # unreadable: let the loader report it properly
+        return True
+
+
+def load_area(path_text: str | Path, *, what: str = "--polygon") -> shapely.Geometry:
+    """All polygons of a map layer merged into one (Multi)Polygon in EPSG:28992 (a municipality area).
+
+    ``what`` names the input in messages (the CLI passes its option name).
+    """
+    path = check_file(path_text)
+    if path.suffix.lower() not in VECTOR_SUFFIXES:
+        raise DataFileError(
+            f"{what}: expected a map layer ({', '.join(sorted(VECTOR_SUFFIXES))}), "
+            f"found '{path.suffix or 'no extension'}'."
+        )
+    frame, _ = to_work_crs(read_vector(path), source=path.name)
+    geoms = [shapely.make_valid(g) for g in frame.geometry if g is not None and not g.is_empty]
+    polygons = [g for g in shapely.get_parts(shapely.union_all(geoms)) if g.geom_type == "Polygon"] if geoms else []
+    if not polygons:
+        kinds = sorted({g.geom_type for g in geoms}) or ["nothing"]
+        raise GeometryError(f"{what} '{path.name}': expected polygons (a municipality area), found {', '.join(kinds)}.")
+    return shapely.union_all(polygons)
