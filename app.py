@@ -45,7 +45,7 @@ def main() -> None:
     try:
         dataset = load_dataset(*key)
         net_key = file_key(network_path(dataset, access.mode))
-        prepared = load_prepared(*key, net_key, access.speed_kmh)
+        prepared = load_prepared(*key, net_key, access.speed_kmh, lang=lang)
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         st.stop()
@@ -62,7 +62,8 @@ def main() -> None:
     try:
         result = load_ranking(prepared, ranking_key, params.ranking)
         isochrones = (
-            load_isochrones(prepared, (key, net_key), params.facility_types, access.minutes, access.speed_kmh)
+            load_isochrones(prepared, (key, net_key), params.facility_types, access.minutes, access.speed_kmh,
+                            lang=lang)
             if prepared.engine is not None and access.show_isochrones and params.facility_types
             else None
         )

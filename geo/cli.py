@@ -10,6 +10,10 @@
     python -m geo scenario --add TYPE,X,Y[,CAPACITY] ... [--remove ID ...] --out FILE.csv
 
 Exit codes: 0 success, 2 bad input (one line on stderr, no traceback).
+
+Each command imports the modules it needs inside its handler: this is a front
+end, and ``python -m geo check`` or ``--help`` should not pay for scipy,
+rasterio, folium and the decision modules they do not use (start-up speed).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from geo import schema
 from geo.errors import CrsError, GeometryError, MissingColumnError
@@ -113,9 +113,10 @@ def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     return [[float(south), float(west)], [float(north), float(east)]]
 
 
+_FROM_LONLAT = Transformer.from_crs(schema.MAP_CRS, schema.WORK_CRS, always_xy=True)
+
+
 def from_lonlat(lon: float, lat: float) -> tuple[float, float]:
     """A point clicked on the map (EPSG:4326) in the working CRS (EPSG:28992), metres rounded to 0.1."""
-    from pyproj import Transformer
-
-    x, y = Transformer.from_crs(schema.MAP_CRS, schema.WORK_CRS, always_xy=True).transform(float(lon), float(lat))
+    x, y = _FROM_LONLAT.transform(float(lon), float(lat))
     return round(float(x), 1), round(float(y), 1)

@@ -40,7 +40,7 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
                           key="robust_spread")
     loo = c4.checkbox(t("robust_loo", lang), value=False, key="robust_loo")
     try:
-        rb = load_robustness(result, key, n_draws, SEED, top_n, SPREADS[spread], loo)
+        rb = load_robustness(result, key, n_draws, SEED, top_n, SPREADS[spread], loo, lang=lang)
     except PlanningError as exc:
         st.error(f"**{t('error_title', lang)}:** {exc}")
         return

@@ -127,7 +127,7 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
     for scenario in kept:
         try:
             comparisons[scenario.name] = load_scenario(
-                result.prepared, key, scenario, result.params, access.speed_kmh, access.minutes
+                result.prepared, key, scenario, result.params, access.speed_kmh, access.minutes, lang=lang
             )
         except PlanningError as exc:
             st.error(f"**{md_escape(scenario.name)}:** {exc}")

@@ -19,9 +19,14 @@ from geo.data import files
 from geo.data.networks import find_network
 from geo.data.paths import DEFAULT_DATA_DIR, NETWORKS_DIR
 from geo.decide.access import NetworkEngine
+from geo.decide.budget import allocate_budget
 from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
 from geo.decide.ranking import RankingParams
+from geo.decide.robustness import compute_robustness
+from geo.decide.scenario import run_scenario
 from geo.network.graph import Network
+from geo.network.isochrones import facility_isochrones
+from ui.i18n import t
 
 
 @dataclass(frozen=True)
@@ -80,8 +85,8 @@ def network_path(dataset: files.Dataset, mode: str) -> Path | None:
     return find_network(dataset, mode, network_dir())
 
 
-@st.cache_resource(show_spinner="Bereikbaarheid berekenen …")
-def load_prepared(directory: str, mtime: float, network: tuple[str, float], speed_kmh: float) -> Prepared:
+@st.cache_resource(show_spinner=False)
+def _load_prepared(directory: str, mtime: float, network: tuple[str, float], speed_kmh: float) -> Prepared:
     """Indicators and access for a dataset, over the network when one is given (slow part, cached)."""
     dataset = load_dataset(directory, mtime)
     engine = NetworkEngine(load_network(*network), speed_kmh=speed_kmh) if network[0] else None
@@ -95,13 +100,11 @@ def load_ranking(_prepared: Prepared, key: tuple, params: RankingParams) -> Pipe
     return rank(_prepared, params)
 
 
-@st.cache_data(show_spinner="Isochronen berekenen …", max_entries=16)
-def load_isochrones(
+@st.cache_data(show_spinner=False, max_entries=16)
+def _load_isochrones(
     _prepared: Prepared, key: tuple, types: tuple[str, ...], minutes: tuple[float, ...], speed_kmh: float
 ) -> gpd.GeoDataFrame:
     """Isochrones per facility type and band, dissolved (one multi-source pass per type)."""
-    from geo.network.isochrones import facility_isochrones
-
     del key
     engine_net = _prepared.engine.network  # type: ignore[union-attr]
     fac = _prepared.dataset.facilities
@@ -110,32 +113,64 @@ def load_isochrones(
     return gdf
 
 
-@st.cache_data(show_spinner="Scenario doorrekenen …", max_entries=32)
-def load_scenario(_prepared: Prepared, key: tuple, scenario, params: RankingParams, speed_kmh: float,
+@st.cache_data(show_spinner=False, max_entries=32)
+def _load_scenario(_prepared: Prepared, key: tuple, scenario, params: RankingParams, speed_kmh: float,
                   minutes: tuple[float, ...]):
     """Before/after ranking and comparison of one scenario (cached per dataset/network key, scenario and weights)."""
-    from geo.decide.scenario import run_scenario
-
     del key
     _, _, comparison = run_scenario(_prepared, scenario, params, speed_kmh=speed_kmh, minutes=minutes)
     return comparison
 
 
-@st.cache_data(show_spinner="Budget verdelen …", max_entries=32)
-def load_allocation(_result: PipelineResult, key: tuple, budget_params):
+@st.cache_data(show_spinner=False, max_entries=32)
+def _load_allocation(_result: PipelineResult, key: tuple, budget_params):
     """Greedy budget allocation over the ranked table (cached per ranking key and budget parameters)."""
-    from geo.decide.budget import allocate_budget
-
     del key
     return allocate_budget(_result.table, budget_params)
 
 
-@st.cache_data(show_spinner="Robuustheid berekenen …", max_entries=16)
-def load_robustness(_result: PipelineResult, key: tuple, n_draws: int, seed: int, top_n: int, concentration: float,
+@st.cache_data(show_spinner=False, max_entries=16)
+def _load_robustness(_result: PipelineResult, key: tuple, n_draws: int, seed: int, top_n: int, concentration: float,
                     leave_one_out: bool):
     """Ranks under weight draws around the chosen weights (cached per ranking key and settings)."""
-    from geo.decide.robustness import compute_robustness
-
     del key
     return compute_robustness(_result.ranking, _result.params, n_draws=n_draws, seed=seed, top_n=top_n,
                               concentration=concentration, leave_one_out=leave_one_out)
+
+
+# Spinner texts follow the language; the cached functions above do not take it (a language switch must not
+# recompute anything). ``st.spinner`` shows only after half a second, so a cache hit shows nothing.
+
+
+def load_prepared(directory: str, mtime: float, network: tuple[str, float], speed_kmh: float, *,
+                  lang: str = "nl") -> Prepared:
+    """Indicators and access for the dataset (and network), cached; see :func:`_load_prepared`."""
+    with st.spinner(t("spinner_access", lang)):
+        return _load_prepared(directory, mtime, network, speed_kmh)
+
+
+def load_isochrones(_prepared: Prepared, key: tuple, types: tuple[str, ...], minutes: tuple[float, ...],
+                    speed_kmh: float, *, lang: str = "nl") -> gpd.GeoDataFrame:
+    """Dissolved isochrones per facility type and band, cached; see :func:`_load_isochrones`."""
+    with st.spinner(t("spinner_isochrones", lang)):
+        return _load_isochrones(_prepared, key, types, minutes, speed_kmh)
+
+
+def load_scenario(_prepared: Prepared, key: tuple, scenario, params: RankingParams, speed_kmh: float,
+                  minutes: tuple[float, ...], *, lang: str = "nl"):
+    """Before/after comparison of one scenario, cached; see :func:`_load_scenario`."""
+    with st.spinner(t("spinner_scenario", lang)):
+        return _load_scenario(_prepared, key, scenario, params, speed_kmh, minutes)
+
+
+def load_allocation(_result: PipelineResult, key: tuple, budget_params, *, lang: str = "nl"):
+    """Budget allocation, cached; see :func:`_load_allocation`."""
+    with st.spinner(t("spinner_budget", lang)):
+        return _load_allocation(_result, key, budget_params)
+
+
+def load_robustness(_result: PipelineResult, key: tuple, n_draws: int, seed: int, top_n: int, concentration: float,
+                    leave_one_out: bool, *, lang: str = "nl"):
+    """Ranks under weight draws, cached; see :func:`_load_robustness`."""
+    with st.spinner(t("spinner_robustness", lang)):
+        return _load_robustness(_result, key, n_draws, seed, top_n, concentration, leave_one_out)
