@@ -52,7 +52,7 @@ def render_equity(result: PipelineResult, access: AccessChoice, lang: str) -> No
         table = equity.equity_table(result.table, facility_type=key, speed_kmh=access.speed_kmh, minutes=minutes)
         ci = equity.access_concentration(result.table, facility_type=key, speed_kmh=access.speed_kmh, minutes=minutes)
     except PlanningError as exc:
-        st.warning(str(exc))
+        st.error(f"**{t('error_title', lang)}:** {exc}")
         return
     table = table.reset_index()
     share = equity.within_share_column(minutes)

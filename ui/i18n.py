@@ -22,6 +22,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "facilities furthest away?",
     ),
     "language": ("Taal / Language", "Taal / Language"),
+    "licence": ("Licentie", "Licence"),
+    "osm_background": (
+        "Kaartachtergrond: © OpenStreetMap contributors (ODbL), alleen online.",
+        "Background map: © OpenStreetMap contributors (ODbL), online only.",
+    ),
+    "build_notes": ("Bouwnotities", "Build notes"),
     "spinner_access": ("Bereikbaarheid berekenen …", "Computing access …"),
     "spinner_isochrones": ("Isochronen berekenen …", "Computing isochrones …"),
     "spinner_scenario": ("Scenario doorrekenen …", "Computing the scenario …"),

@@ -15,7 +15,7 @@ from geo.data import files
 from geo.decide.explain import explain_buurt
 from geo.decide.pipeline import PipelineResult, output_columns
 from geo.lang import format_number, format_value
-from geo.report.record import gpkg_metadata
+from geo.report.record import EXPORT_BASENAME, gpkg_metadata, ranking_csv_bytes
 from geo.schema import STRAIGHT_LINE
 from geo.terms import group_name
 from ui.i18n import t
@@ -205,27 +205,24 @@ def render_sources(result: PipelineResult, lang: str) -> None:
     lines = []
     for s in meta.get("sources", []):
         lines.append(
-            f"- **{s['title']}** — {s['publisher']}, {s['year']}. {('Licentie' if lang == 'nl' else 'Licence')}: "
-            f"{s['licence']}. {s['attribution']}. <{s['url']}>"
+            f"- **{md_escape(s['title'])}** — {md_escape(s['publisher'])}, {md_escape(s['year'])}. "
+            f"{t('licence', lang)}: {md_escape(s['licence'])}. {md_escape(s['attribution'])}. <{s['url']}>"
         )
-    lines.append("- Kaartachtergrond: © OpenStreetMap contributors (ODbL), alleen online." if lang == "nl"
-                 else "- Background map: © OpenStreetMap contributors (ODbL), online only.")
+    lines.append("- " + t("osm_background", lang))
     st.markdown("\n".join(lines))
     notes = meta.get("build_notes", [])
     if notes:
-        st.caption(("Bouwnotities: " if lang == "nl" else "Build notes: ") + " · ".join(notes))
+        st.caption(t("build_notes", lang) + ": " + " · ".join(md_escape(n) for n in notes))
 
 
 def render_downloads(result: PipelineResult, lang: str) -> None:
-    table = result.table
-    cols = output_columns(table)
     # Made when clicked, not on every rerun.
-    st.download_button(t("download_csv", lang), lambda: table[cols].to_csv(index=False).encode("utf-8"),
-                       file_name="rangorde_rijke_schooldag.csv", mime="text/csv")
+    st.download_button(t("download_csv", lang), lambda: ranking_csv_bytes(result),
+                       file_name=f"{EXPORT_BASENAME}.csv", mime="text/csv")
     st.download_button(
         t("download_gpkg", lang),
         lambda: _gpkg_bytes(result),
-        file_name="rangorde_rijke_schooldag.gpkg",
+        file_name=f"{EXPORT_BASENAME}.gpkg",
         mime="application/geopackage+sqlite3",
     )
 

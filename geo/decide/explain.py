@@ -12,7 +12,7 @@ from geo import schema
 from geo.catalog import INDICATORS
 from geo.decide.access import AccessMeasure
 from geo.decide.ranking import RankingResult
-from geo.lang import format_number, format_value
+from geo.lang import format_number, format_value, pick
 from geo.schema import STRAIGHT_LINE
 
 
@@ -70,15 +70,26 @@ def explain_buurt(
     if len(rows):
         rows = rows.reindex(rows["contribution"].abs().sort_values(ascending=False, kind="mergesort").index).reset_index(drop=True)
     if row.get(schema.STATUS) != schema.STATUS_RANKED:
-        sentence = (
-            f"{name} heeft geen inwoners volgens CBS en krijgt daarom geen plaats in de rangorde."
-            if lang == "nl"
-            else f"{name} has no inhabitants according to CBS and is therefore not ranked."
-        )
+        sentence = pick(_SENTENCES["not_ranked"], lang).format(name=name)
         return Explanation(code, name, None, n_ranked, rows, sentence)
     rank = int(row[schema.RANK])
     sentence = _sentence(name, rank, n_ranked, rows, lang)
     return Explanation(code, name, rank, n_ranked, rows, sentence)
+
+
+#: Every sentence of an explanation, once, in both languages (filled by one code path).
+_SENTENCES = {
+    "not_ranked": (
+        "{name} heeft geen inwoners volgens CBS en krijgt daarom geen plaats in de rangorde.",
+        "{name} has no inhabitants according to CBS and is therefore not ranked.",
+    ),
+    "ranked": ("{name} staat op {rank} van {n}, vooral door {drivers}.", "{name} ranks {rank} of {n}, mainly because of {drivers}."),
+    "higher": ("{label} ({value}; hoger dan in {share}% van de buurten)", "{label} ({value}; higher than in {share}% of buurten)"),
+    "lower": ("{label} ({value}; lager dan in {share}% van de buurten)", "{label} ({value}; lower than in {share}% of buurten)"),
+    "missing": ("{label} (waarde ontbreekt, mediaan gebruikt)", "{label} (value missing, median used)"),
+    "straight_line": ("hemelsbreed", "straight-line"),
+    "and": (" en ", " and "),
+}
 
 
 def _measure_note(facility_type: str | None, measures: Mapping[str, AccessMeasure] | None, lang: str) -> str:
@@ -86,7 +97,7 @@ def _measure_note(facility_type: str | None, measures: Mapping[str, AccessMeasur
     if facility_type is None or not measures or facility_type not in measures:
         return ""
     if measures[facility_type].method == STRAIGHT_LINE:
-        return "hemelsbreed" if lang == "nl" else "straight-line"
+        return pick(_SENTENCES["straight_line"], lang)
     return ""
 
 
@@ -100,14 +111,10 @@ def _phrase(r: pd.Series, lang: str) -> str:
     label = str(r["label"])
     label_lc = label[0].lower() + label[1:]
     if np.isnan(pct):
-        where = "waarde ontbreekt, mediaan gebruikt" if lang == "nl" else "value missing, median used"
-        return f"{label_lc} ({where})"
+        return pick(_SENTENCES["missing"], lang).format(label=label_lc)
     share = format_number(pct if high else 100 - pct, lang=lang)
-    if lang == "nl":
-        word = "hoger" if high else "lager"
-        return f"{label_lc} ({value}; {word} dan in {share}% van de buurten)"
-    word = "higher" if high else "lower"
-    return f"{label_lc} ({value}; {word} than in {share}% of buurten)"
+    template = _SENTENCES["higher" if high else "lower"]
+    return pick(template, lang).format(label=label_lc, value=value, share=share)
 
 
 def _sentence(name: str, rank: int, n: int, rows: pd.DataFrame, lang: str) -> str:
@@ -120,7 +127,5 @@ def _sentence(name: str, rank: int, n: int, rows: pd.DataFrame, lang: str) -> st
     if drivers.empty:
         drivers = rows.head(1)
     phrases = [_phrase(r, lang) for _, r in drivers.iterrows()]
-    joined = (" en " if lang == "nl" else " and ").join(phrases)
-    if lang == "nl":
-        return f"{name} staat op {rank} van {n}, vooral door {joined}."
-    return f"{name} ranks {rank} of {n}, mainly because of {joined}."
+    joined = pick(_SENTENCES["and"], lang).join(phrases)
+    return pick(_SENTENCES["ranked"], lang).format(name=name, rank=rank, n=n, drivers=joined)

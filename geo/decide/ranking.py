@@ -47,7 +47,8 @@ from geo.errors import ParameterError
 
 MISSING_POLICIES = ("median",)
 _GROUP_COLUMN = {NEED: schema.NEED_INDEX, ACCESS: schema.ACCESS_GAP, REACH: schema.REACH_SCORE}
-_ROUND = 9
+#: Decimals scores are rounded to before ranking: scores equal to 1e-9 share a rank.
+SCORE_DECIMALS = 9
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
             table[col] = np.nan
     priority[~eligible] = np.nan
     table[schema.PRIORITY_SCORE] = priority
-    rounded = pd.Series(np.round(priority, _ROUND), index=indicators.index)
+    rounded = pd.Series(np.round(priority, SCORE_DECIMALS), index=indicators.index)
     table[schema.RANK] = rounded.rank(method="min", ascending=False).astype("Int64")
     table[schema.STATUS] = np.where(eligible, schema.STATUS_RANKED, schema.STATUS_NO_INHABITANTS)
     return RankingResult(table=table, uses=tuple(uses), n_excluded=int((~eligible).sum()))

@@ -56,7 +56,7 @@ import numpy as np
 import pandas as pd
 
 from geo import schema
-from geo.decide.ranking import RankingParams, RankingResult
+from geo.decide.ranking import SCORE_DECIMALS, RankingParams, RankingResult
 from geo.errors import InvalidValueError, MissingColumnError, ParameterError
 from geo.schema import (
     RANK_MEDIAN,
@@ -76,8 +76,6 @@ __all__ = [
 
 #: Default Dirichlet concentration: about ±30 % per weight with ten similar weights.
 DEFAULT_CONCENTRATION = 100.0
-#: Same rounding as geo.decide.ranking (scores equal to 1e-9 share a rank).
-_ROUND = 9
 #: Score-matrix cells per chunk of draws (bounds the temporary memory to a few tens of MB).
 _CHUNK_CELLS = 1 << 20
 _Q_LOW, _Q_HIGH = 0.05, 0.95
@@ -335,7 +333,7 @@ def _score_as_ranking(z: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _rank_min(score: np.ndarray) -> np.ndarray:
     """Rank 1 = highest, ties (to 1e-9) share the lower number: pandas ``rank(method='min')``."""
-    return pd.Series(np.round(score, _ROUND)).rank(method="min", ascending=False).to_numpy(dtype="int64")
+    return pd.Series(np.round(score, SCORE_DECIMALS)).rank(method="min", ascending=False).to_numpy(dtype="int64")
 
 
 def _rank_dtype(n: int) -> type[np.unsignedinteger]:
@@ -361,7 +359,7 @@ def _rank_draws(z: np.ndarray, shares: np.ndarray) -> np.ndarray:
         stop = min(d, start + chunk)
         rows = stop - start
         # Negate so an ascending sort puts the highest score first.
-        neg = np.round(shares[start:stop] @ zt, _ROUND)
+        neg = np.round(shares[start:stop] @ zt, SCORE_DECIMALS)
         np.negative(neg, out=neg)
         order = np.argsort(neg, axis=1)
         srt = np.take_along_axis(neg, order, axis=1)
