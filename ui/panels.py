@@ -14,7 +14,7 @@ from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.data import files
 from geo.decide.explain import explain_buurt
 from geo.decide.pipeline import PipelineResult, output_columns
-from geo.lang import format_number, format_value
+from geo.lang import format_number, format_value, pick
 from geo.report.record import EXPORT_BASENAME, gpkg_metadata, ranking_csv_bytes
 from geo.schema import STRAIGHT_LINE
 from geo.terms import group_name
@@ -149,7 +149,7 @@ def render_network_status(prepared, access, lang: str) -> None:
         )
         return
     net = engine.network
-    speed = f"{access.speed_kmh:g}".replace(".", "," if lang == "nl" else ".")
+    speed = pick((f"{access.speed_kmh:g}".replace(".", ","), f"{access.speed_kmh:g}"), lang)
     st.caption(
         t(
             "network_used", lang, mode=t(f"mode_{net.mode}", lang).lower(), speed=speed,

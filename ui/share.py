@@ -52,7 +52,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.decide.scenario import ScenarioFacility
-from geo.lang import LANGUAGES
+from geo.lang import LANGUAGES, pick
 from geo.units import BAND_CHOICES_MIN, MODES, TRAVELLERS
 from ui.markdown import escape_url_text, md_escape, printable
 
@@ -283,7 +283,7 @@ class Notice:
     message_en: str
 
     def message(self, lang: str = "nl") -> str:
-        return self.message_en if lang == "en" else self.message_nl
+        return pick((self.message_nl, self.message_en), lang)
 
     def markdown(self, lang: str = "nl") -> str:
         """The notice as safe Markdown: every piece of text is escaped."""

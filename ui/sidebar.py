@@ -18,6 +18,7 @@ from geo.catalog import (
 )
 from geo.decide.pipeline import Prepared
 from geo.decide.ranking import RankingParams
+from geo.lang import pick
 from geo.terms import group_name
 from geo.units import (
     BAND_CHOICES_MIN,
@@ -77,7 +78,7 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
         t("preset", lang),
         list(PRESETS),
         index=list(PRESETS).index(DEFAULT_PRESET),
-        format_func=lambda p: PRESET_LABELS[p][0 if lang == "nl" else 1],
+        format_func=lambda p: pick(PRESET_LABELS[p], lang),
         key=share.WIDGET_KEYS["preset"],
     )
     defaults = get_preset(preset)
