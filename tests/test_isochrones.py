@@ -26,13 +26,6 @@ from geo.network.graph import Network, from_edges
 from geo.network import isochrones as iso
 from geo.schema import FACILITY_ID, FACILITY_TYPE, WORK_CRS
 
-DELFT = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "osm_delft_centre_walk_graphml"
-    / "delft_centre_walk.graphml"
-)
 WALK_KMH = 4.0
 BANDS_MIN = (5, 10, 15)
 METHODS = ("raster", "buffer")
@@ -299,23 +292,14 @@ def test_facility_isochrones_frames_and_unsnapped():
         iso.facility_isochrones(net, fac.drop(columns=FACILITY_ID), BANDS_MIN, WALK_KMH)
 
 
-# ---------------------------------------------------------------------- Delft (real GraphML)
-@pytest.fixture(scope="module")
-def delft() -> Network:
-    if not DELFT.exists():
-        pytest.skip(f"Delft GraphML not found at {DELFT}")
-    from geo.data.osm_files import load_graphml_network
-
-    return load_graphml_network(DELFT, mode="walk")
-
-
+# ---------------------------------------------------------------------- Delft (real GraphML: the delft_walk fixture)
 @settings(max_examples=20, deadline=None)
 @given(
     node_frac=st.floats(0.0, 1.0, exclude_max=True),
     limit=st.floats(150.0, 1200.0),
     ratios=st.tuples(st.floats(0.2, 1.0), st.floats(0.2, 1.0)),
 )
-def test_delft_isochrone_properties(delft, node_frac, limit, ratios):
+def test_delft_isochrone_properties(delft_walk, node_frac, limit, ratios):
     """Reached nodes are inside; whatever is inside is reached or near the reached network; bands nest.
 
     Precisely, with ``w = walk_off_m``, ``c = cell_m``, ``s = simplify_m`` (default ``c``):
@@ -327,7 +311,7 @@ def test_delft_isochrone_properties(delft, node_frac, limit, ratios):
     - band areas grow with the budget, and each band lies inside the next one
       grown by ``2·s`` (each is simplified by at most ``s``).
     """
-    net = delft
+    net = delft_walk
     walk_off, cell = iso.WALK_OFF_M, iso.CELL_M
     simplify = cell
     node = int(node_frac * net.n_nodes)
@@ -350,14 +334,14 @@ def test_delft_isochrone_properties(delft, node_frac, limit, ratios):
         assert shapely.difference(inner, outer.buffer(2 * simplify)).area < 1.0
 
 
-def test_delft_raster_and_buffer_agree(delft):
+def test_delft_raster_and_buffer_agree(delft_walk):
     """Symmetric difference / union < 5 % per band, both unsimplified.
 
     Simplification is left out because it is the same step for both and not what
     is compared: at the default ``simplify_m = cell_m`` it alone moves a 5-minute
     isochrone by up to ~5 % (measured on 40 Delft facilities).
     """
-    net = delft
+    net = delft_walk
     limits = iso.limits_for_minutes(BANDS_MIN, WALK_KMH)
     rng = np.random.default_rng(3)
     for node in rng.choice(net.n_nodes, 3, replace=False).tolist():
@@ -369,8 +353,8 @@ def test_delft_raster_and_buffer_agree(delft):
             assert r.area == pytest.approx(b.area, rel=0.03)
 
 
-def test_delft_isochrone_is_far_smaller_than_the_hull(delft):
-    net = delft
+def test_delft_isochrone_is_far_smaller_than_the_hull(delft_walk):
+    net = delft_walk
     node = int(np.argmin(np.hypot(net.x - net.x.mean(), net.y - net.y.mean())))
     limit = float(iso.limits_for_minutes([10], WALK_KMH)[0])
     dist = _dist_to(net, node, limit)

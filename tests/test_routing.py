@@ -24,18 +24,10 @@ import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.data.osm_files import load_graphml_network
 from geo.errors import ParameterError
 from geo.network.graph import Network, from_edges
 from geo.network import routing as R
 
-DELFT = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "osm_delft_centre_walk_graphml"
-    / "delft_centre_walk.graphml"
-)
 TOL_M = 1e-6
 
 
@@ -274,14 +266,11 @@ def test_minutes_and_metres():
 
 # ---------------------------------------------------------------------- Delft (real GraphML)
 @pytest.fixture(scope="module")
-def delft() -> tuple[Network, nx.MultiDiGraph]:
-    if not DELFT.exists():
-        pytest.skip(f"Delft GraphML not found at {DELFT}")
+def delft(delft_walk: Network, delft_graphml: Path) -> tuple[Network, nx.MultiDiGraph]:
+    """The Delft walk network and the same GraphML read by osmnx (the independent oracle)."""
     import osmnx
 
-    net = load_graphml_network(DELFT, mode="walk")
-    graph = osmnx.load_graphml(DELFT)
-    return net, graph
+    return delft_walk, osmnx.load_graphml(delft_graphml)
 
 
 def _node_points(net: Network, nodes: np.ndarray) -> np.ndarray:
@@ -505,9 +494,9 @@ def test_random_graphs_match_split_graph_and_invariants(case):
     np.testing.assert_allclose(got[both], expected[both], rtol=0, atol=TOL_M)
 
 
-def test_node_distances_union_equals_per_facility_minimum():
+def test_node_distances_union_equals_per_facility_minimum(delft_walk: Network):
     """The multi-source node distances are the minimum of the per-facility ones (used for dissolved isochrones)."""
-    net = load_graphml_network(DELFT, mode="walk")
+    net = delft_walk
     rng = np.random.default_rng(7)
     pts = np.column_stack([rng.uniform(net.x.min(), net.x.max(), 6), rng.uniform(net.y.min(), net.y.max(), 6)])
     fac = R.snap_points(net, pts)
