@@ -11,7 +11,6 @@ Independent slow paths used here:
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -22,9 +21,10 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import CrsError, MissingColumnError, ParameterError
-from geo.network.graph import Network, from_edges
+from geo.network.graph import Network
 from geo.network import isochrones as iso
 from geo.schema import FACILITY_ID, FACILITY_TYPE, WORK_CRS
+from tests.helpers import straight_network
 
 WALK_KMH = 4.0
 BANDS_MIN = (5, 10, 15)
@@ -33,25 +33,18 @@ X0, Y0 = 85_000.0, 447_000.0  # somewhere in Delft, so the hand-made graphs have
 
 
 # ---------------------------------------------------------------------- helpers
-def _two_way(x, y, pairs, *, one_way: bool = False) -> Network:
-    """Network with straight edges between the given node pairs (both ways unless ``one_way``)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    a, b = np.array(pairs, dtype=np.int64).T
-    src, dst = (a, b) if one_way else (np.r_[a, b], np.r_[b, a])
-    return from_edges(x, y, src, dst, np.hypot(x[dst] - x[src], y[dst] - y[src]), mode="walk")
-
-
 def _chain(points: list[tuple[float, float]]) -> Network:
     """Two-way network along a polyline, one node per given point."""
     xy = np.array(points, dtype=float)
-    return _two_way(xy[:, 0], xy[:, 1], [(i, i + 1) for i in range(len(xy) - 1)])
+    return straight_network(xy[:, 0], xy[:, 1], [(i, i + 1) for i in range(len(xy) - 1)])
 
 
 def _grid(n: int, spacing: float) -> Network:
+    """Two-way n × n grid from (X0, Y0), blocks of ``spacing`` metres."""
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     idx = np.arange(n * n).reshape(n, n)
     pairs = np.r_[np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]]
-    return _two_way(X0 + jj.ravel() * spacing, Y0 + ii.ravel() * spacing, pairs)
+    return straight_network(X0 + jj.ravel() * spacing, Y0 + ii.ravel() * spacing, pairs)
 
 
 def _dist_to(net: Network, node: int, limit: float = np.inf) -> np.ndarray:
@@ -92,7 +85,7 @@ def test_partial_edge_reaches_budget_plus_walk_off(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_one_way_street_is_reached_only_against_its_direction(method):
     x, y = [X0, X0 + 1000.0], [Y0, Y0]
-    net = _two_way(x, y, [(0, 1)], one_way=True)  # 0 → 1 only
+    net = straight_network(x, y, one_way=[(0, 1)])  # 0 → 1 only
     # Facility at the end 1: one can ride 0 → 1, so the last 400 m before node 1 are reached.
     (poly,) = iso.isochrone_polygons(net, _dist_to(net, 1), [400.0], method=method)
     assert poly.bounds[0] - X0 == pytest.approx(600.0 - 40.0, abs=10.0)
@@ -132,7 +125,7 @@ def test_unreached_block_stays_a_hole(method):
     )
     n = len(ring)
     xy = np.array(ring)
-    net = _two_way(xy[:, 0], xy[:, 1], [(i, (i + 1) % n) for i in range(n)])
+    net = straight_network(xy[:, 0], xy[:, 1], [(i, (i + 1) % n) for i in range(n)])
     (poly,) = iso.isochrone_polygons(net, _dist_to(net, 0), [2 * side + 1.0], method=method)
     assert isinstance(poly, shapely.Polygon) and len(poly.interiors) == 1
     assert not poly.contains(shapely.Point(X0 + side / 2, Y0 + side / 2))
@@ -259,7 +252,7 @@ def test_facility_beside_a_long_street_reaches_along_it_from_its_snap_point(meth
 
 def test_facility_on_a_one_way_street_is_reached_only_from_upstream():
     # 0 → 1 one way; the way back 1 → 2 → 0 far away, so that all is one strongly connected component.
-    net = _two_way([X0, X0 + 1000.0, X0 + 500.0], [Y0, Y0, Y0 + 800.0], [(0, 1), (1, 2), (2, 0)], one_way=True)
+    net = straight_network([X0, X0 + 1000.0, X0 + 500.0], [Y0, Y0, Y0 + 800.0], one_way=[(0, 1), (1, 2), (2, 0)])
     fac = _facilities([("s1", "school", X0 + 500.0, Y0)])
     gdf, _ = iso.facility_isochrones(net, fac, [3.0], WALK_KMH)  # 200 m
     xmin, _, xmax, _ = gdf.geometry.iloc[0].bounds

@@ -11,7 +11,6 @@ from __future__ import annotations
 import bz2
 import gzip
 import itertools
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -364,7 +363,7 @@ def test_bad_osm_file_raises_data_file_error(name: str, mode: str, message: str)
         build_network_from_osm(OSM_FIXTURES / name, mode=mode)
 
 
-def test_bad_arguments(tmp_path: Path) -> None:
+def test_bad_arguments() -> None:
     with pytest.raises(ParameterError, match="Unknown mode 'car'"):
         build_network_from_osm(ONEWAY, mode="car")
     with pytest.raises(DataFileError, match="unknown OSM file type"):
@@ -376,22 +375,8 @@ def test_bad_arguments(tmp_path: Path) -> None:
     far = shapely.box(150_000, 450_000, 151_000, 451_000)  # Utrecht, nowhere near the file
     with pytest.raises(DataFileError, match="16 highway ways is usable for walk, 13 outside the clip polygon"):
         build_network_from_osm(ONEWAY, mode="walk", polygon=far)
-    with pytest.raises(DataFileError, match="unknown network file type '.txt'"):
-        build_network(tmp_path / "network.txt", mode="walk")
-    bike = build_network_from_osm(ONEWAY, mode="bike").save(tmp_path / "bike.npz")
-    with pytest.raises(DataFileError, match="holds a bike network; expected a walk network"):
-        build_network(bike, mode="walk")
-    with pytest.raises(ParameterError, match="clip polygon"):
-        build_network(bike, mode="bike", polygon=shapely.box(0, 300_000, 1, 300_001))
     assert issubclass(DataFileError, PlanningError)
-
-
-def test_build_network_dispatches_on_extension(data_root: Path, tmp_path: Path) -> None:
-    npz = build_network(ONEWAY, mode="walk").save(tmp_path / "w.npz")
-    assert edges_by_osm_id(build_network(npz, mode="walk")) == EXPECTED_WALK
-    renamed = tmp_path / "ONEWAY.OSM"
-    shutil.copy(ONEWAY, renamed)
-    assert edges_by_osm_id(build_network(renamed, mode="walk")) == EXPECTED_WALK
+    # build_network (which file type goes to which reader, and what it refuses): tests/test_networks.py
 
 
 # --------------------------------------------------------------------------- CLI

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 from geo.errors import ParameterError
 from geo.network.graph import Network, from_edges
 from geo.network import routing as R
+from tests.helpers import straight_network
 
 TOL_M = 1e-6
 
@@ -110,15 +111,8 @@ def _grid() -> Network:
     xs = [100.0 * c for r in range(3) for c in range(3)] + [400.0, 400.0]
     ys = [100.0 * r for r in range(3) for c in range(3)] + [0.0, 100.0]
     pairs = [(i, i + 1) for i in range(9) if i % 3 < 2] + [(i, i + 3) for i in range(6)] + [(9, 10)]
-    src, dst = [], []
-    for a, b in pairs:
-        src.append(a)
-        dst.append(b)
-        if (a, b) != (0, 1):
-            src.append(b)
-            dst.append(a)
-    x, y, s, d = np.array(xs), np.array(ys), np.array(src), np.array(dst)
-    return from_edges(x, y, s, d, np.hypot(x[d] - x[s], y[d] - y[s]), mode="bike")
+    two_way = [p for p in pairs if p != (0, 1)]
+    return straight_network(xs, ys, two_way, one_way=[(0, 1)], mode="bike")
 
 
 GRID_POINTS = np.array(
