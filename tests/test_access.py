@@ -1,7 +1,5 @@
 """Access step: nearest distances, the choice of measure per type, labels."""
 
-from pathlib import Path
-
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -9,6 +7,7 @@ import shapely
 
 from geo import schema
 from geo.data import files
+from geo.data.paths import DEFAULT_DATA_DIR
 from geo.decide.access import (
     CBS_ROAD,
     NETWORK,
@@ -19,14 +18,12 @@ from geo.decide.access import (
     compute_access,
     compute_origin_points,
 )
-from geo.network.graph import from_edges
-
-DATA = Path(__file__).resolve().parents[1] / "data" / "utrecht"
+from tests.helpers import grid_network
 
 
 @pytest.fixture(scope="module")
 def dataset() -> files.Dataset:
-    return files.load_dataset(DATA)
+    return files.load_dataset(DEFAULT_DATA_DIR)
 
 
 def test_origin_points_lie_inside_their_buurt(dataset):
@@ -64,21 +61,6 @@ def test_measure_per_type_follows_the_documented_order(dataset):
     assert m["culture"].method == NO_DATA
     assert res.distances["dist_culture_m"].isna().all()
     assert res.nearest_ids["nearest_sport_id"].str.startswith("mulier-").all()
-
-
-def grid_network(bounds, spacing_m: float, mode: str = "walk"):
-    """A synthetic street grid over ``bounds`` (test fixture only: no street network of Utrecht ships)."""
-    x0, y0, x1, y1 = bounds
-    xs = np.arange(x0 - spacing_m, x1 + 2 * spacing_m, spacing_m)
-    ys = np.arange(y0 - spacing_m, y1 + 2 * spacing_m, spacing_m)
-    gx, gy = np.meshgrid(xs, ys)
-    nx_, ny_ = len(xs), len(ys)
-    ids = np.arange(nx_ * ny_).reshape(ny_, nx_)
-    h = np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()])
-    v = np.column_stack([ids[:-1, :].ravel(), ids[1:, :].ravel()])
-    e = np.vstack([h, v])
-    src, dst = np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]]
-    return from_edges(gx.ravel(), gy.ravel(), src, dst, np.full(len(src), spacing_m), mode=mode)
 
 
 def test_a_network_engine_takes_precedence_over_cbs_and_gives_minutes(dataset):

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.data import files
 from geo.data.paths import DEFAULT_DATA_DIR
-from tests.test_access import grid_network
+from tests.helpers import grid_network
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 

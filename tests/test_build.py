@@ -1,5 +1,6 @@
-"""geo/build.py: the default Utrecht dataset is built from ../shared/data, and the committed
-data/utrecht is exactly what the build gives (so the embedded default is reproducible)."""
+"""geo/data/build.py: the default Utrecht dataset is built from the shared open data (the in-repo copy in
+tests/fixtures/shared), and the committed data/utrecht is exactly what the build gives (so the embedded
+default is reproducible)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,9 @@ from geo.data.paths import DEFAULT_DATA_DIR
 
 
 @pytest.fixture(scope="module")
-def built(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
+def built(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     out = tmp_path_factory.mktemp("utrecht")
-    meta = build_default(shared_data, out)
+    meta = build_default(data_root, out)
     return meta, out
 
 

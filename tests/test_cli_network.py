@@ -24,16 +24,6 @@ from geo.schema import WORK_CRS
 SPEED_KMH = 4.0
 
 
-@pytest.fixture(scope="module")
-def delft_path(shared_data: Path) -> Path:
-    return shared_data / "osm_delft_centre_walk_graphml" / "delft_centre_walk.graphml"
-
-
-@pytest.fixture(scope="module")
-def delft(delft_path: Path) -> Network:
-    return build_network(delft_path, mode="walk")
-
-
 def _points(net: Network, nodes: np.ndarray, id_column: str, prefix: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {id_column: [f"{prefix}{i}" for i in range(len(nodes))], "node": nodes},
@@ -43,15 +33,15 @@ def _points(net: Network, nodes: np.ndarray, id_column: str, prefix: str) -> gpd
 
 
 @pytest.fixture(scope="module")
-def placed(delft: Network, tmp_path_factory: pytest.TempPathFactory) -> dict:
+def placed(delft_walk: Network, tmp_path_factory: pytest.TempPathFactory) -> dict:
     """Five facilities and 40 origins on random nodes of the largest component (seed 7)."""
     rng = np.random.default_rng(7)
-    lcc = np.flatnonzero(delft.largest_component())
+    lcc = np.flatnonzero(delft_walk.largest_component())
     fac_nodes = rng.choice(lcc, 5, replace=False)
     org_nodes = rng.choice(np.setdiff1d(lcc, fac_nodes), 40, replace=False)
     folder = tmp_path_factory.mktemp("placed")
-    fac = _points(delft, fac_nodes, "facility_id", "F").assign(facility_type="library")
-    org = _points(delft, org_nodes, "id", "O")
+    fac = _points(delft_walk, fac_nodes, "facility_id", "F").assign(facility_type="library")
+    org = _points(delft_walk, org_nodes, "id", "O")
     fac.to_file(folder / "fac.gpkg")
     org.to_file(folder / "origins.gpkg")
     return {"fac": fac, "org": org, "folder": folder}
@@ -70,14 +60,14 @@ def _access(args: list[str], out: Path) -> pd.DataFrame:
     return pd.read_csv(out, dtype={"origin_id": str, "facility_id": str}).set_index("origin_id")
 
 
-def test_access_nearest_equals_networkx_to_the_metre(delft_path: Path, delft: Network, placed: dict) -> None:
+def test_access_nearest_equals_networkx_to_the_metre(delft_graphml: Path, delft_walk: Network, placed: dict) -> None:
     folder = placed["folder"]
-    table = _access(["--network", str(delft_path), "--facilities", str(folder / "fac.gpkg"),
+    table = _access(["--network", str(delft_graphml), "--facilities", str(folder / "fac.gpkg"),
                      "--origins", str(folder / "origins.gpkg"), "--speed-kmh", str(SPEED_KMH)], folder / "near.csv")
     assert {"time_min", "dist_m", "facility_id"} <= set(table.columns)
     assert len(table) == 40
     # Travel origin → facility = facility → origin on the reversed graph, from all facilities at once.
-    rev = _graph(delft).reverse(copy=True)
+    rev = _graph(delft_walk).reverse(copy=True)
     fac_node = dict(zip(placed["fac"]["node"], placed["fac"]["facility_id"]))
     dist, paths = nx.multi_source_dijkstra(rev, set(fac_node), weight="w")
     for oid, node in zip(placed["org"]["id"], placed["org"]["node"]):
@@ -91,12 +81,12 @@ def test_access_nearest_equals_networkx_to_the_metre(delft_path: Path, delft: Ne
         assert fac_node[paths[node][0]] == row["facility_id"] or own == pytest.approx(dist[node], abs=1e-6)
 
 
-def test_access_cumulative_counts_match_networkx(delft_path: Path, delft: Network, placed: dict) -> None:
+def test_access_cumulative_counts_match_networkx(delft_graphml: Path, delft_walk: Network, placed: dict) -> None:
     folder = placed["folder"]
-    table = _access(["--network", str(delft_path), "--facilities", str(folder / "fac.gpkg"),
+    table = _access(["--network", str(delft_graphml), "--facilities", str(folder / "fac.gpkg"),
                      "--origins", str(folder / "origins.gpkg"), "--method", "cumulative", "--minutes", "5,10"],
                     folder / "cum.csv")
-    g = _graph(delft)
+    g = _graph(delft_walk)
     per_fac = {f: nx.single_source_dijkstra_path_length(g.reverse(copy=False), f, weight="w")
                for f in placed["fac"]["node"]}
     metres_per_min = SPEED_KMH * 1000 / 60
@@ -106,10 +96,10 @@ def test_access_cumulative_counts_match_networkx(delft_path: Path, delft: Networ
             assert table.loc[oid, f"n_within_{minutes}min"] == expected
 
 
-def test_access_2sfca_conserves_supply_when_everyone_reaches(delft_path: Path, placed: dict) -> None:
+def test_access_2sfca_conserves_supply_when_everyone_reaches(delft_graphml: Path, placed: dict) -> None:
     """With a catchment larger than the graph every facility's capacity is shared out in full."""
     folder = placed["folder"]
-    table = _access(["--network", str(delft_path), "--facilities", str(folder / "fac.gpkg"),
+    table = _access(["--network", str(delft_graphml), "--facilities", str(folder / "fac.gpkg"),
                      "--origins", str(folder / "origins.gpkg"), "--method", "2sfca", "--minutes", "120"],
                     folder / "fca.csv")
     # One band, weight 1, demand 1 per origin: Σ_i A_i = Σ_j capacity_j = 5 facilities.
@@ -118,9 +108,9 @@ def test_access_2sfca_conserves_supply_when_everyone_reaches(delft_path: Path, p
 
 
 def test_access_without_origins_outside_utrecht_says_what_to_pass(
-    capsys: pytest.CaptureFixture[str], delft_path: Path, placed: dict
+    capsys: pytest.CaptureFixture[str], delft_graphml: Path, placed: dict
 ) -> None:
-    code = main(["access", "--network", str(delft_path), "--facilities", str(placed["folder"] / "fac.gpkg"),
+    code = main(["access", "--network", str(delft_graphml), "--facilities", str(placed["folder"] / "fac.gpkg"),
                  "--out", str(placed["folder"] / "x.csv")])
     err = capsys.readouterr().err.strip()
     assert code == 2
@@ -133,7 +123,7 @@ def test_access_without_origins_outside_utrecht_says_what_to_pass(
      (["--speed-kmh", "0"], "--speed-kmh"), (["--method", "nearest", "--out-name", "x.gpkg"], ".csv")],
 )
 def test_access_bad_arguments_exit_2(
-    capsys: pytest.CaptureFixture[str], delft_path: Path, placed: dict, extra: list[str], message: str
+    capsys: pytest.CaptureFixture[str], delft_graphml: Path, placed: dict, extra: list[str], message: str
 ) -> None:
     folder = placed["folder"]
     out = folder / "bad.csv"
@@ -141,15 +131,15 @@ def test_access_bad_arguments_exit_2(
         i = extra.index("--out-name")
         out = folder / extra[i + 1]
         extra = extra[:i]
-    code = main(["access", "--network", str(delft_path), "--facilities", str(folder / "fac.gpkg"),
+    code = main(["access", "--network", str(delft_graphml), "--facilities", str(folder / "fac.gpkg"),
                  "--origins", str(folder / "origins.gpkg"), *extra, "--out", str(out)])
     assert code == 2
     assert message in capsys.readouterr().err
 
 
-def test_isochrones_on_amsterdam_osm(shared_data: Path, tmp_path: Path) -> None:
+def test_isochrones_on_amsterdam_osm(data_root: Path, tmp_path: Path) -> None:
     """Bike isochrones from the raw OSM extract: one polygon per facility and band, nested, around the facility."""
-    osm = shared_data / "osm_amsterdam_fixtures" / "amsterdam_centre.osm.gz"
+    osm = data_root / "osm_amsterdam_fixtures" / "amsterdam_centre.osm.gz"
     net = build_network(osm, mode="bike")
     lcc = np.flatnonzero(net.largest_component())
     nodes = np.random.default_rng(3).choice(lcc, 3, replace=False)
@@ -175,9 +165,9 @@ def test_isochrones_on_amsterdam_osm(shared_data: Path, tmp_path: Path) -> None:
         assert own.geometry.iloc[2].hausdorff_distance(point) < 600 + 40 + 20
 
 
-def test_isochrones_dissolve_gives_one_polygon_per_band(delft_path: Path, placed: dict, tmp_path: Path) -> None:
+def test_isochrones_dissolve_gives_one_polygon_per_band(delft_graphml: Path, placed: dict, tmp_path: Path) -> None:
     out = tmp_path / "iso.gpkg"
-    code = main(["isochrones", "--network", str(delft_path), "--facilities", str(placed["folder"] / "fac.gpkg"),
+    code = main(["isochrones", "--network", str(delft_graphml), "--facilities", str(placed["folder"] / "fac.gpkg"),
                  "--minutes", "5,10", "--dissolve", "--out", str(out)])
     assert code == 0
     iso = gpd.read_file(out)

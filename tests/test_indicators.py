@@ -1,7 +1,5 @@
 """Indicators from real CBS kwb-2023 rows, checked against hand computation."""
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,13 +8,10 @@ from geo.data import files
 from geo.decide.indicators import compute_indicators
 from geo.errors import MissingColumnError
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-KWB = SHARED / "utrecht_cbs_kwb_2023_2024" / "CBS-Utrecht-kwb-2023.xlsx"
-
 
 @pytest.fixture(scope="module")
-def kwb() -> pd.DataFrame:
-    return files.load_cbs_table(KWB).frame
+def kwb(data_root) -> pd.DataFrame:
+    return files.load_cbs_table(data_root / "utrecht_cbs_kwb_2023_2024" / "CBS-Utrecht-kwb-2023.xlsx").frame
 
 
 def test_kanaleneiland_zuid_by_hand(kwb):

@@ -421,9 +421,9 @@ def test_fixtures_are_small_and_all_listed(fixtures: Path) -> None:
     assert max((fixtures / p).stat().st_size for p in on_disk) < 30_000
 
 
-def test_fixtures_are_reproducible_from_shared_data(fixtures: Path, shared_data: Path, tmp_path: Path) -> None:
+def test_fixtures_are_reproducible_from_shared_data(fixtures: Path, data_root: Path, tmp_path: Path) -> None:
     maker = _load_maker(fixtures)
-    maker.make_all(shared_data, tmp_path)
+    maker.make_all(data_root, tmp_path)
     for name in maker.FIXTURES:
         new, old = tmp_path / name, fixtures / name
         if new.read_bytes() == old.read_bytes():

@@ -11,7 +11,6 @@ Independent slow paths used here:
 from __future__ import annotations
 
 from itertools import pairwise
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -23,16 +22,10 @@ from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import CrsError, MissingColumnError, ParameterError
 from geo.network import isochrones as iso
-from geo.network.graph import Network, from_edges
+from geo.network.graph import Network
 from geo.schema import FACILITY_ID, FACILITY_TYPE, WORK_CRS
+from tests.helpers import straight_network
 
-DELFT = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "osm_delft_centre_walk_graphml"
-    / "delft_centre_walk.graphml"
-)
 WALK_KMH = 4.0
 BANDS_MIN = (5, 10, 15)
 METHODS = ("raster", "buffer")
@@ -40,25 +33,18 @@ X0, Y0 = 85_000.0, 447_000.0  # somewhere in Delft, so the hand-made graphs have
 
 
 # ---------------------------------------------------------------------- helpers
-def _two_way(x, y, pairs, *, one_way: bool = False) -> Network:
-    """Network with straight edges between the given node pairs (both ways unless ``one_way``)."""
-    x, y = np.asarray(x, float), np.asarray(y, float)
-    a, b = np.array(pairs, dtype=np.int64).T
-    src, dst = (a, b) if one_way else (np.r_[a, b], np.r_[b, a])
-    return from_edges(x, y, src, dst, np.hypot(x[dst] - x[src], y[dst] - y[src]), mode="walk")
-
-
 def _chain(points: list[tuple[float, float]]) -> Network:
     """Two-way network along a polyline, one node per given point."""
     xy = np.array(points, dtype=float)
-    return _two_way(xy[:, 0], xy[:, 1], [(i, i + 1) for i in range(len(xy) - 1)])
+    return straight_network(xy[:, 0], xy[:, 1], [(i, i + 1) for i in range(len(xy) - 1)])
 
 
 def _grid(n: int, spacing: float) -> Network:
+    """Two-way n × n grid from (X0, Y0), blocks of ``spacing`` metres."""
     ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
     idx = np.arange(n * n).reshape(n, n)
     pairs = np.r_[np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]]
-    return _two_way(X0 + jj.ravel() * spacing, Y0 + ii.ravel() * spacing, pairs)
+    return straight_network(X0 + jj.ravel() * spacing, Y0 + ii.ravel() * spacing, pairs)
 
 
 def _dist_to(net: Network, node: int, limit: float = np.inf) -> np.ndarray:
@@ -99,7 +85,7 @@ def test_partial_edge_reaches_budget_plus_walk_off(method):
 @pytest.mark.parametrize("method", METHODS)
 def test_one_way_street_is_reached_only_against_its_direction(method):
     x, y = [X0, X0 + 1000.0], [Y0, Y0]
-    net = _two_way(x, y, [(0, 1)], one_way=True)  # 0 → 1 only
+    net = straight_network(x, y, one_way=[(0, 1)])  # 0 → 1 only
     # Facility at the end 1: one can ride 0 → 1, so the last 400 m before node 1 are reached.
     (poly,) = iso.isochrone_polygons(net, _dist_to(net, 1), [400.0], method=method)
     assert poly.bounds[0] - X0 == pytest.approx(600.0 - 40.0, abs=10.0)
@@ -139,7 +125,7 @@ def test_unreached_block_stays_a_hole(method):
     )
     n = len(ring)
     xy = np.array(ring)
-    net = _two_way(xy[:, 0], xy[:, 1], [(i, (i + 1) % n) for i in range(n)])
+    net = straight_network(xy[:, 0], xy[:, 1], [(i, (i + 1) % n) for i in range(n)])
     (poly,) = iso.isochrone_polygons(net, _dist_to(net, 0), [2 * side + 1.0], method=method)
     assert isinstance(poly, shapely.Polygon) and len(poly.interiors) == 1
     assert not poly.contains(shapely.Point(X0 + side / 2, Y0 + side / 2))
@@ -266,7 +252,7 @@ def test_facility_beside_a_long_street_reaches_along_it_from_its_snap_point(meth
 
 def test_facility_on_a_one_way_street_is_reached_only_from_upstream():
     # 0 → 1 one way; the way back 1 → 2 → 0 far away, so that all is one strongly connected component.
-    net = _two_way([X0, X0 + 1000.0, X0 + 500.0], [Y0, Y0, Y0 + 800.0], [(0, 1), (1, 2), (2, 0)], one_way=True)
+    net = straight_network([X0, X0 + 1000.0, X0 + 500.0], [Y0, Y0, Y0 + 800.0], one_way=[(0, 1), (1, 2), (2, 0)])
     fac = _facilities([("s1", "school", X0 + 500.0, Y0)])
     gdf, _ = iso.facility_isochrones(net, fac, [3.0], WALK_KMH)  # 200 m
     xmin, _, xmax, _ = gdf.geometry.iloc[0].bounds
@@ -299,23 +285,14 @@ def test_facility_isochrones_frames_and_unsnapped():
         iso.facility_isochrones(net, fac.drop(columns=FACILITY_ID), BANDS_MIN, WALK_KMH)
 
 
-# ---------------------------------------------------------------------- Delft (real GraphML)
-@pytest.fixture(scope="module")
-def delft() -> Network:
-    if not DELFT.exists():
-        pytest.skip(f"Delft GraphML not found at {DELFT}")
-    from geo.data.osm_files import load_graphml_network
-
-    return load_graphml_network(DELFT, mode="walk")
-
-
+# ---------------------------------------------------------------------- Delft (real GraphML: the delft_walk fixture)
 @settings(max_examples=20, deadline=None)
 @given(
     node_frac=st.floats(0.0, 1.0, exclude_max=True),
     limit=st.floats(150.0, 1200.0),
     ratios=st.tuples(st.floats(0.2, 1.0), st.floats(0.2, 1.0)),
 )
-def test_delft_isochrone_properties(delft, node_frac, limit, ratios):
+def test_delft_isochrone_properties(delft_walk, node_frac, limit, ratios):
     """Reached nodes are inside; whatever is inside is reached or near the reached network; bands nest.
 
     Precisely, with ``w = walk_off_m``, ``c = cell_m``, ``s = simplify_m`` (default ``c``):
@@ -327,7 +304,7 @@ def test_delft_isochrone_properties(delft, node_frac, limit, ratios):
     - band areas grow with the budget, and each band lies inside the next one
       grown by ``2·s`` (each is simplified by at most ``s``).
     """
-    net = delft
+    net = delft_walk
     walk_off, cell = iso.WALK_OFF_M, iso.CELL_M
     simplify = cell
     node = int(node_frac * net.n_nodes)
@@ -350,14 +327,14 @@ def test_delft_isochrone_properties(delft, node_frac, limit, ratios):
         assert shapely.difference(inner, outer.buffer(2 * simplify)).area < 1.0
 
 
-def test_delft_raster_and_buffer_agree(delft):
+def test_delft_raster_and_buffer_agree(delft_walk):
     """Symmetric difference / union < 5 % per band, both unsimplified.
 
     Simplification is left out because it is the same step for both and not what
     is compared: at the default ``simplify_m = cell_m`` it alone moves a 5-minute
     isochrone by up to ~5 % (measured on 40 Delft facilities).
     """
-    net = delft
+    net = delft_walk
     limits = iso.limits_for_minutes(BANDS_MIN, WALK_KMH)
     rng = np.random.default_rng(3)
     for node in rng.choice(net.n_nodes, 3, replace=False).tolist():
@@ -369,8 +346,8 @@ def test_delft_raster_and_buffer_agree(delft):
             assert r.area == pytest.approx(b.area, rel=0.03)
 
 
-def test_delft_isochrone_is_far_smaller_than_the_hull(delft):
-    net = delft
+def test_delft_isochrone_is_far_smaller_than_the_hull(delft_walk):
+    net = delft_walk
     node = int(np.argmin(np.hypot(net.x - net.x.mean(), net.y - net.y.mean())))
     limit = float(iso.limits_for_minutes([10], WALK_KMH)[0])
     dist = _dist_to(net, node, limit)

@@ -225,11 +225,11 @@ def test_download_posts_the_query_streams_with_progress_and_caches(stub: Stub, t
 
 @pytest.mark.parametrize("mode", ["walk", "bike"])
 def test_network_from_downloaded_json_equals_the_pyosmium_network(
-    stub: Stub, tmp_path: Path, shared_data: Path, mode: str
+    stub: Stub, tmp_path: Path, data_root: Path, mode: str
 ) -> None:
     """Same OSM data, two formats and two readers: the same nodes, edges and lengths."""
     path = download_osm(area_rd(), url=stub.url, cache_dir=tmp_path)
-    osm = shared_data / "osm_amsterdam_fixtures" / "amsterdam_centre.osm.gz"
+    osm = data_root / "osm_amsterdam_fixtures" / "amsterdam_centre.osm.gz"
     # The fixture holds every highway way of the .osm.gz, so "the same ways" is the whole file;
     # the clip then restricts both to the same, smaller set.
     clip = shapely.Point(*[float(v[0]) for v in to_rd(np.array([4.8970]), np.array([52.3697]))]).buffer(250)
@@ -388,11 +388,11 @@ def test_cli_network_download_bad_polygon_file(capsys: pytest.CaptureFixture[str
         assert code == 2 and len(err.strip().splitlines()) == 1 and message in err, err
 
 
-def test_overpass_fixture_is_small_and_reproducible(shared_data: Path, tmp_path: Path) -> None:
+def test_overpass_fixture_is_small_and_reproducible(data_root: Path, tmp_path: Path) -> None:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("make_overpass_fixture", FIXTURE.parent / "make_overpass_fixture.py")
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)
-    assert maker.make(shared_data, tmp_path).read_bytes() == FIXTURE.read_bytes()
+    assert maker.make(data_root, tmp_path).read_bytes() == FIXTURE.read_bytes()
     assert FIXTURE.stat().st_size < 600_000

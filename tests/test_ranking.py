@@ -9,18 +9,11 @@ from hypothesis import strategies as st
 from geo import schema
 from geo.decide.ranking import RankingParams, contributions, rank_buurten
 from geo.errors import ParameterError
-
-
-def frame(**cols) -> pd.DataFrame:
-    n = len(next(iter(cols.values())))
-    df = pd.DataFrame(cols, index=[f"BU{i:08d}" for i in range(n)])
-    if schema.INHABITANTS not in df:
-        df[schema.INHABITANTS] = 100.0
-    return df
+from tests.helpers import ranking_frame
 
 
 def test_single_indicator_by_hand():
-    df = frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0])
+    df = ranking_frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0])
     res = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1}))
     z = np.array([-1, 0, 1]) * np.sqrt(1.5)  # (x - 20) / population std 8.165
     np.testing.assert_allclose(res.table["z_benefits_bijstand_per_1000"], z)
@@ -29,13 +22,13 @@ def test_single_indicator_by_hand():
 
 
 def test_direction_minus_one_means_low_value_high_priority():
-    df = frame(woz_mean_keur=[200.0, 400.0, 600.0])
+    df = ranking_frame(woz_mean_keur=[200.0, 400.0, 600.0])
     res = rank_buurten(df, RankingParams.from_weights({"woz_mean_keur": 1}))
     assert res.table[schema.RANK].tolist() == [1, 2, 3]
 
 
 def test_weighted_sum_and_groups_by_hand():
-    df = frame(
+    df = ranking_frame(
         benefits_bijstand_per_1000=[10.0, 20.0, 30.0],
         dist_sport_m=[300.0, 100.0, 200.0],
         children_0_14=[50.0, 50.0, 200.0],
@@ -52,7 +45,7 @@ def test_weighted_sum_and_groups_by_hand():
 
 
 def test_missing_value_gets_the_median_and_is_counted():
-    df = frame(benefits_bijstand_per_1000=[10.0, np.nan, 30.0, 40.0])
+    df = ranking_frame(benefits_bijstand_per_1000=[10.0, np.nan, 30.0, 40.0])
     res = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1}))
     (use,) = res.uses
     assert use.used and use.n_imputed == 1
@@ -63,7 +56,7 @@ def test_missing_value_gets_the_median_and_is_counted():
 
 
 def test_indicator_without_data_or_variation_is_reported_not_used():
-    df = frame(
+    df = ranking_frame(
         benefits_bijstand_per_1000=[10.0, 20.0, 30.0],
         share_low_income_hh_pct=[np.nan] * 3,
         share_social_rent_pct=[40.0] * 3,
@@ -77,7 +70,7 @@ def test_indicator_without_data_or_variation_is_reported_not_used():
 
 
 def test_buurt_without_inhabitants_is_not_ranked_and_does_not_shift_others():
-    df = frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0, 999.0], inhabitants=[100, 100, 100, 0])
+    df = ranking_frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0, 999.0], inhabitants=[100, 100, 100, 0])
     t = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1})).table
     assert t[schema.STATUS].tolist() == ["ranked"] * 3 + ["no_inhabitants"]
     assert pd.isna(t[schema.RANK].iloc[3]) and np.isnan(t[schema.PRIORITY_SCORE].iloc[3])
@@ -85,13 +78,13 @@ def test_buurt_without_inhabitants_is_not_ranked_and_does_not_shift_others():
 
 
 def test_ties_share_a_rank():
-    df = frame(benefits_bijstand_per_1000=[10.0, 30.0, 30.0, 5.0])
+    df = ranking_frame(benefits_bijstand_per_1000=[10.0, 30.0, 30.0, 5.0])
     t = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1})).table
     assert t[schema.RANK].tolist() == [3, 1, 1, 4]
 
 
 def test_outlier_is_clipped():
-    df = frame(benefits_bijstand_per_1000=[1.0] * 30 + [1000.0])
+    df = ranking_frame(benefits_bijstand_per_1000=[1.0] * 30 + [1000.0])
     t = rank_buurten(df, RankingParams.from_weights({"benefits_bijstand_per_1000": 1})).table
     assert t["z_benefits_bijstand_per_1000"].max() == 3.0
 
@@ -106,7 +99,7 @@ def test_outlier_is_clipped():
     ],
 )
 def test_bad_weights_raise(weights, message):
-    df = frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0])
+    df = ranking_frame(benefits_bijstand_per_1000=[10.0, 20.0, 30.0])
     with pytest.raises(ParameterError, match=message):
         rank_buurten(df, RankingParams.from_weights(weights))
 
@@ -132,7 +125,7 @@ def cases(draw):
     weights["children_0_14"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
     cols["children_0_14"][0] = cols["children_0_14"][0] + 1.0  # at least some variation
     cols["children_0_14"][1] = cols["children_0_14"][0] + 7.0
-    return frame(**cols), weights
+    return ranking_frame(**cols), weights
 
 
 @settings(max_examples=60, deadline=None)

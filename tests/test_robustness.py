@@ -24,7 +24,7 @@ from geo.decide.robustness import (
     weight_spread,
 )
 from geo.errors import MissingColumnError, ParameterError
-from tests.test_ranking import frame
+from tests.helpers import ranking_frame
 
 KEYS = ("benefits_bijstand_per_1000", "woz_mean_keur", "dist_sport_m", "children_0_14")
 WEIGHTS = {"benefits_bijstand_per_1000": 2.0, "woz_mean_keur": 1.0, "dist_sport_m": 1.0, "children_0_14": 0.5}
@@ -32,7 +32,7 @@ WEIGHTS = {"benefits_bijstand_per_1000": 2.0, "woz_mean_keur": 1.0, "dist_sport_
 
 def random_frame(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    df = frame(**{k: rng.uniform(0, 1000, n) for k in KEYS})
+    df = ranking_frame(**{k: rng.uniform(0, 1000, n) for k in KEYS})
     df.iloc[-1, df.columns.get_loc(schema.INHABITANTS)] = 0  # one buurt that is not ranked
     return df
 
@@ -93,7 +93,7 @@ def cases(draw):
     cols["children_0_14"][0], cols["children_0_14"][1] = 0.0, 20.0  # always some variation
     weights = {k: draw(st.sampled_from([0.0, 0.5, 1.0, 3.0])) for k in KEYS}
     weights["children_0_14"] = draw(st.sampled_from([0.5, 1.0, 2.0]))
-    return frame(**cols), weights
+    return ranking_frame(**cols), weights
 
 
 @settings(max_examples=30, deadline=None)
@@ -151,7 +151,7 @@ def test_fixed_weights_give_the_point_rank_everywhere(ranked, concentration):
 
 
 def test_single_indicator_never_moves():
-    df = frame(benefits_bijstand_per_1000=[5.0, 30.0, 30.0, 10.0, 50.0])
+    df = ranking_frame(benefits_bijstand_per_1000=[5.0, 30.0, 30.0, 10.0, 50.0])
     params = RankingParams.from_weights({"benefits_bijstand_per_1000": 1.0, "woz_mean_keur": 2.0})  # woz: no column
     res = rank_buurten(df, params)
     r = compute_robustness(res, params, n_draws=30, seed=0, top_n=2, leave_one_out=True)
@@ -163,7 +163,7 @@ def test_single_indicator_never_moves():
 
 def test_buurt_dominating_every_indicator_is_always_first():
     rng = np.random.default_rng(5)
-    df = frame(**{k: rng.uniform(100, 900, 40) for k in KEYS})
+    df = ranking_frame(**{k: rng.uniform(100, 900, 40) for k in KEYS})
     for k in KEYS:  # buurt 7 has the most need on every indicator
         df.iloc[7, df.columns.get_loc(k)] = 1000.0 if INDICATORS[k].direction > 0 else 1.0
     params = RankingParams.from_weights(WEIGHTS)

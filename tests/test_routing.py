@@ -25,18 +25,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo import units
-from geo.data.osm_files import load_graphml_network
 from geo.errors import ParameterError
 from geo.network import routing as R
 from geo.network.graph import Network, from_edges
+from tests.helpers import straight_network
 
-DELFT = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "osm_delft_centre_walk_graphml"
-    / "delft_centre_walk.graphml"
-)
 TOL_M = 1e-6
 
 
@@ -119,15 +112,8 @@ def _grid() -> Network:
     xs = [100.0 * c for r in range(3) for c in range(3)] + [400.0, 400.0]
     ys = [100.0 * r for r in range(3) for c in range(3)] + [0.0, 100.0]
     pairs = [(i, i + 1) for i in range(9) if i % 3 < 2] + [(i, i + 3) for i in range(6)] + [(9, 10)]
-    src, dst = [], []
-    for a, b in pairs:
-        src.append(a)
-        dst.append(b)
-        if (a, b) != (0, 1):
-            src.append(b)
-            dst.append(a)
-    x, y, s, d = np.array(xs), np.array(ys), np.array(src), np.array(dst)
-    return from_edges(x, y, s, d, np.hypot(x[d] - x[s], y[d] - y[s]), mode="bike")
+    two_way = [p for p in pairs if p != (0, 1)]
+    return straight_network(xs, ys, two_way, one_way=[(0, 1)], mode="bike")
 
 
 GRID_POINTS = np.array(
@@ -275,14 +261,11 @@ def test_minutes_and_metres():
 
 # ---------------------------------------------------------------------- Delft (real GraphML)
 @pytest.fixture(scope="module")
-def delft() -> tuple[Network, nx.MultiDiGraph]:
-    if not DELFT.exists():
-        pytest.skip(f"Delft GraphML not found at {DELFT}")
+def delft(delft_walk: Network, delft_graphml: Path) -> tuple[Network, nx.MultiDiGraph]:
+    """The Delft walk network and the same GraphML read by osmnx (the independent oracle)."""
     import osmnx
 
-    net = load_graphml_network(DELFT, mode="walk")
-    graph = osmnx.load_graphml(DELFT)
-    return net, graph
+    return delft_walk, osmnx.load_graphml(delft_graphml)
 
 
 def _node_points(net: Network, nodes: np.ndarray) -> np.ndarray:
@@ -506,9 +489,9 @@ def test_random_graphs_match_split_graph_and_invariants(case):
     np.testing.assert_allclose(got[both], expected[both], rtol=0, atol=TOL_M)
 
 
-def test_node_distances_union_equals_per_facility_minimum():
+def test_node_distances_union_equals_per_facility_minimum(delft_walk: Network):
     """The multi-source node distances are the minimum of the per-facility ones (used for dissolved isochrones)."""
-    net = load_graphml_network(DELFT, mode="walk")
+    net = delft_walk
     rng = np.random.default_rng(7)
     pts = np.column_stack([rng.uniform(net.x.min(), net.x.max(), 6), rng.uniform(net.y.min(), net.y.max(), 6)])
     fac = R.snap_points(net, pts)

@@ -1,6 +1,5 @@
 """Scenarios: invariants of adding and removing facilities, the CBS rule, comparison, errors, real Utrecht data."""
 
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -13,6 +12,7 @@ from hypothesis import strategies as st
 from geo import schema
 from geo.catalog import FACILITY_TYPES
 from geo.data import files
+from geo.data.paths import DEFAULT_DATA_DIR
 from geo.decide.access import (
     CBS_ROAD,
     NETWORK,
@@ -37,9 +37,8 @@ from geo.decide.scenario import (
     run_scenario,
 )
 from geo.errors import GeometryError, ParameterError, PlanningError
-from geo.network.graph import from_edges
+from tests.helpers import grid_network
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "utrecht"
 PARAMS = RankingParams.from_preset("rijke_schooldag")
 DIST_COLUMNS = [f"dist_{k}_m" for k in FACILITY_TYPES]
 
@@ -89,14 +88,7 @@ def toy_dataset() -> files.Dataset:
 
 def toy_network(spacing_m: float = 125.0):
     """A street grid over the toy area (plus one cell of margin)."""
-    xs = np.arange(X0 - spacing_m, X0 + N * SIDE + 2 * spacing_m, spacing_m)
-    ys = np.arange(Y0 - spacing_m, Y0 + N * SIDE + 2 * spacing_m, spacing_m)
-    gx, gy = np.meshgrid(xs, ys)
-    ids = np.arange(gx.size).reshape(gx.shape)
-    e = np.vstack([np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()]),
-                   np.column_stack([ids[:-1, :].ravel(), ids[1:, :].ravel()])])
-    src, dst = np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]]
-    return from_edges(gx.ravel(), gy.ravel(), src, dst, np.full(len(src), spacing_m), mode="walk")
+    return grid_network((X0, Y0, X0 + N * SIDE, Y0 + N * SIDE), spacing_m)
 
 
 TOY = toy_dataset()
@@ -108,7 +100,7 @@ TOY_PREPARED = {
 
 @pytest.fixture(scope="module")
 def utrecht() -> files.Dataset:
-    return files.load_dataset(DATA)
+    return files.load_dataset(DEFAULT_DATA_DIR)
 
 
 def distances(prepared) -> pd.DataFrame:
