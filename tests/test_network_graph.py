@@ -7,7 +7,6 @@ from the wrong street, so the small graphs here are checked edge by edge by hand
 from __future__ import annotations
 
 import json
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -130,11 +129,6 @@ def test_a_missing_or_foreign_file_is_a_data_file_error(tmp_path: Path) -> None:
         Network.load(other)
 
 
-@pytest.mark.xfail(
-    raises=zipfile.BadZipFile,
-    strict=False,
-    reason="known bug: Network.load lets zipfile.BadZipFile through for a truncated .npz (fix in geo/network/graph.py)",
-)
 def test_a_truncated_file_is_a_data_file_error(tmp_path: Path) -> None:
     """A copy or download cut off halfway must give the one-line file error, not a traceback."""
     path = straight_network([0, 1], [0, 0], [(0, 1)]).save(tmp_path / "cut.npz")

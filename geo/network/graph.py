@@ -13,6 +13,7 @@ network of 100k nodes takes a few tens of milliseconds.
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -173,7 +174,7 @@ class Network:
             with np.load(p, allow_pickle=False) as z:
                 meta: dict[str, Any] = json.loads(str(z["meta"]))
                 arrays = {k: z[k] for k in ("x", "y", "indptr", "indices", "length_m", "node_id")}
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # BadZipFile: a truncated copy
             raise DataFileError(
                 f"'{p.name}' is not a network file written by this product (.npz with CSR arrays): {exc}"
             ) from None
