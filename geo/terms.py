@@ -56,7 +56,15 @@ TERMS = MappingProxyType(
     }
 )
 
-#: The sub-score each indicator group feeds (its name is the group's name everywhere).
+#: The name of each indicator group (the sidebar's weight sections, the pack's weights table).
+GROUP_NAMES = MappingProxyType(
+    {
+        REACH: ("Bereik: kinderen", "Reach: children"),
+        NEED: ("Achterstand (behoefte)", "Deprivation (need)"),
+        ACCESS: ("Afstand tot voorzieningen", "Distance to facilities"),
+    }
+)
+#: The sub-score each indicator group feeds.
 GROUP_SCORES = MappingProxyType({NEED: schema.NEED_INDEX, ACCESS: schema.ACCESS_GAP, REACH: schema.REACH_SCORE})
 
 #: How a distance was measured (by :data:`geo.schema.MEASURES`): the full label shown with every figure.
@@ -127,7 +135,12 @@ def term(key: str, lang: str) -> str:
 
 
 def group_name(group: str, lang: str) -> str:
-    """The name of an indicator group: the name of the sub-score it feeds."""
+    """The name of an indicator group (``need``, ``access``, ``reach``)."""
+    return pick(GROUP_NAMES[group], lang)
+
+
+def group_score_name(group: str, lang: str) -> str:
+    """The name of the sub-score an indicator group feeds (need index, access gap, reach)."""
     return column_label(GROUP_SCORES[group], lang)
 
 

@@ -17,7 +17,7 @@ from geo.decide.pipeline import PipelineResult, output_columns
 from geo.lang import format_number, format_value, pick
 from geo.report.record import EXPORT_BASENAME, gpkg_metadata, ranking_csv_bytes
 from geo.schema import STRAIGHT_LINE
-from geo.terms import group_name
+from geo.terms import group_score_name
 from ui.i18n import t
 from ui.markdown import md_escape
 
@@ -89,7 +89,7 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
             t("direction", lang): [t("more_is_need" if r.direction > 0 else "less_is_need", lang) for r in rows.itertuples()],
             t("weight", lang): [format_number(r.weight, lang=lang, decimals=1) for r in rows.itertuples()],
             t("group_contribution", lang): [
-                f"{format_number(r.group_contribution, lang=lang, decimals=3)} ({group_name(r.group, lang)})"
+                f"{format_number(r.group_contribution, lang=lang, decimals=3)} · {group_score_name(r.group, lang)}"
                 for r in rows.itertuples()
             ],
             t("contribution", lang): [format_number(r.contribution, lang=lang, decimals=3) for r in rows.itertuples()],
