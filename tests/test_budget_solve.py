@@ -17,6 +17,7 @@ from geo.decide.budget import (
     CUMULATIVE_GAIN,
     GAIN_PER_EUR,
     MARGINAL_GAIN,
+    METHOD_EXACT,
     METHOD_RATIO_GREEDY,
     METHOD_SINGLE_THEN_GREEDY,
     PROGRAMME,
@@ -31,8 +32,11 @@ from geo.decide.budget import (
     BudgetParams,
     allocate_budget,
     brute_force_allocation,
+    build_problem,
+    exact_allocation,
     greedy_allocation,
     make_facility,
+    make_programme,
 )
 from geo.errors import ParameterError
 
@@ -168,6 +172,18 @@ def test_result_does_not_depend_on_candidate_order(case, seed):
     assert b.total_gain == pytest.approx(a.total_gain)
 
 
+@FAST
+@given(case=st.one_of(coverages(), knapsacks()))
+def test_exact_solver_finds_the_exhaustive_optimum(case):
+    # Two independent exact methods: every combination, and the integer programme.
+    problem, budget = case
+    exact = exact_allocation(problem, budget)
+    brute = brute_force_allocation(problem, budget)
+    _check_budget_kept(exact, budget)
+    assert exact.total_gain == pytest.approx(brute.total_gain, rel=1e-9, abs=1e-6)
+    assert exact.method == METHOD_EXACT and exact.guaranteed_share == 1.0 and exact.upper_bound_gain is None
+
+
 # --------------------------------------------------------------------------- hand cases
 
 
@@ -194,6 +210,16 @@ def test_modified_greedy_is_not_always_optimal():
     assert exact.candidate_ids == ("B", "C") and exact.total_gain == 10
     assert greedy.total_gain >= 0.5 * exact.total_gain
     assert greedy.upper_bound_gain >= 10
+    assert exact_allocation(problem, 10).candidate_ids == ("B", "C")
+
+
+def test_exact_solver_leaves_out_what_adds_nothing_and_checks_its_time_limit():
+    # c01 repeats c00's element: funding both is as good as funding c00, so the plan keeps only c00.
+    problem = AllocationProblem.from_sets([1, 1, 1], [[0], [0], []], [5])
+    assert exact_allocation(problem, 100).candidate_ids == ("c00",)
+    assert exact_allocation(problem, 0).steps.empty
+    with pytest.raises(ParameterError, match="time_limit_s"):
+        exact_allocation(problem, 100, time_limit_s=0)
 
 
 def test_overlapping_sites_count_each_element_once():
@@ -270,3 +296,33 @@ def test_utrecht_row_order_does_not_change_the_allocation(utrecht):
     b = allocate_budget(utrecht.table.sample(frac=1.0, random_state=3), params)
     assert a.candidate_ids == b.candidate_ids
     _check_budget_kept(a, params.budget_eur)
+
+
+@pytest.mark.parametrize(
+    ("interventions", "budget"),
+    [
+        ((PROGRAMME,), 2_000_000),
+        ((make_programme(cost_eur=120_000), make_facility("sport", cost_eur=300_000)), 3_000_000),
+        (
+            (
+                make_programme(cost_eur=120_000),
+                make_facility("sport", cost_eur=300_000),
+                make_facility("library", cost_eur=700_000, walk_minutes=15),
+            ),
+            5_000_000,
+        ),
+    ],
+)
+def test_utrecht_greedy_reaches_its_reported_share_of_the_true_optimum(utrecht, interventions, budget):
+    # 110–330 candidates: far beyond the exhaustive search, so the integer programme is the reference.
+    problem = build_problem(utrecht.table, interventions)
+    greedy = greedy_allocation(problem, budget)
+    exact = exact_allocation(problem, budget)
+    _check_budget_kept(exact, budget)
+    assert greedy.total_gain <= exact.total_gain * (1 + 1e-9)
+    assert exact.total_gain <= greedy.upper_bound_gain * (
+        1 + 1e-9
+    )  # the online bound really bounds the optimum
+    assert greedy.total_gain >= greedy.guaranteed_share * exact.total_gain * (1 - 1e-9)
+    assert greedy.total_gain >= KMN_FACTOR * exact.total_gain
+    assert exact.steps[SENTENCE_EN].str.contains("found by an exact solver").all()

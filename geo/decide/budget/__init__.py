@@ -4,8 +4,8 @@ Three modules, imported in this order (no module imports one listed after it):
 
 * :mod:`~geo.decide.budget.wording` — every sentence, once, in Dutch and English;
 * :mod:`~geo.decide.budget.problem` — interventions and costs, need weights, candidates and what each reaches;
-* :mod:`~geo.decide.budget.solve` — the explained modified greedy, its bound on the optimum, the exhaustive
-  check, and the resulting :class:`Allocation`.
+* :mod:`~geo.decide.budget.solve` — the explained modified greedy, its bound on the optimum, the exact
+  checks (every combination, or an integer programme), and the resulting :class:`Allocation`.
 
 The method, its guarantees and its limits are described in the docstrings of
 ``problem`` (the value) and ``solve`` (the greedy).
@@ -46,16 +46,20 @@ from geo.decide.budget.solve import (
     BUURTEN_REACHED,
     CUMULATIVE_COST_EUR,
     CUMULATIVE_GAIN,
+    EXACT_METHODS,
+    EXACT_TIME_LIMIT_S,
     GAIN_PER_EUR,
     MARGINAL_CHILDREN,
     MARGINAL_GAIN,
     MAX_BRUTE_FORCE_CANDIDATES,
     METHOD_BRUTE_FORCE,
+    METHOD_EXACT,
     METHOD_RATIO_GREEDY,
     METHOD_SINGLE_THEN_GREEDY,
     N_BUURTEN_REACHED,
     REACHED_COLUMNS,
     REMAINING_BUDGET_EUR,
+    RULE_EXACT,
     RULE_EXHAUSTIVE,
     RULE_LARGEST_SINGLE,
     RULE_RATIO,
@@ -66,6 +70,7 @@ from geo.decide.budget.solve import (
     STEP_COLUMNS,
     STOP_ALL_VALUE_FUNDED,
     STOP_BUDGET_EXHAUSTED,
+    STOP_EXACT,
     STOP_EXHAUSTIVE,
     STOP_NO_BUDGET,
     STOP_NOTHING_AFFORDABLE,
@@ -73,6 +78,7 @@ from geo.decide.budget.solve import (
     Allocation,
     allocate_budget,
     brute_force_allocation,
+    exact_allocation,
     greedy_allocation,
 )
 
@@ -100,16 +106,22 @@ __all__ = [
     "Allocation",
     "allocate_budget",
     "brute_force_allocation",
+    "exact_allocation",
     "greedy_allocation",
+    "EXACT_METHODS",
+    "EXACT_TIME_LIMIT_S",
     "MAX_BRUTE_FORCE_CANDIDATES",
     "METHOD_BRUTE_FORCE",
+    "METHOD_EXACT",
     "METHOD_RATIO_GREEDY",
     "METHOD_SINGLE_THEN_GREEDY",
+    "RULE_EXACT",
     "RULE_EXHAUSTIVE",
     "RULE_LARGEST_SINGLE",
     "RULE_RATIO",
     "STOP_ALL_VALUE_FUNDED",
     "STOP_BUDGET_EXHAUSTED",
+    "STOP_EXACT",
     "STOP_EXHAUSTIVE",
     "STOP_NO_BUDGET",
     "STOP_NOTHING_AFFORDABLE",

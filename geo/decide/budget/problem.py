@@ -412,7 +412,8 @@ class AllocationProblem:
             )
         if len(self.notes_nl) != len(self.notes_en):
             raise ParameterError(
-                f"Got {len(self.notes_nl)} Dutch and {len(self.notes_en)} English notes; expected one pair each."
+                f"Got {len(self.notes_nl)} Dutch and {len(self.notes_en)} English notes; "
+                "expected them in pairs."
             )
         for cost, candidate_id in zip(self.candidates[COST_EUR], self.candidates.index, strict=True):
             check_cost(float(cost), f"Cost of candidate '{candidate_id}'")

@@ -59,7 +59,10 @@ Limits — when greedy is optimal and when it is not
   but it is still not always optimal. In practice the data-dependent bound of
   step 3 is usually far tighter than these worst cases; it is reported.
 * For an exact answer on up to 15 candidates, :func:`brute_force_allocation`
-  tries every combination (used by the tests as an independent check).
+  tries every combination; at any size, :func:`exact_allocation` solves the
+  same problem as an integer programme (``scipy.optimize.milp``, HiGHS). Both
+  are independent checks on the greedy (used by the tests), not the method the
+  app explains.
 * **What the value leaves out**: every child in a reached buurt is counted as
   reached (no participation rate, no capacity limit on a programme or
   facility); need is the buurt average; the buurt point is not
@@ -79,6 +82,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from geo import schema
 from geo.decide.budget import wording
@@ -105,11 +109,15 @@ from geo.lang import check_lang
 METHOD_RATIO_GREEDY = "ratio_greedy"
 METHOD_SINGLE_THEN_GREEDY = "largest_single_then_greedy"
 METHOD_BRUTE_FORCE = "brute_force"
+METHOD_EXACT = "exact_milp"
+#: Methods whose plan is the optimum itself (no bound reported).
+EXACT_METHODS = (METHOD_BRUTE_FORCE, METHOD_EXACT)
 
 #: Why a step was taken (column ``selection_rule``).
 RULE_RATIO = "highest_gain_per_eur"
 RULE_LARGEST_SINGLE = "largest_single_gain"
 RULE_EXHAUSTIVE = "exhaustive_optimum"
+RULE_EXACT = "exact_optimum"
 
 #: Why the greedy stopped.
 STOP_NO_BUDGET = "zero_budget"
@@ -118,9 +126,12 @@ STOP_NOTHING_TO_GAIN = "no_candidate_reaches_children"
 STOP_ALL_VALUE_FUNDED = "nothing_adds_value"
 STOP_BUDGET_EXHAUSTED = "remaining_budget_too_small"
 STOP_EXHAUSTIVE = "exhaustive"
+STOP_EXACT = "exact"
 
 #: The most candidates :func:`brute_force_allocation` accepts (2**15 = 32,768 subsets).
 MAX_BRUTE_FORCE_CANDIDATES = 15
+#: How long :func:`exact_allocation` may search before it gives up, seconds.
+EXACT_TIME_LIMIT_S = 60.0
 
 # --- column names of the result --------------------------------------------------
 STEP = "step"
@@ -179,6 +190,7 @@ _WHY = {
     RULE_RATIO: wording.WHY_HIGHEST_RATIO,
     RULE_LARGEST_SINGLE: wording.WHY_LARGEST_SINGLE,
     RULE_EXHAUSTIVE: wording.WHY_EXHAUSTIVE,
+    RULE_EXACT: wording.WHY_EXACT,
 }
 _STOP_NOTES = {
     STOP_ALL_VALUE_FUNDED: wording.STOPPED_ALL_FUNDED,
@@ -203,7 +215,7 @@ class Allocation:
     ``steps`` has :data:`STEP_COLUMNS`, one row per funded candidate in the order
     chosen; ``reached`` has :data:`REACHED_COLUMNS`, one row per (intervention,
     buurt) pair reached. ``upper_bound_gain`` is a proven upper bound on the best
-    possible total gain (None for the exhaustive search, which *is* the optimum).
+    possible total gain (None for the exact methods, :data:`EXACT_METHODS`, whose plan *is* the optimum).
     """
 
     steps: pd.DataFrame
@@ -233,7 +245,7 @@ class Allocation:
     def guaranteed_share(self) -> float | None:
         """total gain / upper bound: the plan reaches at least this share of the best possible value."""
         if self.upper_bound_gain is None:
-            return 1.0 if self.method == METHOD_BRUTE_FORCE else None
+            return 1.0 if self.method in EXACT_METHODS else None
         if self.upper_bound_gain <= 0:
             return 1.0
         return min(1.0, self.total_gain / self.upper_bound_gain)
@@ -272,14 +284,20 @@ def allocate_budget(
 
 
 @dataclass
-class _GreedyRun:
-    """What one greedy run funds (candidate positions, in order), why, its gain, why it stopped, its bound."""
+class _Plan:
+    """What a method funds (candidate positions, in the order explained), the rule of each, why it stopped."""
 
     order: list[int]
     rules: list[str]
-    gain: float
     stop: str
-    bound: float
+
+
+@dataclass
+class _GreedyRun(_Plan):
+    """A greedy plan with its gain and the smallest online bound on the optimum seen while building it."""
+
+    gain: float = 0.0
+    bound: float = math.inf
 
 
 class _CoverageArrays:
@@ -340,7 +358,7 @@ class _CoverageArrays:
         """Fund ``start`` first (rule: largest single), then by the highest marginal gain per cent."""
         covered = np.zeros(self.n_elements, dtype=bool)
         funded = np.zeros(self.n_candidates, dtype=bool)
-        run = _GreedyRun(order=[], rules=[], gain=0.0, stop="", bound=math.inf)
+        run = _GreedyRun(order=[], rules=[], stop="")
 
         def fund(candidate: int, gain: float, rule: str) -> None:
             run.gain += gain
@@ -397,14 +415,14 @@ def greedy_allocation(
     arrays = _CoverageArrays(problem)
     budget_cents = to_cents(budget_eur)
     if budget_cents == 0:
-        nothing = _GreedyRun(order=[], rules=[], gain=0.0, stop=STOP_NO_BUDGET, bound=0.0)
+        nothing = _Plan(order=[], rules=[], stop=STOP_NO_BUDGET)
         return _assemble(
             problem,
             arrays,
             nothing,
             budget_eur,
             METHOD_RATIO_GREEDY,
-            upper_bound=nothing.bound,
+            upper_bound=0.0,
             notes=[wording.in_both(wording.ZERO_BUDGET)],
         )
     greedy = arrays.ratio_greedy(budget_cents)
@@ -475,10 +493,8 @@ def brute_force_allocation(
         )
     chosen = _best_subset(arrays, to_cents(budget_eur))
     order = sorted(chosen, key=lambda candidate: arrays.id_order[candidate])
-    run = _GreedyRun(
-        order=order, rules=[RULE_EXHAUSTIVE] * len(order), gain=0.0, stop=STOP_EXHAUSTIVE, bound=math.nan
-    )
-    return _assemble(problem, arrays, run, budget_eur, METHOD_BRUTE_FORCE, upper_bound=None)
+    plan = _Plan(order=order, rules=[RULE_EXHAUSTIVE] * len(order), stop=STOP_EXHAUSTIVE)
+    return _assemble(problem, arrays, plan, budget_eur, METHOD_BRUTE_FORCE, upper_bound=None)
 
 
 def _best_subset(arrays: _CoverageArrays, budget_cents: int) -> list[int]:
@@ -493,6 +509,76 @@ def _best_subset(arrays: _CoverageArrays, budget_cents: int) -> list[int]:
     near_best = np.flatnonzero(gain >= best_gain - 1e-9 * max(1.0, abs(best_gain)))
     best = near_best[np.lexsort((near_best, cost[near_best]))[0]]
     return [int(candidate) for candidate in np.flatnonzero(subsets[best])]
+
+
+def exact_allocation(
+    problem: AllocationProblem, budget_eur: float, *, time_limit_s: float = EXACT_TIME_LIMIT_S
+) -> Allocation:
+    """The best plan, by solving budgeted maximum coverage as an integer programme.
+
+    With *x_i* ∈ {0, 1} (candidate *i* funded) and *y_j* ∈ [0, 1] (element *j*
+    reached): maximise Σ value_j · y_j subject to y_j ≤ Σ_{i reaches j} x_i and
+    Σ cost_i · x_i ≤ budget, costs and budget in whole cents. Solved by HiGHS
+    through :func:`scipy.optimize.milp` with a relative gap of 0, so the plan is
+    the optimum (up to the solver's tolerances), at sizes where
+    :func:`brute_force_allocation` cannot go. An independent check on
+    :func:`greedy_allocation`; ties between equally good plans are not broken
+    as in the brute force, and a candidate that adds nothing given the ones
+    before it (in id order) is left out, so every step adds value.
+
+    Raises
+    ------
+    ParameterError
+        If the solver proves no optimum within ``time_limit_s`` seconds.
+    """
+    check_budget(budget_eur)
+    if not (math.isfinite(time_limit_s) and time_limit_s > 0):
+        raise ParameterError(f"time_limit_s must be a number of seconds > 0, found {time_limit_s!r}.")
+    arrays = _CoverageArrays(problem)
+    chosen = _optimal_subset(arrays, to_cents(budget_eur), time_limit_s)
+    order = _without_useless(arrays, sorted(chosen, key=lambda candidate: arrays.id_order[candidate]))
+    plan = _Plan(order=order, rules=[RULE_EXACT] * len(order), stop=STOP_EXACT)
+    return _assemble(problem, arrays, plan, budget_eur, METHOD_EXACT, upper_bound=None)
+
+
+def _optimal_subset(arrays: _CoverageArrays, budget_cents: int, time_limit_s: float) -> list[int]:
+    """Positions of an optimal affordable subset of candidates, from the integer programme."""
+    n, m = arrays.n_candidates, arrays.n_elements
+    if n == 0 or m == 0 or not (arrays.element_values > 0).any():
+        return []
+    # Variables: n candidates, then m elements; milp minimises, so the values enter negated.
+    objective = np.concatenate([np.zeros(n), -arrays.element_values])
+    reach_rows = sparse.hstack([-arrays.reaches.T, sparse.identity(m)]).tocsr()  # y_j - Σ x_i ≤ 0
+    budget_row = sparse.hstack(
+        [sparse.csr_matrix(arrays.cost_cents[None, :].astype("float64")), sparse.csr_matrix((1, m))]
+    )
+    result = milp(
+        objective,
+        integrality=np.concatenate([np.ones(n), np.zeros(m)]),
+        bounds=Bounds(0.0, 1.0),
+        constraints=[
+            LinearConstraint(reach_rows, -np.inf, 0.0),
+            LinearConstraint(budget_row, -np.inf, budget_cents),
+        ],
+        options={"mip_rel_gap": 0.0, "time_limit": time_limit_s},
+    )
+    if result.status != 0:
+        raise ParameterError(
+            f"The exact solver proved no optimum within {time_limit_s:g} s ({result.message}); "
+            "raise time_limit_s or use greedy_allocation."
+        )
+    return [int(candidate) for candidate in np.flatnonzero(result.x[:n] > 0.5)]
+
+
+def _without_useless(arrays: _CoverageArrays, order: list[int]) -> list[int]:
+    """``order`` without candidates that add nothing given the ones kept before them (same total value)."""
+    covered = _nothing_covered(arrays)
+    kept = []
+    for candidate in order:
+        if float(arrays.marginal_gains(covered)[candidate]) > 0:
+            kept.append(candidate)
+            covered[arrays.elements_of(candidate)] = True
+    return kept
 
 
 # --------------------------------------------------------------------------- the explained plan
@@ -541,7 +627,7 @@ class _PlainColumns:
 def _assemble(
     problem: AllocationProblem,
     arrays: _CoverageArrays,
-    run: _GreedyRun,
+    plan: _Plan,
     budget_eur: float,
     method: str,
     *,
@@ -550,11 +636,11 @@ def _assemble(
     ratio_greedy_gain: float | None = None,
     best_single_gain: float | None = None,
 ) -> Allocation:
-    """Replay ``run.order`` and explain every step; ``upper_bound``: a proven bound (None: exact plan)."""
+    """Replay ``plan.order`` and explain every step; ``upper_bound``: a proven bound (None: exact plan)."""
     columns = _PlainColumns.of(problem)
-    replay, covered = _replay(problem, arrays, columns, run, to_cents(budget_eur))
+    replay, covered = _replay(problem, arrays, columns, plan, to_cents(budget_eur))
     notes_nl, notes_en = wording.split_languages(
-        _plan_notes(problem, notes, run.stop, upper_bound, replay.gained)
+        _plan_notes(problem, notes, plan.stop, upper_bound, replay.gained)
     )
     return Allocation(
         steps=pd.DataFrame({c: _step_column([r[c] for r in replay.records], c) for c in STEP_COLUMNS}),
@@ -564,7 +650,7 @@ def _assemble(
         total_gain=replay.gained,
         children_reached=float(columns.children[covered].sum()),
         method=method,
-        stop_reason=run.stop,
+        stop_reason=plan.stop,
         ratio_greedy_gain=ratio_greedy_gain,
         best_single_gain=best_single_gain,
         upper_bound_gain=upper_bound,
@@ -577,21 +663,20 @@ def _replay(
     problem: AllocationProblem,
     arrays: _CoverageArrays,
     columns: _PlainColumns,
-    run: _GreedyRun,
+    plan: _Plan,
     budget_cents: int,
 ) -> tuple[_Replay, np.ndarray]:
-    """Fund ``run.order`` step by step; the replay and the elements covered at the end."""
+    """Fund ``plan.order`` step by step; the replay and the elements covered at the end."""
     covered = np.zeros(arrays.n_elements, dtype=bool)
     replay = _Replay()
-    for step, (candidate, rule) in enumerate(zip(run.order, run.rules, strict=True), start=1):
+    for step, (candidate, rule) in enumerate(zip(plan.order, plan.rules, strict=True), start=1):
         reached = arrays.elements_of(candidate)
         new = np.sort(reached[~covered[reached]])
         covered[new] = True
         gain = float(arrays.element_values[new].sum())
         replay.spent_cents += int(arrays.cost_cents[candidate])
-        if (
-            replay.spent_cents > budget_cents
-        ):  # by construction this cannot happen; fail loudly if it ever does
+        # By construction this cannot happen; fail loudly if it ever does.
+        if replay.spent_cents > budget_cents:
             raise AssertionError(
                 f"allocation over budget at step {step}: {replay.spent_cents} > {budget_cents} cents"
             )
