@@ -122,7 +122,7 @@ def main() -> None:
     with st.expander(t("access_measures", lang)):
         panels.render_access_measures(result, lang)
     with st.expander(t("method", lang)):
-        st.markdown(method_text(lang))
+        st.markdown(method_text(result, lang))
         st.markdown(t("migration_note", lang))
     with st.expander(t("sources", lang)):
         panels.render_sources(result, lang)

@@ -35,8 +35,8 @@ import geopandas as gpd
 
 from geo import schema
 from geo.decide.pipeline import run
-from layers.export import build_standalone_map_html
 from layers.geometry import display_tolerance_m
+from layers.standalone import build_standalone_map_html
 
 NATIONAL = ROOT.parent / "shared" / "data" / "cbs_buurt_wijk_2014_national_topojson" / "Buurt_2014_layer_q1e3.json"
 

@@ -380,7 +380,7 @@ def _engine_for(dataset: files.Dataset, network_path: str | None, mode: str, spe
 def cmd_export(args: argparse.Namespace) -> int:
     from geo.data.paths import detect_app_version
     from geo.decide.pipeline import run
-    from layers.export import write_exports
+    from layers.exports import write_exports
 
     out_dir = Path(args.out_dir)
     if not out_dir.is_dir():

@@ -15,7 +15,7 @@ from jinja2 import Template
 
 from geo.errors import GeometryError
 from layers.geometry import lonlat_bounds, require_work_crs
-from layers.labels import check_lang, word
+from layers.labels import check_lang, pick, word
 
 BACKGROUND_COLOR = "#f2f1ec"
 OSM_LAYER_NAME = "OpenStreetMap (online)"
@@ -110,7 +110,7 @@ def build_base_map(
     if tiles:
         folium.TileLayer(
             tiles=OSM_TILES,
-            attr=OSM_ATTRIBUTION if lang == "nl" else OSM_ATTRIBUTION_EN,
+            attr=pick((OSM_ATTRIBUTION, OSM_ATTRIBUTION_EN), lang),
             name=OSM_LAYER_NAME,
             overlay=False,
             show=False,

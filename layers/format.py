@@ -24,7 +24,7 @@ MAX_DECIMALS = 4
 def format_number(value: float | None, *, lang: str = "nl", decimals: int | None = None) -> str:
     """:func:`geo.lang.format_number` with an empty string for missing values.
 
-    Callers on the map decide how to show a missing value (see :func:`layers.labels.no_data`).
+    Callers on the map decide how to show a missing value (e.g. ``layers.labels.word("no_data", lang)``).
     """
     check_lang(lang)
     return _format_number(value, lang=lang, decimals=decimals, missing="")

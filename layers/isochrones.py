@@ -13,10 +13,9 @@ import folium
 import geopandas as gpd
 
 from geo.catalog import get_facility_type
+from geo.terms import MODE_NAMES
 from layers.geometry import require_columns, require_work_crs, to_lonlat
-from layers.labels import check_lang
-
-_MODE_WORD = {"walk": ("lopen", "walking"), "bike": ("fietsen", "cycling")}
+from layers.labels import check_lang, pick, word
 
 
 def build_isochrone_layer(
@@ -29,8 +28,8 @@ def build_isochrone_layer(
     ftype = get_facility_type(facility_type)
     rows = isochrones[(isochrones["facility_type"] == facility_type) & ~isochrones.geometry.is_empty]
     rows = rows.sort_values("minutes", ascending=False)
-    mode_word = _MODE_WORD.get(mode, (mode, mode))[0 if lang == "nl" else 1]
-    title = "Isochronen" if lang == "nl" else "Isochrones"
+    mode_word = pick(MODE_NAMES.get(mode, (mode, mode)), lang)
+    title = word("isochrones", lang)
     group = folium.FeatureGroup(name=f"{title}: {escape(ftype.label(lang))} ({escape(mode_word)})", show=show)
     if rows.empty:
         return group

@@ -1,7 +1,7 @@
 """Exports: the map as an offline HTML file, the decision pack, the method record (and ranking + method as zip).
 
-Everything is built by ``layers.export`` / ``layers.report`` / ``geo.report.record``;
-here only the cached bytes and the download buttons.
+Everything is built by :mod:`layers.exports` and :mod:`geo.report.record`; here
+only the cached bytes and the download buttons.
 """
 
 from __future__ import annotations
@@ -9,42 +9,35 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from geo.data.paths import detect_app_version
 from geo.decide.pipeline import PipelineResult
+from geo.report.record import ranking_zip_bytes
+from layers.exports import DOWNLOAD_NAMES, decision_pack_bytes, map_html_bytes
 from ui.i18n import t
 from ui.robustness_view import load_default_robustness
 from ui.state import AppParams
-
-FILE_STEM = "rijke_schooldag"
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _map_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple[str, ...], lang: str,
               _isochrones: gpd.GeoDataFrame | None, mode: str) -> bytes:
-    from layers.export import result_map_html
-
     del key
-    return result_map_html(_result, map_column=map_column, facility_types=types, lang=lang, isochrones=_isochrones,
-                           isochrone_mode=mode).encode("utf-8")
+    return map_html_bytes(_result, map_column=map_column, facility_types=types, lang=lang, isochrones=_isochrones,
+                          isochrone_mode=mode)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _pack_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple[str, ...], lang: str,
                share_link: str, _robustness, _isochrones: gpd.GeoDataFrame | None, mode: str) -> bytes:
-    from geo.data.paths import detect_app_version
-    from layers.report import build_decision_pack_html
-
     del key
-    return build_decision_pack_html(
+    return decision_pack_bytes(
         _result, lang=lang, share_link=share_link, robustness=_robustness, map_column=map_column,
-        facility_types=types, isochrones=_isochrones, isochrone_mode=mode, app_version=detect_app_version(),
-    ).encode("utf-8")
+        facility_types=types, isochrones=_isochrones, isochrone_mode=mode,
+    )
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _zip(_result: PipelineResult, key: tuple) -> bytes:
-    from geo.data.paths import detect_app_version
-    from geo.report.record import ranking_zip_bytes
-
     del key
     return ranking_zip_bytes(_result, app_version=detect_app_version())
 
@@ -62,16 +55,15 @@ def render_exports(result: PipelineResult, key: tuple, params: AppParams, share_
     c1.download_button(
         t("download_map_html", lang),
         lambda: _map_html(result, key, params.map_column, types, lang, isochrones, mode),
-        file_name=f"{FILE_STEM}_kaart.html", mime="text/html", key="dl_map_html",
+        file_name=DOWNLOAD_NAMES["map_html"], mime="text/html", key="dl_map_html",
     )
     c2.download_button(
         t("download_pack", lang),
-        lambda: _pack_html(result, key, params.map_column, types, lang, share_link, load_default_robustness(result, key),
-                           isochrones, mode),
-        file_name=f"{FILE_STEM}_beslisdocument.html", mime="text/html", key="dl_pack",
+        lambda: _pack_html(result, key, params.map_column, types, lang, share_link,
+                           load_default_robustness(result, key), isochrones, mode),
+        file_name=DOWNLOAD_NAMES["decision_pack"], mime="text/html", key="dl_pack",
     )
     c3.download_button(
-        t("download_zip", lang), lambda: _zip(result, key), file_name=f"{FILE_STEM}_rangorde.zip",
+        t("download_zip", lang), lambda: _zip(result, key), file_name=DOWNLOAD_NAMES["ranking_zip"],
         mime="application/zip", key="dl_zip",
     )
-

@@ -1,4 +1,4 @@
-"""The map in the app: the same results map as the HTML export (``layers.export``), plus scenarios and clicks."""
+"""The map in the app: the same results map as the HTML export (``layers.results_map``), plus scenarios and clicks."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from streamlit_folium import st_folium
 from geo import schema
 from geo.decide.pipeline import PipelineResult
 from layers.basemap import APP_LEAFLET_BASE
-from layers.export import build_results_map
 from layers.geometry import from_lonlat
+from layers.results_map import build_results_map
 from layers.scenario import build_scenario_layer
 from ui.i18n import t
 from ui.scenario_view import CLICKED_XY, SCENARIOS

@@ -1,0 +1,40 @@
+"""What the exports say about a ranking, without drawing or writing files.
+
+- :mod:`geo.report.record`: the machine-readable method record (``.method.json``,
+  GeoPackage metadata) and the ranking as CSV / zip bytes;
+- :mod:`geo.report.method`: the method in plain words, the one text the app and the
+  decision pack show;
+- :mod:`geo.report.pack`: the content of the decision pack as one frozen
+  :class:`~geo.report.pack.PackContent` (rendered to HTML by :mod:`layers.decision_pack`).
+
+``geo.report`` imports from ``geo.decide``, never the other way round.
+"""
+
+from geo.report.method import MethodSection, method_sections
+from geo.report.pack import PackContent, build_pack_content, map_title
+from geo.report.record import (
+    EXPORT_BASENAME,
+    METHOD_FORMAT,
+    METHOD_SIDECAR_SUFFIX,
+    gpkg_metadata,
+    method_json,
+    method_record,
+    ranking_csv_bytes,
+    ranking_zip_bytes,
+)
+
+__all__ = [
+    "EXPORT_BASENAME",
+    "METHOD_FORMAT",
+    "METHOD_SIDECAR_SUFFIX",
+    "MethodSection",
+    "PackContent",
+    "build_pack_content",
+    "gpkg_metadata",
+    "map_title",
+    "method_json",
+    "method_record",
+    "method_sections",
+    "ranking_csv_bytes",
+    "ranking_zip_bytes",
+]

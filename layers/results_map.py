@@ -1,0 +1,100 @@
+"""The one map of the results, shared by the app and the exports.
+
+:func:`build_results_map` puts the choropleth, the facility layers, the
+isochrones, their legends, an optional title box and the layer control on one
+:class:`folium.Map`. The app (:mod:`ui.map_view`) links Leaflet from its static
+folder; the standalone export (:mod:`layers.standalone`) links it from
+:data:`INLINE_LEAFLET_BASE` and then copies the files into the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import TYPE_CHECKING
+
+import folium
+import geopandas as gpd
+
+from geo import schema
+from layers.basemap import build_base_map, finish_map
+from layers.choropleth import DEFAULT_TOOLTIP_FIELDS, build_choropleth_layer
+from layers.facilities import APPROXIMATE_PRECISIONS, build_facility_layer, build_facility_legend
+from layers.isochrones import build_isochrone_layer
+from layers.labels import check_lang, higher_is_more_need, map_label
+from layers.legend import Legend
+
+if TYPE_CHECKING:
+    from geo.decide.access import AccessMeasure
+
+__all__ = ["INLINE_LEAFLET_BASE", "build_results_map"]
+
+#: A URL folder that cannot occur in real output: the map links Leaflet from
+#: here, and :func:`layers.standalone.inline_leaflet` replaces exactly these two links.
+INLINE_LEAFLET_BASE = "rsp-inline-leaflet:"
+
+
+def build_results_map(
+    table: gpd.GeoDataFrame,
+    *,
+    map_column: str,
+    facilities: gpd.GeoDataFrame | None,
+    facility_types: Sequence[str],
+    lang: str = "nl",
+    isochrones: gpd.GeoDataFrame | None = None,
+    isochrone_mode: str = "walk",
+    label: str | None = None,
+    measures: Mapping[str, AccessMeasure] | None = None,
+    title: str | None = None,
+    note: str | None = None,
+    selected_code: str | None = None,
+    collapsed_control: bool = False,
+    leaflet_base: str | None = INLINE_LEAFLET_BASE,
+    extra_layers: Sequence[folium.map.Layer] = (),
+) -> folium.Map:
+    """The map of the results (choropleth, facilities, isochrones, legends, layer control) as a folium Map.
+
+    The app (``ui.map_view``, with ``leaflet_base`` = the app's static folder) and
+    the standalone export draw the same map with this. Parameters are those of
+    :func:`layers.standalone.build_standalone_map_html`; ``leaflet_base`` is where
+    the page links Leaflet from; ``extra_layers`` (e.g. scenario facilities) go on
+    top before the layer control is added.
+    """
+    check_lang(lang)
+    label = label or map_label(map_column, lang, measures)
+    m = build_base_map(table, lang=lang, leaflet_base=leaflet_base)
+    layer, legend = build_choropleth_layer(
+        table,
+        column=map_column,
+        label=label,
+        lang=lang,
+        higher_is_more_need=higher_is_more_need(map_column),
+        tooltip_fields=DEFAULT_TOOLTIP_FIELDS,
+        selected_code=selected_code,
+    )
+    layer.add_to(m)
+    legend.add_to(m)
+    shown: list[str] = []
+    if facilities is not None and len(facility_types):
+        present = set(facilities[schema.FACILITY_TYPE])
+        shown = [k for k in dict.fromkeys(facility_types) if k in present]
+    if isochrones is not None and not isochrones.empty:
+        for key in dict.fromkeys(facility_types):
+            build_isochrone_layer(isochrones, facility_type=key, mode=isochrone_mode, lang=lang).add_to(m)
+    if facilities is not None and shown:
+        for key in shown:
+            build_facility_layer(facilities, facility_type=key, lang=lang).add_to(m)
+        rows = facilities[facilities[schema.FACILITY_TYPE].isin(shown)]
+        approximate = schema.LOCATION_PRECISION in rows.columns and bool(
+            rows[schema.LOCATION_PRECISION].isin(APPROXIMATE_PRECISIONS).any()
+        )
+        counts = {k: int((facilities[schema.FACILITY_TYPE] == k).sum()) for k in shown}
+        build_facility_legend(shown, lang=lang, counts=counts, approximate=approximate).add_to(m)
+    if title:
+        # A legend without rows is a titled box: the map says what it shows even when printed or shared alone.
+        Legend(title, [], note=note, position="topleft").add_to(m)
+        m.get_root().title = escape(title)
+    for extra in extra_layers:
+        extra.add_to(m)
+    finish_map(m, collapsed=collapsed_control)
+    return m

@@ -1,0 +1,142 @@
+"""The content of the decision pack (geo.report.pack): one frozen object, sentences written once."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+import pandas as pd
+import pytest
+
+from geo import schema
+from geo.decide.pipeline import run
+from geo.errors import MissingColumnError, ParameterError
+from geo.report.pack import (
+    NEW_TERMS,
+    PackContent,
+    TopRow,
+    build_pack_content,
+    map_title,
+    robustness_headline,
+    robustness_parts,
+    robustness_summary,
+    top_buurten,
+    weights_table,
+)
+from geo.terms import TERMS, column_label
+
+
+@pytest.fixture(scope="module")
+def result():
+    return run()
+
+
+@pytest.fixture(scope="module")
+def content(result) -> PackContent:
+    return build_pack_content(result, created=datetime(2026, 12, 2, tzinfo=UTC), app_version="v1")
+
+
+def _robustness(codes, sensitive) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"rank_median": 1.0, "rank_p05": 1.0, "rank_p95": 3.0, "share_top_n": 0.98, "weight_sensitive": sensitive},
+        index=list(codes),
+    )
+
+
+def test_robustness_table_without_its_columns_is_refused(result):
+    with pytest.raises(MissingColumnError, match="weight_sensitive"):
+        top_buurten(result, robustness=pd.DataFrame({"rank_median": [1.0]}, index=["BU03440000"]))
+
+
+def test_top_buurten_keeps_ties_and_refuses_nonsense(result):
+    top = top_buurten(result, n=3)
+    assert list(top[schema.RANK]) == [1, 2, 3]
+    assert top["explanation"].str.contains("staat op").all()
+    with pytest.raises(ParameterError):
+        top_buurten(result, n=0)
+
+
+def test_robustness_of_unknown_buurten_is_refused(result):
+    with pytest.raises(ParameterError, match="not in the ranking"):
+        top_buurten(result, robustness=_robustness(["BU99999999"], [False]))
+
+
+def test_pack_content_is_frozen(content):
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        content.title = "x"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        content.top[0].name = "x"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        content.words["summary"] = "x"  # type: ignore[index]
+    assert isinstance(content.top, tuple) and isinstance(content.summary, tuple)
+
+
+def test_pack_content_holds_formatted_figures_and_terms(content):
+    assert content.page_title == "Beslisdocument: Rijke schooldag: waar eerst investeren? — Utrecht (2 december 2026)"
+    assert content.app_version == "v1" and content.share_link == "" and not content.share_link_is_web
+    first = content.top[0]
+    assert isinstance(first, TopRow) and first.rank == 1 and first.name == "Kanaleneiland-Zuid"
+    assert first.why.startswith("Kanaleneiland-Zuid staat op 1 van 110")
+    assert first.robustness is None and first.robustness_detail == ""
+    assert content.numbered[first.code] == 1 and len(content.numbered) == len(content.top) == 10
+    assert content.top_headers == tuple(
+        column_label(c, "nl")
+        for c in (schema.RANK, schema.BUURT_NAME, schema.PRIORITY_SCORE, schema.NEED_INDEX, schema.ACCESS_GAP,
+                  schema.CHILDREN_0_14)
+    )
+    assert content.score_note.startswith("Prioriteitsscore, behoefte-index en afstandsachterstand zijn")
+    assert content.summary[0] == "110 van de 111 buurten zijn gerangschikt; 1 zonder inwoners tellen niet mee."
+    assert content.summary[3].startswith("De prioriteitsscore combineert 9 indicatoren (weging: Rijke schooldag")
+    assert content.summary[-1] == "Robuustheid bij andere gewichten: niet berekend."
+    assert not content.robustness_computed and content.robustness.startswith("Niet berekend")
+    unused = [w for w in content.weights if not w.used]
+    assert unused and all(w.status.startswith("niet gebruikt: ") and w.imputed == "" for w in unused)
+
+
+def test_pack_content_in_english_is_the_same_structure(result, content):
+    en = build_pack_content(result, lang="en", share_link=" https://x/?a=1 ")
+    assert en.share_link == "https://x/?a=1" and en.share_link_is_web
+    assert len(en.top) == len(content.top) and len(en.method) == len(content.method)
+    assert en.summary[0] == "110 of 111 buurten are ranked; 1 without inhabitants are left out."
+    assert en.summary[3].startswith("The priority score combines 9 indicators (weighting: ")
+    assert en.score_note.startswith("Priority score, need index and access gap are standardised")
+    assert set(en.words) == set(content.words)
+
+
+def test_robustness_texts_in_both_languages():
+    top = pd.DataFrame(
+        {schema.BUURT_NAME: ["A", "B", "C"], "weight_sensitive": [False, True, None],
+         "rank_p05": [1.0, 2.0, None], "rank_p95": [3.0, 14.0, None], "share_top_n": [0.98, 0.4, None]},
+        index=["a", "b", "c"],
+    )
+    nl = robustness_summary(top, lang="nl", n_draws=1000, top_n=10)
+    en = robustness_summary(top, lang="en", n_draws=1000, top_n=10)
+    assert nl.startswith("Doorgerekend met 1.000 wegingen") and "1 van de 2 buurten in de top 10" in nl
+    assert "; 1 hangt af van de weging: B." in nl and nl.endswith("Voor 1 buurt ontbreekt de berekening.")
+    assert en.startswith("Recomputed with 1,000 weightings") and "; 1 depends on the weighting: B." in en
+    assert en.endswith("The computation is missing for 1 buurt.")
+    assert robustness_headline(top, lang="nl") == (
+        "Bij andere gewichten blijven 1 van de 2 buurten in de top; 1 hangt af van de weging."
+    )
+    assert robustness_parts(top, "a", "nl", top_n=10) == ("robuust", "plaats 1–3, 98% in de top 10")
+    assert robustness_parts(top, "b", "en") == ("depends on the weighting", "rank 2–14, 40% in the top")
+    assert robustness_parts(top, "c", "nl") == ("", "")
+    assert robustness_parts(None, "a", "nl") == ("", "")
+
+
+def test_weights_table_lists_used_first(result):
+    table = weights_table(result, "en")
+    assert list(table["used"]) == sorted(table["used"], reverse=True)
+    sport = table.set_index("key").loc["dist_sport_m"]
+    assert sport["group"] == column_label(schema.ACCESS_GAP, "en") and sport["approximation"]
+
+
+def test_map_title_names_municipality_date_weighting_and_sources(result):
+    title, note = map_title(result, lang="en", created=datetime(2026, 12, 2, tzinfo=UTC))
+    assert title == "Rijke schooldag — Utrecht"
+    assert note.startswith("2 December 2026 · Weighting: Rich school day (default) · ")
+
+
+def test_new_terms_are_not_already_terms():
+    # NEW_TERMS are to be moved into geo.terms.TERMS; until then they must not shadow a term.
+    assert not set(NEW_TERMS) & set(TERMS)
