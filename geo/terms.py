@@ -44,7 +44,11 @@ TERMS = MappingProxyType(
         # direction of an indicator
         "more_is_need": ("meer = meer behoefte", "more = more need"),
         "less_is_need": ("minder = meer behoefte", "less = more need"),
+        # weighting
+        "weighting": ("Weging", "Weighting"),
+        "weight": ("Gewicht", "Weight"),
         # robustness (geo.decide.robustness.robust_counts is the one definition)
+        "robustness": ("Robuustheid", "Robustness"),
         "robust": ("robuust", "robust"),
         "depends_on_weights": ("hangt af van de weging", "depends on the weighting"),
         "not_computed": ("niet berekend", "not computed"),

@@ -30,15 +30,6 @@ SCRIPTS = ("app.py",)
 #: geo modules allowed to import layers/ui: the command line (it writes the HTML exports).
 GEO_ENTRY_POINTS = frozenset({"geo.cli", "geo.__main__"})
 
-#: Cycles that exist today and are being removed elsewhere. Each is the exact set of modules
-#: of one cycle; a cycle that grows, or any other cycle, fails test_no_import_cycles.
-KNOWN_CYCLES = {
-    # layers.report imports layers.export at the top, and layers.export imports layers.report
-    # inside write_exports. Remove when the layers split lands.
-    frozenset({"layers.export", "layers.report"}),
-}
-
-
 # ---------------------------------------------------------------------- the import graph
 
 
@@ -237,30 +228,19 @@ def imports() -> list[Import]:
 def test_the_parser_sees_the_whole_product(imports: list[Import]) -> None:
     """Guards the rules below against passing on an empty graph."""
     modules = project_modules(ROOT)
-    assert {"app", "geo", "geo.cli", "geo.data.files", "geo.network.graph", "layers.export", "ui.sidebar"} <= set(modules)
+    assert {"app", "geo", "geo.cli", "geo.data.files", "geo.network.graph", "layers.exports", "ui.sidebar"} <= set(modules)
     assert len(modules) > 50
     edges = {(i.source, i.target) for i in imports}
-    assert ("layers.report", "layers.export") in edges  # top-level `from layers.export import …`
-    assert ("geo.cli", "layers.export") in edges  # inside a function
+    assert ("layers.exports", "layers.decision_pack") in edges  # top-level `from layers.decision_pack import …`
+    assert ("geo.cli", "layers.exports") in edges  # inside a function
     assert ("geo.data.build", "geo.data.files") in edges  # `from geo.data import files`: the submodule
     assert any(i.type_only for i in imports)  # TYPE_CHECKING imports are seen (and set apart)
-    assert {i.source for i in imports} >= {"app", "geo.cli", "layers.export", "ui.sidebar"}
+    assert {i.source for i in imports} >= {"app", "geo.cli", "layers.exports", "ui.sidebar"}
 
 
 def test_no_import_cycles(imports: list[Import]) -> None:
-    cycles = [c for c in find_cycles(runtime_graph(imports)) if c.members not in KNOWN_CYCLES]
+    cycles = [c for c in find_cycles(runtime_graph(imports)) ]
     assert not cycles, "import cycles among project modules:\n" + "\n".join(describe(c, imports) for c in cycles)
-
-
-@pytest.mark.xfail(
-    strict=False,
-    reason="known cycle layers.export -> layers.report -> layers.export; remove it from KNOWN_CYCLES when the "
-    "layers split lands (this test then passes)",
-)
-@pytest.mark.parametrize("known", sorted(KNOWN_CYCLES, key=sorted), ids=lambda c: "<->".join(sorted(c)))
-def test_known_cycle_is_gone(imports: list[Import], known: frozenset[str]) -> None:
-    still = [c for c in find_cycles(runtime_graph(imports)) if c.members & known]
-    assert not still, "\n".join(describe(c, imports) for c in still)
 
 
 def test_geo_does_not_import_layers_or_ui(imports: list[Import]) -> None:

@@ -321,8 +321,10 @@ def test_delft_isochrone_properties(delft_walk, node_frac, limit, ratios):
         if suspects.any():
             network_part = _reached_lines(net, dist, lim)
             assert shapely.distance(network_part, pts[suspects]).max() <= walk_off + cell * np.sqrt(2) + simplify
-    areas = [p.area for p in polys]
-    assert areas == sorted(areas)
+    # Areas grow with the budget up to the simplification: with two (nearly) equal budgets the inner band
+    # may come out a few cells larger than the outer one (hypothesis found 10,950 m² vs 10,800 m²).
+    for inner, outer in pairwise(polys):
+        assert inner.area <= outer.buffer(2 * simplify).area
     for inner, outer in pairwise(polys):
         assert shapely.difference(inner, outer.buffer(2 * simplify)).area < 1.0
 

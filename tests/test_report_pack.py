@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from geo import schema
+from geo.catalog import ACCESS
 from geo.decide.pipeline import run
 from geo.errors import MissingColumnError, ParameterError
 from geo.report.pack import (
-    NEW_TERMS,
     PackContent,
     TopRow,
     build_pack_content,
@@ -23,7 +23,7 @@ from geo.report.pack import (
     top_buurten,
     weights_table,
 )
-from geo.terms import TERMS, column_label
+from geo.terms import column_label, group_name
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +128,7 @@ def test_weights_table_lists_used_first(result):
     table = weights_table(result, "en")
     assert list(table["used"]) == sorted(table["used"], reverse=True)
     sport = table.set_index("key").loc["dist_sport_m"]
-    assert sport["group"] == column_label(schema.ACCESS_GAP, "en") and sport["approximation"]
+    assert sport["group"] == group_name(ACCESS, "en") and sport["approximation"]
 
 
 def test_map_title_names_municipality_date_weighting_and_sources(result):
@@ -137,6 +137,3 @@ def test_map_title_names_municipality_date_weighting_and_sources(result):
     assert note.startswith("2 December 2026 · Weighting: Rich school day (default) · ")
 
 
-def test_new_terms_are_not_already_terms():
-    # NEW_TERMS are to be moved into geo.terms.TERMS; until then they must not shadow a term.
-    assert not set(NEW_TERMS) & set(TERMS)

@@ -53,7 +53,6 @@ _TEXT: dict[str, tuple[str, str]] = {
     "value": ("Waarde", "Value"),
     "percentile": ("Percentiel in gemeente", "Percentile in municipality"),
     "direction": ("Richting", "Direction"),
-    "weight": ("Gewicht", "Weight"),
     "contribution": ("Bijdrage aan prioriteit", "Contribution to priority"),
     "group_contribution": ("Bijdrage aan deelscore", "Contribution to sub-score"),
     "download_csv": ("Download rangorde (CSV)", "Download ranking (CSV)"),
@@ -135,7 +134,7 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 # Decisions: equity, scenarios, budget, robustness.
 _TEXT.update({
-    "tab_robustness": ("Robuustheid", "Robustness"),
+    "tab_robustness": TERMS["robustness"],
     "robust_intro": (
         "De rangorde opnieuw berekend met gewichten die willekeurig rond de gekozen gewichten liggen (Dirichlet). "
         "Een buurt die bijna altijd in de top blijft, staat daar niet door toeval in de weging.",

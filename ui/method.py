@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from geo.decide.pipeline import PipelineResult
 from geo.report.method import method_sections
-from ui.panels import md_escape
+from ui.markdown import md_escape
 
 
 def method_text(result: PipelineResult, lang: str) -> str:

@@ -33,10 +33,9 @@ from geo.errors import MissingColumnError, ParameterError
 from geo.lang import check_lang, format_date, format_number, pick
 from geo.report.method import MethodSection, lower_first, method_sections, n_buurten
 from geo.report.record import access_measure_rows, data_sources, municipality_name, preset_description
-from geo.terms import TERMS, group_name, measure_label, term
+from geo.terms import group_name, measure_label, term
 
 __all__ = [
-    "NEW_TERMS",
     "AccessRow",
     "PackContent",
     "Robustness",
@@ -54,24 +53,6 @@ __all__ = [
     "weights_table",
 ]
 
-# =========================================================================== NEW TERMS
-# Concept names that geo.terms does not have yet. To be moved into geo.terms.TERMS;
-# then replace pack_term by geo.terms.term.
-NEW_TERMS = MappingProxyType(
-    {
-        "weighting": ("Weging", "Weighting"),
-        "weight": ("Gewicht", "Weight"),
-        "robustness": ("Robuustheid", "Robustness"),
-    }
-)
-
-
-def pack_term(key: str, lang: str) -> str:
-    """:func:`geo.terms.term`, plus :data:`NEW_TERMS` until they live there."""
-    return term(key, lang) if key in TERMS else pick(NEW_TERMS[key], lang)
-
-
-# =========================================================================== END NEW TERMS
 
 #: The pack's own headings and fixed lines (concept names come from geo.terms).
 _WORDS = MappingProxyType(
@@ -222,7 +203,7 @@ def map_title(result: PipelineResult, *, lang: str = "nl", created: datetime | N
         "map_note",
         lang,
         date=format_date(created.date(), lang),
-        weighting=pack_term("weighting", lang),
+        weighting=term("weighting", lang),
         preset=preset_description(result, lang),
     )
     return title, f"{note} · {sources}" if sources else note
@@ -579,7 +560,7 @@ def _summary(result: PipelineResult, top: pd.DataFrame, lang: str) -> tuple[str,
             lang,
             score=term("priority_score", lang).lower(),
             n=len(result.ranking.used),
-            weighting=pack_term("weighting", lang).lower(),
+            weighting=term("weighting", lang).lower(),
             preset=preset_description(result, lang),
         ),
     ]
@@ -675,8 +656,8 @@ def _source_rows(result: PipelineResult) -> tuple[SourceRow, ...]:
 
 def _words(lang: str) -> Mapping[str, str]:
     words: dict[str, Any] = {key: pick(pair, lang) for key, pair in _WORDS.items()}
-    words["weighting"] = pack_term("weighting", lang)
-    words["robustness"] = pack_term("robustness", lang)
+    words["weighting"] = term("weighting", lang)
+    words["robustness"] = term("robustness", lang)
     return MappingProxyType(words)
 
 
@@ -754,7 +735,7 @@ def build_pack_content(
         ),
         disclaimer=_say("disclaimer", lang),
         method=method_sections(result, lang),
-        weights_headers=(words["indicator"], words["group"], words["direction"], pack_term("weight", lang),
+        weights_headers=(words["indicator"], words["group"], words["direction"], term("weight", lang),
                          words["imputed"], words["measure"]),
         weights=_weight_rows(result, lang),
         access_headers=(words["facility_type"], words["measure"], words["n_facilities"], words["n_buurten_value"]),
