@@ -56,26 +56,3 @@ def delft_walk(delft_graphml: Path) -> Network:
     from geo.data.osm_files import load_graphml_network
 
     return load_graphml_network(delft_graphml, mode="walk")
-
-
-# --------------------------------------------------------------------------- test_layers.py
-# tests/test_layers.py (owned elsewhere, not edited here) reads two files straight from
-# ../shared/data. Until it takes the ``data_root`` fixture, point those two paths at the in-repo
-# copies when ../shared is absent, so that module runs on a fresh clone too.
-# Remove this hook once test_layers.py no longer defines ``SHARED``.
-_LAYERS_FILES = {
-    "BUURTEN_GPKG": DATA_ROOT / "utrecht_buurten_gemeente_2013" / "utrecht_buurten_kwb2023_rd.gpkg",
-    "MULIER_CSV": DATA_ROOT / "utrecht_sport_mulier" / "mulier-instituut_sportaccomodaties_Utrecht.csv",
-}
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    modules = {item.module for item in items if getattr(item, "module", None) is not None}
-    for module in modules:
-        if module.__name__.rsplit(".", 1)[-1] != "test_layers" or not hasattr(module, "SHARED"):
-            continue
-        if Path(module.SHARED).is_dir():
-            continue
-        for name, path in _LAYERS_FILES.items():
-            if hasattr(module, name):
-                setattr(module, name, path)

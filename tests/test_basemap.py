@@ -8,7 +8,7 @@ import pytest
 from geo.errors import CrsError
 from layers import build_base_map, finish_map
 from layers.basemap import BACKGROUND_COLOR, OSM_LAYER_NAME
-from tests.layers_fixtures import utrecht_buurten
+from tests.helpers import utrecht_buurten
 
 
 @pytest.fixture(scope="module")

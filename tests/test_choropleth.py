@@ -14,7 +14,7 @@ from geo import schema
 from geo.errors import CrsError, MissingColumnError, ParameterError
 from layers import build_base_map, build_choropleth_layer, build_facility_layer, finish_map
 from layers.choropleth import NO_DATA_COLOR, SELECTED_COLOR
-from tests.layers_fixtures import (
+from tests.helpers import (
     HIGHEST,
     MISSING,
     XSS_FACILITY,

@@ -24,7 +24,7 @@ from geo.errors import ParameterError
 from geo.lang import format_number
 from geo.terms import column_label
 from layers.decision_pack import build_decision_pack_html
-from tests.layers_fixtures import HOSTILE_LINK, HOSTILE_NAME, Doc, with_hostile_top_name
+from tests.helpers import HOSTILE_LINK, HOSTILE_NAME, Doc, with_hostile_top_name
 
 
 @pytest.fixture(scope="module")

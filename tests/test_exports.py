@@ -15,7 +15,7 @@ from geo.decide.pipeline import output_columns, run
 from geo.errors import DataFileError, ParameterError
 from geo.report.record import METHOD_FORMAT
 from layers.exports import DOWNLOAD_NAMES, decision_pack_bytes, export_paths, map_html_bytes, write_exports
-from tests.layers_fixtures import Doc
+from tests.helpers import Doc
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from geo.catalog import FACILITY_TYPES
 from geo.errors import ParameterError
 from layers import build_facility_layer, build_facility_legend
 from layers.basemap import OSM_LAYER_NAME
-from tests.layers_fixtures import full_map, utrecht_buurten, utrecht_facilities
+from tests.helpers import full_map, utrecht_buurten, utrecht_facilities
 
 
 @pytest.fixture(scope="module")

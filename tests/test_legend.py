@@ -6,7 +6,7 @@ import pytest
 
 from geo import schema
 from layers import Legend, LegendEntry, build_choropleth_layer
-from tests.layers_fixtures import map_with, utrecht_buurten
+from tests.helpers import map_with, utrecht_buurten
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from geo import schema
 from layers.basemap import APP_LEAFLET_BASE
 from layers.results_map import INLINE_LEAFLET_BASE, build_results_map
-from tests.layers_fixtures import HIGHEST, HOSTILE_NAME, full_map, utrecht_buurten, utrecht_facilities
+from tests.helpers import HIGHEST, HOSTILE_NAME, full_map, utrecht_buurten, utrecht_facilities
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from layers.standalone import (
     inline_leaflet,
     result_map_html,
 )
-from tests.layers_fixtures import HOSTILE_NAME, Doc, with_hostile_top_name
+from tests.helpers import HOSTILE_NAME, Doc, with_hostile_top_name
 
 
 @pytest.fixture(scope="module")

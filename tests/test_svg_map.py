@@ -9,7 +9,7 @@ from geo import schema
 from geo.errors import CrsError, GeometryError
 from layers import build_choropleth_layer
 from layers.svg_map import build_choropleth_svg
-from tests.layers_fixtures import HIGHEST, HOSTILE_NAME, Doc, feature, utrecht_buurten, utrecht_facilities
+from tests.helpers import HIGHEST, HOSTILE_NAME, Doc, feature, utrecht_buurten, utrecht_facilities
 
 
 @pytest.fixture(scope="module")
