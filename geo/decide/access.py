@@ -336,7 +336,7 @@ def network_access_table(
     costs = routing.facility_origin_costs(network, o, f, limit_m=limits[-1])
     if method == "cumulative":
         counts = routing.count_within(costs, limits)
-        for b, lim in zip(bands, limits):
+        for b, lim in zip(bands, limits, strict=True):
             out[f"n_within_{b:g}min"] = np.where(o.ok, counts[lim], np.nan)
         return out
     demand = (
@@ -351,7 +351,9 @@ def network_access_table(
     )
     # Three bands: the enhanced 2SFCA steps of Luo & Qi; otherwise a Gaussian decay over the catchment.
     decay_kw: dict = (
-        {"decay": "step", "steps": list(zip(limits, routing.DEFAULT_STEP_WEIGHTS))} if len(limits) == 3 else {"decay": "gaussian"}
+        {"decay": "step", "steps": list(zip(limits, routing.DEFAULT_STEP_WEIGHTS, strict=True))}
+        if len(limits) == 3
+        else {"decay": "gaussian"}
     )
     out["demand"] = demand
     out["access_2sfca"] = np.where(

@@ -91,13 +91,18 @@ def _check_weights(weights: pd.Series | np.ndarray | Sequence[float] | None, n: 
     if w.shape != (n,):
         raise ParameterError(f"weights must have one value per buurt ({n}), found {w.shape[0]}.")
     if not (np.isfinite(w).all() and (w >= 0).all()):
-        raise ParameterError(f"weights must be finite and ≥ 0; found {int((~np.isfinite(w) | (w < 0)).sum())} bad values.")
+        raise ParameterError(
+            f"weights must be finite and ≥ 0; found {int((~np.isfinite(w) | (w < 0)).sum())} bad values."
+        )
     if not w.sum() > 0:
         raise ParameterError("weights sum to 0: there are no children to weigh the buurten by.")
     return w
 
 
-def fractional_rank(need: pd.Series | np.ndarray | Sequence[float], weights: pd.Series | np.ndarray | Sequence[float] | None = None) -> np.ndarray:
+def fractional_rank(
+    need: pd.Series | np.ndarray | Sequence[float],
+    weights: pd.Series | np.ndarray | Sequence[float] | None = None,
+) -> np.ndarray:
     """Weighted fractional rank by need, from least (near 0) to most need (near 1).
 
     With the buurten sorted by need and ``W`` the total weight, a buurt's rank is
@@ -318,7 +323,8 @@ def equity_table(
         raise ParameterError(f"minutes must be a number > 0, found {minutes!r}.")
     if not need.notna().any():
         raise ParameterError(
-            f"No buurt has a value in '{need_column}': give at least one need indicator a weight to see the equity view."
+            f"No buurt has a value in '{need_column}': "
+            "give at least one need indicator a weight to see the equity view."
         )
     quint = need_quintiles(need, weights=children, n_groups=n_groups)
     dist = pd.to_numeric(table[schema.dist_col(facility_type)], errors="coerce").astype("float64")

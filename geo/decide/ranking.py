@@ -25,9 +25,9 @@ Method (also shown in the app and the README)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 import pandas as pd

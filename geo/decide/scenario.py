@@ -413,7 +413,7 @@ def prepare_scenario(before: Prepared, scenario: Scenario, *, margin_m: float = 
     engine = before.engine or StraightLineEngine()
     if len(added):
         # A facility the network cannot reach would silently change nothing: say so instead.
-        far = [str(n) for n, g in zip(added[schema.FACILITY_NAME], added.geometry)
+        far = [str(n) for n, g in zip(added[schema.FACILITY_NAME], added.geometry, strict=True)
                if engine.count_unsnapped(gpd.GeoSeries([g], crs=added.crs))]
         if far:
             limit = engine.max_snap_m or 0.0
@@ -632,8 +632,9 @@ def _equity_change(
     if not types or b[schema.NEED_INDEX].isna().all():
         rows = [{schema.FACILITY_TYPE: k} for k in types]
         return pd.DataFrame(rows, columns=columns)
-    sb = equity.equity_summary(b, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(schema.FACILITY_TYPE)
-    sa = equity.equity_summary(a, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(schema.FACILITY_TYPE)
+    sb = equity.equity_summary(b, facility_types=types, speed_kmh=speed_kmh, minutes=minutes)
+    sa = equity.equity_summary(a, facility_types=types, speed_kmh=speed_kmh, minutes=minutes)
+    sb, sa = sb.set_index(schema.FACILITY_TYPE), sa.set_index(schema.FACILITY_TYPE)
     out = pd.DataFrame({schema.FACILITY_TYPE: list(types)})
     for f in figures:
         out[f"{f}{BEFORE}"] = sb[f].to_numpy()

@@ -114,7 +114,8 @@ class AppPage:
     def wait_idle(self, *, timeout_s: float = RUN_TIMEOUT_MS / 1000, quiet_polls: int = 4) -> None:
         """Wait until no run is in progress (no stale elements, no running icon) for a few polls in a row."""
         js = """() => !document.querySelector(
-            '[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')"""
+            '[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"], '
+            + '[data-testid="stStatusWidgetRunningManIcon"]')"""
         deadline = time.monotonic() + timeout_s
         quiet = 0
         while quiet < quiet_polls:
