@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import schema
 from geo.catalog import FACILITY_TYPES
@@ -199,7 +200,9 @@ def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
     return out
 
 
-def build_facilities(paths: dict[str, Path], municipality, notes: list[str]) -> gpd.GeoDataFrame:
+def build_facilities(
+    paths: dict[str, Path], municipality: shapely.Geometry, notes: list[str]
+) -> gpd.GeoDataFrame:
     sport = _mulier_facilities(paths["mulier"])
     schools = _duo_schools(paths)
     fac = pd.concat([sport, schools], ignore_index=True)

@@ -251,13 +251,7 @@ def compute_access(
             distances[col] = np.nan
             nl, en = "", ""
             method = NO_DATA
-        network_info = {}
-        if method == NETWORK:
-            network_info = {
-                "mode": engine.mode,
-                "speed_kmh": engine.speed_kmh,
-                "n_unsnapped": engine.count_unsnapped(origins),
-            }
+        on_network = method == NETWORK
         measures[key] = AccessMeasure(
             facility_type=key,
             method=method,
@@ -265,7 +259,9 @@ def compute_access(
             n_buurten_with_value=int(distances[col].notna().sum()),
             caveat_nl=nl,
             caveat_en=en,
-            **network_info,
+            mode=engine.mode if on_network else None,
+            speed_kmh=engine.speed_kmh if on_network else None,
+            n_unsnapped=engine.count_unsnapped(origins) if on_network else 0,
         )
     return AccessResult(distances=distances, nearest_ids=nearest, measures=measures)
 

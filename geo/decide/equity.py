@@ -276,7 +276,7 @@ def _inputs(
     need = pd.to_numeric(table[need_column], errors="coerce").astype("float64")
     children = pd.to_numeric(table[children_column], errors="coerce").astype("float64").fillna(0.0)
     time = units.minutes(pd.to_numeric(table[col], errors="coerce").astype("float64"), speed_kmh)
-    return need, children, time  # type: ignore[return-value]
+    return need, children, time
 
 
 def equity_table(

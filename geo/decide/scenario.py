@@ -48,6 +48,7 @@ import dataclasses
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat, SupportsIndex
 
 import geopandas as gpd
 import numpy as np
@@ -108,12 +109,25 @@ CHANGE = "_change"
 
 def _finite(value: object, what: str) -> float:
     try:
-        f = float(value)  # type: ignore[arg-type]
+        if not isinstance(value, str | bytes | SupportsFloat | SupportsIndex):  # what float() takes
+            raise TypeError
+        f = float(value)
     except (TypeError, ValueError):
         raise ParameterError(f"{what} must be a number, found {value!r}.") from None
     if not np.isfinite(f):
         raise ParameterError(f"{what} must be a finite number, found {value!r}.")
     return f
+
+
+def _capacity(value: object) -> float:
+    cap = _finite(value, "capacity")
+    if cap < 0:
+        raise ParameterError(f"capacity must be ≥ 0, found {value!r}.")
+    return cap
+
+
+#: How the coordinates are named in error messages.
+_X, _Y = "x (EPSG:28992, m)", "y (EPSG:28992, m)"
 
 
 @dataclass(frozen=True)
@@ -134,13 +148,10 @@ class ScenarioFacility:
 
     def __post_init__(self) -> None:
         get_facility_type(self.facility_type)  # ParameterError listing the valid types
-        object.__setattr__(self, "x", _finite(self.x, "x (EPSG:28992, m)"))
-        object.__setattr__(self, "y", _finite(self.y, "y (EPSG:28992, m)"))
+        object.__setattr__(self, "x", _finite(self.x, _X))
+        object.__setattr__(self, "y", _finite(self.y, _Y))
         if self.capacity is not None:
-            cap = _finite(self.capacity, "capacity")
-            if cap < 0:
-                raise ParameterError(f"capacity must be ≥ 0, found {self.capacity!r}.")
-            object.__setattr__(self, "capacity", cap)
+            object.__setattr__(self, "capacity", _capacity(self.capacity))
 
     @property
     def effective_capacity(self) -> float:
@@ -156,7 +167,9 @@ class ScenarioFacility:
                 f"Expected TYPE,X,Y or TYPE,X,Y,CAPACITY (X and Y in EPSG:28992 metres, e.g. sport,136500,455800), "
                 f"found '{text}'."
             )
-        return cls(parts[0], parts[1], parts[2], *(parts[3:] or []))  # type: ignore[arg-type]
+        kind, x, y, *capacity = parts
+        get_facility_type(kind)  # the type is checked first, as in the constructor
+        return cls(kind, _finite(x, _X), _finite(y, _Y), _capacity(capacity[0]) if capacity else None)
 
     def display_name(self) -> str:
         return self.name or f"{get_facility_type(self.facility_type).label_nl} (scenario)"
