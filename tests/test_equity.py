@@ -19,7 +19,6 @@ from geo.decide.equity import (
     N_BUURTEN_NO_DISTANCE,
     NEED_QUINTILE,
     access_concentration,
-    concentration_curve,
     concentration_index,
     equity_summary,
     equity_table,
@@ -132,10 +131,6 @@ def test_concentration_index_matches_curve_area_and_individual_formula(data):
     perm = np.random.default_rng(len(data)).permutation(len(h))
     assert concentration_index(h[perm], need[perm], w[perm]) == pytest.approx(c, abs=1e-12)
     assert concentration_index(h * 60.0, need, w) == pytest.approx(c, abs=1e-12)
-    # The module's own curve gives the same area.
-    curve = concentration_curve(h, need, w)
-    p, lc = curve["population_share"].to_numpy(), curve["access_share"].to_numpy()
-    assert 1 - 2 * np.sum(np.diff(p) * (lc[1:] + lc[:-1]) / 2) == pytest.approx(c, abs=1e-9)
 
 
 def test_concentration_index_rejects_bad_input():

@@ -232,35 +232,6 @@ def concentration_index(
     return float(2.0 * (w * (h - mu) * (r - r_bar)).sum() / total / mu)
 
 
-def concentration_curve(
-    access_values: pd.Series | np.ndarray | Sequence[float],
-    need_rank_values: pd.Series | np.ndarray | Sequence[float],
-    weights: pd.Series | np.ndarray | Sequence[float] | None = None,
-) -> pd.DataFrame:
-    """Points of the concentration curve, from (0, 0) to (1, 1), least need first.
-
-    Columns ``population_share`` (cumulative share of the weight) and
-    ``access_share`` (cumulative share of ``w · h``); buurten with equal need
-    form one step. The diagonal is an equal spread; a curve below it means the
-    good is concentrated among high-need buurten (C > 0).
-    """
-    h = _as_float(access_values, "access_values")
-    r = _as_float(need_rank_values, "need_rank_values")
-    w = _check_weights(weights, len(h))
-    order = np.argsort(r, kind="mergesort")
-    sr = r[order]
-    group = np.cumsum(np.r_[True, sr[1:] != sr[:-1]]) - 1
-    gw = np.bincount(group, weights=w[order])
-    gh = np.bincount(group, weights=(w * h)[order])
-    total_h = gh.sum()
-    return pd.DataFrame(
-        {
-            "population_share": np.r_[0.0, np.cumsum(gw) / gw.sum()],
-            "access_share": np.r_[0.0, np.cumsum(gh) / total_h] if total_h > 0 else np.full(len(gw) + 1, np.nan),
-        }
-    )
-
-
 # --------------------------------------------------------------------------- tables
 
 

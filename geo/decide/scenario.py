@@ -213,14 +213,6 @@ class Scenario:
     def is_empty(self) -> bool:
         return not self.added and not self.removed
 
-    def with_added(self, facility: ScenarioFacility) -> Scenario:
-        """A copy with one more added facility."""
-        return dataclasses.replace(self, added=(*self.added, facility))
-
-    def with_removed(self, facility_id: str) -> Scenario:
-        """A copy with one more removed facility."""
-        return dataclasses.replace(self, removed=(*self.removed, str(facility_id)))
-
     def added_ids(self) -> tuple[str, ...]:
         """The ids the added facilities get in the scenario's dataset."""
         return tuple(f"{SCENARIO_ID_PREFIX}{i + 1}" for i in range(len(self.added)))

@@ -191,9 +191,6 @@ class AppPage:
         assert rows and all(None not in r for r in rows), f"ranking table columns not found: {rows}"
         return [tuple(r) for r in rows]
 
-    def top_code(self) -> str:
-        return self.ranking(1)[0][0]
-
     # ------------------------------------------------------------------ sidebar
 
     def sidebar(self) -> Locator:
