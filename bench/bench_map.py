@@ -26,18 +26,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import geopandas as gpd
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # runnable as `python bench/bench_map.py`
 
 from geo import schema
 from geo.decide.pipeline import run
 from layers.geometry import display_tolerance_m
 from layers.standalone import build_standalone_map_html
 
+ROOT = Path(__file__).resolve().parents[1]
 NATIONAL = ROOT.parent / "shared" / "data" / "cbs_buurt_wijk_2014_national_topojson" / "Buurt_2014_layer_q1e3.json"
 
 
@@ -102,7 +101,8 @@ def _time_to_map(html_path: Path, n_polygons: int, repeat: int) -> float | None:
                     let n = 0;
                     for (const k in window) {{
                         const v = window[k];
-                        if (v && v._layers && v.feature === undefined && v.getLayers && v.options && k.startsWith('geo_json')) {{
+                        if (v && v._layers && v.feature === undefined && v.getLayers && v.options
+                                && k.startsWith('geo_json')) {{
                             n = Math.max(n, v.getLayers().length);
                         }}
                     }}
@@ -127,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     fac = utrecht.prepared.dataset.facilities
     national = _national_table()
     cases = [
-        ("Utrecht", utrecht.table, fac, tuple(sorted(set(fac[schema.FACILITY_TYPE]))), display_tolerance_m(utrecht.table)),
+        (
+            "Utrecht",
+            utrecht.table,
+            fac,
+            tuple(sorted(set(fac[schema.FACILITY_TYPE]))),
+            display_tolerance_m(utrecht.table),
+        ),
         ("national", national, None, (), display_tolerance_m(national)),
         ("national, 5 m", national, None, (), 5.0),
     ]

@@ -49,29 +49,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Self
 
-import numpy as np
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # also runnable as `python bench/bench_network.py`
-    sys.path.insert(0, str(ROOT))
-
 import geopandas as gpd
 import networkx as nx
+import numpy as np
 import scipy
 import shapely
 from scipy.sparse import csgraph
 
-from geo.data.networks import build_network
-from geo.network.graph import (
-    Network,
-    default_speed_kmh,
-    from_edges,
-    isochrones,
-    routing,
-)
-from geo.network.routing import DEFAULT_STEP_WEIGHTS as E2SFCA_WEIGHTS
-from geo.schema import FACILITY_ID, WORK_CRS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as `python bench/bench_network.py`
 
+from geo.data.networks import build_network
+from geo.network import isochrones, routing
+from geo.network.graph import Network, from_edges
+from geo.network.routing import DEFAULT_STEP_WEIGHTS as E2SFCA_WEIGHTS
+from geo.network.routing import MAX_SNAP_M
+from geo.schema import FACILITY_ID, WORK_CRS
+from geo.units import default_speed_kmh
+
+ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 #: Real fixtures: (label, path below ../shared/data, mode).
 FIXTURES = (
@@ -94,7 +89,6 @@ N_2SFCA = 500
 BUDGET_S = 3.0
 #: No extra tracemalloc run for calls slower than this (the RSS peak of the timed runs is still reported).
 TRACE_MAX_S = 5.0
-MAX_SNAP_M = 500.0
 
 
 # --------------------------------------------------------------------------- measuring

@@ -103,7 +103,10 @@ def main(argv: list[str] | None = None) -> None:
 
     cases: list[tuple[str, Callable[[], object]]] = [
         ("rank_buurten (point ranking)", lambda: rank_buurten(df, params)),
-        (f"compute_robustness, {args.draws:,} draws", lambda: compute_robustness(ranking, params, n_draws=args.draws, seed=1)),
+        (
+            f"compute_robustness, {args.draws:,} draws",
+            lambda: compute_robustness(ranking, params, n_draws=args.draws, seed=1),
+        ),
         (
             f"compute_robustness, {args.draws:,} draws + leave-one-out",
             lambda: compute_robustness(ranking, params, n_draws=args.draws, seed=1, leave_one_out=True),
@@ -116,7 +119,10 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---:|---:|---:|---:|")
     for name, fn in cases:
         wall, cpu = time_it(fn, args.repeat)
-        print(f"| {name} | {statistics.median(wall):.2f} | {min(wall):.2f} | {statistics.median(cpu):.2f} | {peak_mb(fn):.0f} |")
+        print(
+            f"| {name} | {statistics.median(wall):.2f} | {min(wall):.2f} | {statistics.median(cpu):.2f} "
+            f"| {peak_mb(fn):.0f} |"
+        )
     res = compute_robustness(ranking, params, n_draws=args.draws, seed=1, top_n=100)
     print(f"\ntop 100: {res.n_sensitive} buurten weight-sensitive, {res.n_widened} intervals widened to the point rank")
 

@@ -54,7 +54,10 @@ FACILITY_TYPES = MappingProxyType(
             FacilityType("library", "Bibliotheek", "Library", "cognitive", "#0072B2", "book"),
             FacilityType("primary_school", "Basisschool", "Primary school", "cognitive", "#E69F00", "graduation-cap"),
             FacilityType("childcare", "Kinderdagverblijf", "Day nursery", "social_emotional", "#CC79A7", "child"),
-            FacilityType("after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#D55E00", "home"),
+            FacilityType(
+                "after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#D55E00",
+                "home",
+            ),
             FacilityType("culture", "Cultuurvoorziening", "Culture venue", "culture", "#9467BD", "music"),
             FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#7F7F7F", "users"),
         )
@@ -111,7 +114,9 @@ def _access(ft: FacilityType) -> Indicator:
         group=ACCESS,
         direction=+1,
         unit="m",
-        definition=f"distance from the buurt to the nearest {ft.label_en.lower()} (the measure used is listed per type)",
+        definition=(
+            f"distance from the buurt to the nearest {ft.label_en.lower()} (the measure used is listed per type)"
+        ),
         facility_type=ft.key,
     )
 
@@ -140,12 +145,12 @@ INDICATORS = MappingProxyType(
             Indicator("share_rent_pct", "Aandeel huurwoningen", "Share of rented dwellings", NEED, +1, "%", "p_huurw"),
             Indicator("income_per_inhabitant_keur", "Gemiddeld inkomen per inwoner", "Average income per inhabitant",
                       NEED, -1, "× € 1.000", "g_ink_pi"),
-            Indicator("share_low_income_hh_pct", "Aandeel huishoudens met laag inkomen", "Share of low-income households",
-                      NEED, +1, "%", "p_hh_li"),
+            Indicator("share_low_income_hh_pct", "Aandeel huishoudens met laag inkomen",
+                      "Share of low-income households", NEED, +1, "%", "p_hh_li"),
             Indicator("share_social_minimum_hh_pct", "Aandeel huishoudens rond sociaal minimum",
                       "Share of households at or below the social minimum", NEED, +1, "%", "p_hh_osm"),
-            Indicator("share_hh_with_children_pct", "Aandeel huishoudens met kinderen", "Share of households with children",
-                      NEED, +1, "%", "100 × a_hh_m_k / a_hh"),
+            Indicator("share_hh_with_children_pct", "Aandeel huishoudens met kinderen",
+                      "Share of households with children", NEED, +1, "%", "100 × a_hh_m_k / a_hh"),
             Indicator("share_non_western_migration_pct", "Aandeel met niet-Europese migratieachtergrond",
                       "Share with a non-European migration background", NEED, +1, "%", "100 × a_neu_al / a_inw"),
             Indicator("density_per_km2", "Bevolkingsdichtheid", "Population density", NEED, +1, "per km²", "bev_dich"),

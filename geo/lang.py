@@ -74,9 +74,11 @@ def format_number(
     real minus sign (a hyphen is easy to miss in "-0,70 – -0,40"), and a value
     that rounds to zero never shows as "-0".
     """
+    if value is None:
+        return missing
     try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError):  # pd.NA, or not a number at all
         return missing
     if math.isnan(number):
         return missing

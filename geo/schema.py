@@ -44,7 +44,6 @@ FACILITY_SOURCE = "source"
 #: ``address`` (geocoded on the exact address), ``pc6`` (postcode-6 area),
 #: ``pc4_centroid`` (centre of a 4-digit postcode, ~0.5 km off on average).
 LOCATION_PRECISION = "location_precision"
-FACILITY_REQUIRED_COLUMNS = (FACILITY_ID, FACILITY_TYPE, FACILITY_NAME)
 
 # --- indicators --------------------------------------------------------------
 INHABITANTS = "inhabitants"

@@ -74,7 +74,10 @@ GROUP_SCORES = MappingProxyType({NEED: schema.NEED_INDEX, ACCESS: schema.ACCESS_
 #: How a distance was measured (by :data:`geo.schema.MEASURES`): the full label shown with every figure.
 MEASURE_LABELS = MappingProxyType(
     {
-        schema.CBS_ROAD: ("CBS-afstand over de weg (gemiddeld over adressen)", "CBS road distance (mean over addresses)"),
+        schema.CBS_ROAD: (
+            "CBS-afstand over de weg (gemiddeld over adressen)",
+            "CBS road distance (mean over addresses)",
+        ),
         schema.STRAIGHT_LINE: (
             "hemelsbreed vanaf een punt in de buurt (benadering)",
             "straight line from a point in the buurt (approximation)",

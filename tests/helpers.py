@@ -50,7 +50,10 @@ def grid_network(bounds: Sequence[float], spacing_m: float, mode: str = "walk") 
     gx, gy = np.meshgrid(xs, ys)
     ids = np.arange(gx.size).reshape(gx.shape)
     e = np.vstack(
-        [np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()]), np.column_stack([ids[:-1, :].ravel(), ids[1:, :].ravel()])]
+        [
+            np.column_stack([ids[:, :-1].ravel(), ids[:, 1:].ravel()]),
+            np.column_stack([ids[:-1, :].ravel(), ids[1:, :].ravel()]),
+        ]
     )
     src, dst = np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]]
     return from_edges(gx.ravel(), gy.ravel(), src, dst, np.full(len(src), spacing_m), mode=mode)

@@ -20,6 +20,7 @@ import ast
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,9 @@ class Import:
     type_only: bool
 
 
-def project_modules(root: Path, packages: Iterable[str] = PACKAGES, scripts: Iterable[str] = SCRIPTS) -> dict[str, Path]:
+def project_modules(
+    root: Path, packages: Iterable[str] = PACKAGES, scripts: Iterable[str] = SCRIPTS
+) -> dict[str, Path]:
     """Module name → file, for every ``.py`` file of ``packages`` and each script at the root."""
     modules: dict[str, Path] = {}
     for package in packages:
@@ -213,7 +216,7 @@ def describe(cycle: Cycle, imports: Iterable[Import]) -> str:
     for imp in imports:
         if not imp.type_only:
             first.setdefault((imp.source, imp.target), imp.line)
-    steps = [f"{a}:{first.get((a, b), '?')} imports {b}" for a, b in zip(cycle.path, cycle.path[1:])]
+    steps = [f"{a}:{first.get((a, b), '?')} imports {b}" for a, b in pairwise(cycle.path)]
     return f"{cycle}  ({'; '.join(steps)})"
 
 
@@ -228,7 +231,8 @@ def imports() -> list[Import]:
 def test_the_parser_sees_the_whole_product(imports: list[Import]) -> None:
     """Guards the rules below against passing on an empty graph."""
     modules = project_modules(ROOT)
-    assert {"app", "geo", "geo.cli", "geo.data.files", "geo.network.graph", "layers.exports", "ui.sidebar"} <= set(modules)
+    expected = {"app", "geo", "geo.cli", "geo.data.files", "geo.network.graph", "layers.exports", "ui.sidebar"}
+    assert expected <= set(modules)
     assert len(modules) > 50
     edges = {(i.source, i.target) for i in imports}
     assert ("layers.exports", "layers.decision_pack") in edges  # top-level `from layers.decision_pack import …`
@@ -247,7 +251,9 @@ def test_geo_does_not_import_layers_or_ui(imports: list[Import]) -> None:
     bad = [
         f"{i.source}:{i.line} imports {i.target}"
         for i in imports
-        if i.source.split(".")[0] == "geo" and i.source not in GEO_ENTRY_POINTS and i.target.split(".")[0] in ("layers", "ui")
+        if i.source.split(".")[0] == "geo"
+        and i.source not in GEO_ENTRY_POINTS
+        and i.target.split(".")[0] in ("layers", "ui")
     ]
     assert not bad, "geo must not depend on the map or app layers:\n" + "\n".join(bad)
 

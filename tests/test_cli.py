@@ -202,7 +202,7 @@ def test_rank_on_incomplete_dataset_exits_2(capsys: pytest.CaptureFixture[str], 
 
 def test_scenario_writes_before_after_per_buurt(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     """A sports hall at the point of the buurt farthest from sport: its distance drops, nobody's grows."""
-    from geo.data import files as gio
+    from geo.data import files
     from geo.decide.pipeline import run
 
     table = run().table
@@ -210,7 +210,7 @@ def test_scenario_writes_before_after_per_buurt(capsys: pytest.CaptureFixture[st
     from geo.data.paths import DEFAULT_DATA_DIR
     from geo.decide.access import compute_origin_points
 
-    point = compute_origin_points(gio.load_dataset(DEFAULT_DATA_DIR).buurten).loc[far["buurt_code"]]
+    point = compute_origin_points(files.load_dataset(DEFAULT_DATA_DIR).buurten).loc[far["buurt_code"]]
     out = tmp_path / "s.csv"
     code = main(["scenario", "--add", f"sport,{point.x:.1f},{point.y:.1f},2", "--out", str(out)])
     assert code == 0
@@ -233,7 +233,9 @@ def test_scenario_writes_before_after_per_buurt(capsys: pytest.CaptureFixture[st
         ([], "Nothing to compare"),
     ],
 )
-def test_scenario_bad_input_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str) -> None:
+def test_scenario_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], message: str
+) -> None:
     code = main(["scenario", *args, "--out", str(tmp_path / "s.csv")])
     err = capsys.readouterr().err.strip()
     assert code == 2 and message in err and err.count("\n") == 0

@@ -49,7 +49,7 @@ def placed(delft_walk: Network, tmp_path_factory: pytest.TempPathFactory) -> dic
 
 def _graph(net: Network) -> nx.DiGraph:
     g = nx.DiGraph()
-    for a, b, w in zip(net.edge_from().tolist(), net.indices.tolist(), net.length_m.tolist()):
+    for a, b, w in zip(net.edge_from().tolist(), net.indices.tolist(), net.length_m.tolist(), strict=True):
         if not g.has_edge(a, b) or g[a][b]["w"] > w:  # parallel edges: the shortest counts
             g.add_edge(a, b, w=w)
     return g
@@ -68,9 +68,9 @@ def test_access_nearest_equals_networkx_to_the_metre(delft_graphml: Path, delft_
     assert len(table) == 40
     # Travel origin → facility = facility → origin on the reversed graph, from all facilities at once.
     rev = _graph(delft_walk).reverse(copy=True)
-    fac_node = dict(zip(placed["fac"]["node"], placed["fac"]["facility_id"]))
+    fac_node = dict(zip(placed["fac"]["node"], placed["fac"]["facility_id"], strict=True))
     dist, paths = nx.multi_source_dijkstra(rev, set(fac_node), weight="w")
-    for oid, node in zip(placed["org"]["id"], placed["org"]["node"]):
+    for oid, node in zip(placed["org"]["id"], placed["org"]["node"], strict=True):
         row = table.loc[oid]
         assert row["dist_m"] == pytest.approx(dist[node], abs=1e-6)
         assert row["time_min"] == pytest.approx(dist[node] / (SPEED_KMH * 1000 / 60), abs=1e-9)
@@ -90,7 +90,7 @@ def test_access_cumulative_counts_match_networkx(delft_graphml: Path, delft_walk
     per_fac = {f: nx.single_source_dijkstra_path_length(g.reverse(copy=False), f, weight="w")
                for f in placed["fac"]["node"]}
     metres_per_min = SPEED_KMH * 1000 / 60
-    for oid, node in zip(placed["org"]["id"], placed["org"]["node"]):
+    for oid, node in zip(placed["org"]["id"], placed["org"]["node"], strict=True):
         for minutes in (5, 10):
             expected = sum(d.get(node, np.inf) <= minutes * metres_per_min for d in per_fac.values())
             assert table.loc[oid, f"n_within_{minutes}min"] == expected
@@ -153,7 +153,7 @@ def test_isochrones_on_amsterdam_osm(data_root: Path, tmp_path: Path) -> None:
     assert iso.crs.to_epsg() == 28992
     assert {"facility_id", "minutes"} <= set(iso.columns)
     assert len(iso) == 9 and iso.is_valid.all()
-    for fid, point in zip(fac["facility_id"], fac.geometry):
+    for fid, point in zip(fac["facility_id"], fac.geometry, strict=True):
         own = iso[iso["facility_id"] == fid].sort_values("minutes")
         assert list(own["minutes"]) == [1, 2, 3]
         assert own.geometry.iloc[0].contains(point)

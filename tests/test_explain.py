@@ -32,7 +32,8 @@ def test_rows_add_up_to_the_score(result):
 
 def test_english_and_unranked(result):
     code = result.table.index[0]
-    assert " ranks 1 of 110, mainly because of " in explain_buurt(result.table, result.ranking, code, lang="en").sentence
+    sentence = explain_buurt(result.table, result.ranking, code, lang="en").sentence
+    assert " ranks 1 of 110, mainly because of " in sentence
     unranked = result.table.index[result.table[schema.STATUS] == schema.STATUS_NO_INHABITANTS][0]
     e = explain_buurt(result.table, result.ranking, unranked)
     assert e.rank is None and "geen inwoners" in e.sentence

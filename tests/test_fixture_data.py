@@ -35,7 +35,8 @@ def test_every_copied_file_is_listed_and_unchanged(data_root: Path) -> None:
     assert on_disk == set(sums), "files in tests/fixtures/shared and SHA256SUMS differ"
     changed = [n for n, d in sums.items() if hashlib.sha256((data_root / n).read_bytes()).hexdigest() != d]
     assert not changed, f"changed since copied from ../shared/data (a test must not write here): {changed}"
-    assert set(sums) == {f"{folder}/{name}" for folder, spec in _copier(data_root).FOLDERS.items() for name in spec["files"]}
+    listed = {f"{folder}/{name}" for folder, spec in _copier(data_root).FOLDERS.items() for name in spec["files"]}
+    assert set(sums) == listed
 
 
 def test_copy_is_small_and_every_folder_says_where_it_comes_from(data_root: Path) -> None:
@@ -55,7 +56,9 @@ def test_every_input_of_the_default_build_is_in_the_copy(data_root: Path) -> Non
     assert not missing, f"build_default reads files not in tests/fixtures/shared: {missing}; add them to copy_shared.py"
 
 
-def test_copy_is_what_copy_shared_writes_from_the_shared_data(full_shared_data: Path, data_root: Path, tmp_path: Path) -> None:
+def test_copy_is_what_copy_shared_writes_from_the_shared_data(
+    full_shared_data: Path, data_root: Path, tmp_path: Path
+) -> None:
     """With ../shared/data present: the copies, their PROVENANCE.md and SHA256SUMS are current, byte for byte."""
     written = _copier(data_root).copy_all(full_shared_data, tmp_path)
     stale = [p.relative_to(tmp_path).as_posix() for p in written

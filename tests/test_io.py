@@ -162,7 +162,10 @@ def test_buurten_wrong_kind_or_missing_file(fixtures: Path, tmp_path: Path) -> N
         "found '.csv'",
     )
     raises(
-        DataFileError, lambda: files.load_buurten(tmp_path / "nothere.gpkg"), "expected a file at", "found nothing there"
+        DataFileError,
+        lambda: files.load_buurten(tmp_path / "nothere.gpkg"),
+        "expected a file at",
+        "found nothing there",
     )
     raises(DataFileError, lambda: files.load_buurten(tmp_path), "Expected a file but", "is a directory")
 
@@ -387,9 +390,13 @@ def test_load_dataset_without_gpkg_hints_build_default(fixtures: Path, tmp_path:
         "is incomplete: expected 'dataset.gpkg' there",
         "python -m geo build-default",
     )
-    raises(DataFileError, lambda: files.load_dataset(tmp_path), "expected 'dataset.gpkg'", "python -m geo build-default")
+    raises(
+        DataFileError, lambda: files.load_dataset(tmp_path), "expected 'dataset.gpkg'", "python -m geo build-default"
+    )
     shutil.copy(DEFAULT_DATA_DIR / "dataset.gpkg", tmp_path / "dataset.gpkg")
-    raises(DataFileError, lambda: files.load_dataset(tmp_path), "expected 'dataset.json'", "python -m geo build-default")
+    raises(
+        DataFileError, lambda: files.load_dataset(tmp_path), "expected 'dataset.json'", "python -m geo build-default"
+    )
 
 
 def test_load_default_dataset() -> None:
@@ -413,7 +420,10 @@ def test_fixtures_are_small_and_all_listed(fixtures: Path) -> None:
     maker = _load_maker(fixtures)
     # good/ and bad/ belong to make_fixtures.py; osm/, overpass/ and routing/ have their own makers.
     on_disk = {
-        p.relative_to(fixtures).as_posix() for sub in ("good", "bad") for p in (fixtures / sub).rglob("*") if p.is_file()
+        p.relative_to(fixtures).as_posix()
+        for sub in ("good", "bad")
+        for p in (fixtures / sub).rglob("*")
+        if p.is_file()
     }
     on_disk = {p for p in on_disk if "__pycache__" not in p}
     assert on_disk == set(maker.FIXTURES)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from scipy.sparse.csgraph import dijkstra
 
 from geo.errors import CrsError, MissingColumnError, ParameterError
-from geo.network import isochrones as iso
+from geo.network import isochrones
 from geo.network.graph import Network
 from geo.schema import FACILITY_ID, FACILITY_TYPE, WORK_CRS
 from tests.helpers import straight_network
@@ -74,7 +74,9 @@ def _sym_diff_ratio(a: shapely.Geometry, b: shapely.Geometry) -> float:
 def test_partial_edge_reaches_budget_plus_walk_off(method):
     net = _chain([(X0, Y0), (X0 + 1000.0, Y0)])  # one straight 1000 m street
     cell, walk_off = 10.0, 40.0
-    (poly,) = iso.isochrone_polygons(net, _dist_to(net, 0), [400.0], method=method, walk_off_m=walk_off, cell_m=cell)
+    (poly,) = isochrones.isochrone_polygons(
+        net, _dist_to(net, 0), [400.0], method=method, walk_off_m=walk_off, cell_m=cell
+    )
     xmin, ymin, xmax, ymax = poly.bounds
     assert xmax - X0 == pytest.approx(400.0 + walk_off, abs=cell)
     assert X0 - xmin == pytest.approx(walk_off, abs=cell)  # behind the facility: the walk-off only
@@ -87,11 +89,11 @@ def test_one_way_street_is_reached_only_against_its_direction(method):
     x, y = [X0, X0 + 1000.0], [Y0, Y0]
     net = straight_network(x, y, one_way=[(0, 1)])  # 0 → 1 only
     # Facility at the end 1: one can ride 0 → 1, so the last 400 m before node 1 are reached.
-    (poly,) = iso.isochrone_polygons(net, _dist_to(net, 1), [400.0], method=method)
+    (poly,) = isochrones.isochrone_polygons(net, _dist_to(net, 1), [400.0], method=method)
     assert poly.bounds[0] - X0 == pytest.approx(600.0 - 40.0, abs=10.0)
     assert poly.bounds[2] - X0 == pytest.approx(1000.0 + 40.0, abs=10.0)
     # Facility at the start 0: nothing leads to it, only the facility's own node counts.
-    (poly,) = iso.isochrone_polygons(net, _dist_to(net, 0), [400.0], method=method)
+    (poly,) = isochrones.isochrone_polygons(net, _dist_to(net, 0), [400.0], method=method)
     assert poly.area == pytest.approx(np.pi * 40.0**2, rel=0.1)
     assert poly.bounds[2] - X0 == pytest.approx(40.0, abs=10.0)
 
@@ -107,7 +109,7 @@ def test_u_shaped_street_is_not_a_convex_hull(method):
     dist = _dist_to(net, 0)  # the facility at the open end of the left arm
     limit = 2400.0  # reaches everything, down to the end of the right arm
     assert np.isfinite(dist).all() and dist.max() <= limit
-    (poly,) = iso.isochrone_polygons(net, dist, [limit], method=method)
+    (poly,) = isochrones.isochrone_polygons(net, dist, [limit], method=method)
     middle = shapely.Point(X0 + 150.0, Y0 + 500.0)
     assert not poly.contains(middle)
     assert shapely.MultiPoint(np.c_[net.x, net.y]).convex_hull.contains(middle)
@@ -126,7 +128,7 @@ def test_unreached_block_stays_a_hole(method):
     n = len(ring)
     xy = np.array(ring)
     net = straight_network(xy[:, 0], xy[:, 1], [(i, (i + 1) % n) for i in range(n)])
-    (poly,) = iso.isochrone_polygons(net, _dist_to(net, 0), [2 * side + 1.0], method=method)
+    (poly,) = isochrones.isochrone_polygons(net, _dist_to(net, 0), [2 * side + 1.0], method=method)
     assert isinstance(poly, shapely.Polygon) and len(poly.interiors) == 1
     assert not poly.contains(shapely.Point(X0 + side / 2, Y0 + side / 2))
     hole = shapely.Polygon(poly.interiors[0])
@@ -136,19 +138,19 @@ def test_unreached_block_stays_a_hole(method):
 def test_bands_follow_the_input_order_and_reach_nothing_when_unreached():
     net = _chain([(X0, Y0), (X0 + 1000.0, Y0)])
     dist = _dist_to(net, 0)
-    small, big = iso.isochrone_polygons(net, dist, [100.0, 600.0])
-    big2, small2 = iso.isochrone_polygons(net, dist, [600.0, 100.0])
+    small, big = isochrones.isochrone_polygons(net, dist, [100.0, 600.0])
+    big2, small2 = isochrones.isochrone_polygons(net, dist, [600.0, 100.0])
     assert small.equals(small2) and big.equals(big2) and small.area < big.area
-    nothing = iso.isochrone_polygons(net, np.full(net.n_nodes, np.inf), [100.0, 600.0])
+    nothing = isochrones.isochrone_polygons(net, np.full(net.n_nodes, np.inf), [100.0, 600.0])
     assert all(isinstance(p, shapely.Polygon) and p.is_empty for p in nothing)
-    assert iso.isochrone_polygons(net, dist, []) == []
+    assert isochrones.isochrone_polygons(net, dist, []) == []
 
 
 @pytest.mark.parametrize("method", METHODS)
 def test_start_point_is_included_in_every_band(method):
     net = _chain([(X0, Y0), (X0 + 1000.0, Y0)])
     entrance = (X0 - 200.0, Y0 + 100.0)  # a school 220 m from its street
-    polys = iso.isochrone_polygons(net, _dist_to(net, 0), [0.0, 300.0], start_xy=entrance, method=method)
+    polys = isochrones.isochrone_polygons(net, _dist_to(net, 0), [0.0, 300.0], start_xy=entrance, method=method)
     for poly in polys:
         assert poly.contains(shapely.Point(entrance)) and poly.contains(shapely.Point(X0, Y0))
         assert isinstance(poly, shapely.MultiPolygon)  # the entrance is beyond the walk-off of the street
@@ -157,9 +159,9 @@ def test_start_point_is_included_in_every_band(method):
 def test_grid_methods_agree_on_axis_aligned_streets():
     net = _grid(30, 25.0)
     dist = _dist_to(net, 15 * 30 + 15)
-    limits = iso.limits_for_minutes(BANDS_MIN, WALK_KMH)
-    raster = iso.isochrone_polygons(net, dist, limits, simplify_m=0)
-    buffer = iso.isochrone_polygons(net, dist, limits, simplify_m=0, method="buffer")
+    limits = isochrones.limits_for_minutes(BANDS_MIN, WALK_KMH)
+    raster = isochrones.isochrone_polygons(net, dist, limits, simplify_m=0)
+    buffer = isochrones.isochrone_polygons(net, dist, limits, simplify_m=0, method="buffer")
     for r, b in zip(raster, buffer, strict=True):
         assert _sym_diff_ratio(r, b) < 0.05
 
@@ -168,19 +170,19 @@ def test_bad_inputs_are_parameter_errors():
     net = _chain([(X0, Y0), (X0 + 100.0, Y0)])
     dist = _dist_to(net, 0)
     with pytest.raises(ParameterError, match="one distance per network node"):
-        iso.isochrone_polygons(net, dist[:1], [50.0])
+        isochrones.isochrone_polygons(net, dist[:1], [50.0])
     with pytest.raises(ParameterError, match="NaN"):
-        iso.isochrone_polygons(net, np.array([0.0, np.nan]), [50.0])
+        isochrones.isochrone_polygons(net, np.array([0.0, np.nan]), [50.0])
     with pytest.raises(ParameterError, match="non-negative"):
-        iso.isochrone_polygons(net, dist, [-1.0])
+        isochrones.isochrone_polygons(net, dist, [-1.0])
     with pytest.raises(ParameterError, match="method"):
-        iso.isochrone_polygons(net, dist, [50.0], method="hull")  # type: ignore[arg-type]
+        isochrones.isochrone_polygons(net, dist, [50.0], method="hull")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="walk_off_m"):
-        iso.isochrone_polygons(net, dist, [50.0], walk_off_m=0.0)
+        isochrones.isochrone_polygons(net, dist, [50.0], walk_off_m=0.0)
     with pytest.raises(ParameterError, match="start_xy"):
-        iso.isochrone_polygons(net, dist, [50.0], start_xy=(1.0, 2.0, 3.0))  # type: ignore[arg-type]
+        isochrones.isochrone_polygons(net, dist, [50.0], start_xy=(1.0, 2.0, 3.0))  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="km/h"):
-        iso.limits_for_minutes([5], 0.0)
+        isochrones.limits_for_minutes([5], 0.0)
 
 
 # ---------------------------------------------------------------------- frames
@@ -189,27 +191,28 @@ def test_facility_frames_and_dissolve():
     facilities = {"school_a": 0, "school_b": 399, "sport_c": 210}
     types = {"school_a": "school", "school_b": "school", "sport_c": "sport"}
     pairs = [(fid, _dist_to(net, node)) for fid, node in facilities.items()]
-    gdf = iso.isochrones_for_facilities(net, pairs, BANDS_MIN, WALK_KMH, facility_types=types)
+    gdf = isochrones.isochrones_for_facilities(net, pairs, BANDS_MIN, WALK_KMH, facility_types=types)
     assert gdf.crs == WORK_CRS
-    assert list(gdf.columns) == [FACILITY_ID, FACILITY_TYPE, iso.MINUTES, "geometry"]
-    assert len(gdf) == 9 and gdf[iso.MINUTES].tolist() == [5.0, 10.0, 15.0] * 3
+    assert list(gdf.columns) == [FACILITY_ID, FACILITY_TYPE, isochrones.MINUTES, "geometry"]
+    assert len(gdf) == 9 and gdf[isochrones.MINUTES].tolist() == [5.0, 10.0, 15.0] * 3
     assert gdf.geometry.is_valid.all() and not gdf.geometry.is_empty.any()
 
-    plain = iso.dissolve_by_band(gdf.drop(columns=FACILITY_TYPE))
-    assert list(plain.columns) == [iso.MINUTES, "geometry"] and plain[iso.MINUTES].tolist() == [5.0, 10.0, 15.0]
+    plain = isochrones.dissolve_by_band(gdf.drop(columns=FACILITY_TYPE))
+    assert list(plain.columns) == [isochrones.MINUTES, "geometry"]
+    assert plain[isochrones.MINUTES].tolist() == [5.0, 10.0, 15.0]
     assert plain.crs == WORK_CRS
-    by_type = iso.dissolve_by_band(gdf)
-    assert list(by_type.columns) == [FACILITY_TYPE, iso.MINUTES, "geometry"]
-    assert list(zip(by_type[FACILITY_TYPE], by_type[iso.MINUTES], strict=True)) == [
+    by_type = isochrones.dissolve_by_band(gdf)
+    assert list(by_type.columns) == [FACILITY_TYPE, isochrones.MINUTES, "geometry"]
+    assert list(zip(by_type[FACILITY_TYPE], by_type[isochrones.MINUTES], strict=True)) == [
         (t, m) for t in ("school", "sport") for m in (5.0, 10.0, 15.0)
     ]
     union = shapely.union(gdf.geometry.iloc[2], gdf.geometry.iloc[5])  # both schools, 15 min
     assert by_type.geometry.iloc[2].equals(union) or _sym_diff_ratio(by_type.geometry.iloc[2], union) < 1e-9
 
     # The shared-raster path gives the same union from the multi-source distance.
-    shared = iso.isochrones_by_band(net, pairs, BANDS_MIN, WALK_KMH, facility_types=types)
+    shared = isochrones.isochrones_by_band(net, pairs, BANDS_MIN, WALK_KMH, facility_types=types)
     assert list(shared.columns) == list(by_type.columns) and shared.crs == WORK_CRS
-    assert shared[[FACILITY_TYPE, iso.MINUTES]].equals(by_type[[FACILITY_TYPE, iso.MINUTES]])
+    assert shared[[FACILITY_TYPE, isochrones.MINUTES]].equals(by_type[[FACILITY_TYPE, isochrones.MINUTES]])
     for a, b in zip(shared.geometry, by_type.geometry, strict=True):
         assert _sym_diff_ratio(a, b) < 0.02
 
@@ -218,10 +221,10 @@ def test_frame_errors():
     net = _grid(5, 25.0)
     pairs = [("a", _dist_to(net, 0))]
     with pytest.raises(ParameterError, match="no type"):
-        iso.isochrones_for_facilities(net, pairs, [5], WALK_KMH, facility_types={"b": "school"})
-    gdf = iso.isochrones_for_facilities(net, pairs, [5], WALK_KMH)
+        isochrones.isochrones_for_facilities(net, pairs, [5], WALK_KMH, facility_types={"b": "school"})
+    gdf = isochrones.isochrones_for_facilities(net, pairs, [5], WALK_KMH)
     with pytest.raises(CrsError, match="EPSG:28992"):
-        iso.dissolve_by_band(gdf.to_crs("EPSG:4326"))
+        isochrones.dissolve_by_band(gdf.to_crs("EPSG:4326"))
 
 
 # ---------------------------------------------------------------------- facilities as points (app and CLI)
@@ -240,13 +243,13 @@ def test_facility_beside_a_long_street_reaches_along_it_from_its_snap_point(meth
     fac = _facilities([("s1", "school", X0 + 500.0, Y0 + 30.0)])
     budget = 200.0
     minutes = budget / (WALK_KMH * 1000 / 60)
-    gdf, unsnapped = iso.facility_isochrones(net, fac, [minutes], WALK_KMH, method=method)
+    gdf, unsnapped = isochrones.facility_isochrones(net, fac, [minutes], WALK_KMH, method=method)
     assert unsnapped == [] and len(gdf) == 1
     xmin, _, xmax, _ = gdf.geometry.iloc[0].bounds
     reach = budget - 30.0  # the walk from the street to the school is charged
     assert xmin - X0 == pytest.approx(500.0 - reach - 40.0, abs=10.0)
     assert xmax - X0 == pytest.approx(500.0 + reach + 40.0, abs=10.0)
-    gdf, _ = iso.facility_isochrones(net, fac, [minutes], WALK_KMH, method=method, include_snap=False)
+    gdf, _ = isochrones.facility_isochrones(net, fac, [minutes], WALK_KMH, method=method, include_snap=False)
     assert gdf.geometry.iloc[0].bounds[2] - X0 == pytest.approx(500.0 + budget + 40.0, abs=10.0)
 
 
@@ -254,7 +257,7 @@ def test_facility_on_a_one_way_street_is_reached_only_from_upstream():
     # 0 → 1 one way; the way back 1 → 2 → 0 far away, so that all is one strongly connected component.
     net = straight_network([X0, X0 + 1000.0, X0 + 500.0], [Y0, Y0, Y0 + 800.0], one_way=[(0, 1), (1, 2), (2, 0)])
     fac = _facilities([("s1", "school", X0 + 500.0, Y0)])
-    gdf, _ = iso.facility_isochrones(net, fac, [3.0], WALK_KMH)  # 200 m
+    gdf, _ = isochrones.facility_isochrones(net, fac, [3.0], WALK_KMH)  # 200 m
     xmin, _, xmax, _ = gdf.geometry.iloc[0].bounds
     assert xmin - X0 == pytest.approx(300.0 - 40.0, abs=10.0)
     assert xmax - X0 == pytest.approx(500.0 + 40.0, abs=10.0)
@@ -268,21 +271,21 @@ def test_facility_isochrones_frames_and_unsnapped():
         ("c", "sport", X0 + 250.0, Y0 + 240.0),
         ("far", "sport", X0 + 5000.0, Y0),
     ])
-    gdf, unsnapped = iso.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, max_snap_m=500.0)
+    gdf, unsnapped = isochrones.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, max_snap_m=500.0)
     assert unsnapped == ["far"]
-    assert list(gdf.columns) == [FACILITY_ID, FACILITY_TYPE, iso.MINUTES, "geometry"] and gdf.crs == WORK_CRS
+    assert list(gdf.columns) == [FACILITY_ID, FACILITY_TYPE, isochrones.MINUTES, "geometry"] and gdf.crs == WORK_CRS
     assert gdf[FACILITY_ID].tolist() == ["a"] * 3 + ["b"] * 3 + ["c"] * 3
     assert gdf.geometry.is_valid.all()
-    dissolved, _ = iso.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, dissolve=True)
-    assert list(dissolved.columns) == [FACILITY_TYPE, iso.MINUTES, "geometry"] and dissolved.crs == WORK_CRS
+    dissolved, _ = isochrones.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, dissolve=True)
+    assert list(dissolved.columns) == [FACILITY_TYPE, isochrones.MINUTES, "geometry"] and dissolved.crs == WORK_CRS
     assert len(dissolved) == 6
     # Dissolving in one multi-source pass equals the union of the per-facility polygons.
-    for a, b in zip(dissolved.geometry, iso.dissolve_by_band(gdf).geometry, strict=True):
+    for a, b in zip(dissolved.geometry, isochrones.dissolve_by_band(gdf).geometry, strict=True):
         assert _sym_diff_ratio(a, b) < 0.02
     with pytest.raises(CrsError):
-        iso.facility_isochrones(net, fac.to_crs("EPSG:4326"), BANDS_MIN, WALK_KMH)
+        isochrones.facility_isochrones(net, fac.to_crs("EPSG:4326"), BANDS_MIN, WALK_KMH)
     with pytest.raises(MissingColumnError, match=FACILITY_ID):
-        iso.facility_isochrones(net, fac.drop(columns=FACILITY_ID), BANDS_MIN, WALK_KMH)
+        isochrones.facility_isochrones(net, fac.drop(columns=FACILITY_ID), BANDS_MIN, WALK_KMH)
 
 
 # ---------------------------------------------------------------------- Delft (real GraphML: the delft_walk fixture)
@@ -305,12 +308,12 @@ def test_delft_isochrone_properties(delft_walk, node_frac, limit, ratios):
       grown by ``2·s`` (each is simplified by at most ``s``).
     """
     net = delft_walk
-    walk_off, cell = iso.WALK_OFF_M, iso.CELL_M
+    walk_off, cell = isochrones.WALK_OFF_M, isochrones.CELL_M
     simplify = cell
     node = int(node_frac * net.n_nodes)
     limits = sorted([limit * ratios[0] * ratios[1], limit * ratios[0], limit])
     dist = _dist_to(net, node, limits[-1])
-    polys = iso.isochrone_polygons(net, dist, limits)
+    polys = isochrones.isochrone_polygons(net, dist, limits)
     pts = shapely.points(np.c_[net.x, net.y])
     for lim, poly in zip(limits, polys, strict=True):
         assert poly.is_valid and not poly.is_empty
@@ -337,12 +340,12 @@ def test_delft_raster_and_buffer_agree(delft_walk):
     isochrone by up to ~5 % (measured on 40 Delft facilities).
     """
     net = delft_walk
-    limits = iso.limits_for_minutes(BANDS_MIN, WALK_KMH)
+    limits = isochrones.limits_for_minutes(BANDS_MIN, WALK_KMH)
     rng = np.random.default_rng(3)
     for node in rng.choice(net.n_nodes, 3, replace=False).tolist():
         dist = _dist_to(net, node, limits[-1])
-        raster = iso.isochrone_polygons(net, dist, limits, simplify_m=0)
-        buffer = iso.isochrone_polygons(net, dist, limits, simplify_m=0, method="buffer")
+        raster = isochrones.isochrone_polygons(net, dist, limits, simplify_m=0)
+        buffer = isochrones.isochrone_polygons(net, dist, limits, simplify_m=0, method="buffer")
         for r, b in zip(raster, buffer, strict=True):
             assert _sym_diff_ratio(r, b) < 0.05
             assert r.area == pytest.approx(b.area, rel=0.03)
@@ -351,10 +354,10 @@ def test_delft_raster_and_buffer_agree(delft_walk):
 def test_delft_isochrone_is_far_smaller_than_the_hull(delft_walk):
     net = delft_walk
     node = int(np.argmin(np.hypot(net.x - net.x.mean(), net.y - net.y.mean())))
-    limit = float(iso.limits_for_minutes([10], WALK_KMH)[0])
+    limit = float(isochrones.limits_for_minutes([10], WALK_KMH)[0])
     dist = _dist_to(net, node, limit)
-    (poly,) = iso.isochrone_polygons(net, dist, [limit])
+    (poly,) = isochrones.isochrone_polygons(net, dist, [limit])
     reached = dist <= limit
-    hull = shapely.MultiPoint(np.c_[net.x[reached], net.y[reached]]).convex_hull.buffer(iso.WALK_OFF_M)
+    hull = shapely.MultiPoint(np.c_[net.x[reached], net.y[reached]]).convex_hull.buffer(isochrones.WALK_OFF_M)
     assert poly.area < hull.area
     assert any(len(p.interiors) for p in getattr(poly, "geoms", [poly]))  # blocks stay holes

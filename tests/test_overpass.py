@@ -50,7 +50,8 @@ OVERPASS_400 = (
     b'<p><strong style="color:#FF0000">Error</strong>: line 1: parse error: Unknown type "wya" </p>\n</body></html>'
 )
 REMARK = (
-    b'{"version":0.6,"generator":"Overpass API 0.7.62.5 1bd436f1","osm3s":{"timestamp_osm_base":"2025-01-01T00:00:00Z"},'
+    b'{"version":0.6,"generator":"Overpass API 0.7.62.5 1bd436f1",'
+    b'"osm3s":{"timestamp_osm_base":"2025-01-01T00:00:00Z"},'
     b'"elements":[{"type":"node","id":1,"lat":52.37,"lon":4.9}],'
     b'"remark":"runtime error: Query timed out in \\"query\\" at line 1 after 26 seconds."}'
 )
@@ -173,7 +174,7 @@ def test_query_has_poly_filter_and_covers_the_area() -> None:
     assert query.endswith('"); (._;>;); out body;')
     numbers = [float(v) for v in query.split('poly:"')[1].split('"')[0].split()]
     lat, lon = np.array(numbers[0::2]), np.array(numbers[1::2])
-    assert 52.3 < lat.min() and lat.max() < 52.4 and 4.8 < lon.min() and lon.max() < 4.95  # lat first
+    assert 52.3 < lat.min() <= lat.max() < 52.4 and 4.8 < lon.min() <= lon.max() < 4.95  # lat first
     x, y = to_rd(lon, lat)
     assert shapely.Polygon(zip(x, y, strict=True)).buffer(0.5).covers(area)
 
@@ -287,7 +288,9 @@ def test_download_failure_is_a_clear_download_error_and_not_cached(
 
 def test_bad_query_gets_the_overpass_error_text(stub: Stub, tmp_path: Path) -> None:
     bad_url = stub.url.replace("/api/interpreter", "/api/other")  # the stub answers 400 like Overpass
-    with pytest.raises(DownloadError, match='rejected the query \\(HTTP 400\\): line 1: parse error: Unknown type "wya"'):
+    with pytest.raises(
+        DownloadError, match='rejected the query \\(HTTP 400\\): line 1: parse error: Unknown type "wya"'
+    ):
         download_osm(area_rd(), url=bad_url, cache_dir=tmp_path)
 
 

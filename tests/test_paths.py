@@ -25,7 +25,7 @@ def test_the_product_files_are_where_the_paths_say() -> None:
     assert (paths.LEAFLET_DIR / "leaflet.js").is_file() and (paths.LEAFLET_DIR / "leaflet.css").is_file()
     assert paths.NETWORKS_DIR.parent == paths.DATA_DIR
     # The shared open data is looked for next to the repository, never inside it.
-    assert paths.SHARED_DATA_DIR == paths.PROJECT_ROOT.parent / "shared" / "data"
+    assert paths.PROJECT_ROOT.parent / "shared" / "data" == paths.SHARED_DATA_DIR
 
 
 def _git(root: Path, head: str) -> Path:

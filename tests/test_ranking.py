@@ -156,8 +156,8 @@ def test_contributions_sum_to_the_priority_score(case):
 
     ranked = t[schema.STATUS] == schema.STATUS_RANKED
     for group, col in (("need", schema.NEED_INDEX), ("access", schema.ACCESS_GAP), ("reach", schema.REACH_SCORE)):
-        cols = [c for c in t.columns
-                if c.startswith(schema.GROUP_CONTRIB_PREFIX) and INDICATORS[c[len(schema.GROUP_CONTRIB_PREFIX):]].group == group]
+        prefix = schema.GROUP_CONTRIB_PREFIX
+        cols = [c for c in t.columns if c.startswith(prefix) and INDICATORS[c[len(prefix):]].group == group]
         if cols:
             np.testing.assert_allclose(t.loc[ranked, cols].sum(axis=1), t.loc[ranked, col], atol=1e-12)
         else:

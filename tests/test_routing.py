@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from geo import units
 from geo.errors import ParameterError
-from geo.network import routing as R
+from geo.network import routing
 from geo.network.graph import Network, from_edges
 from tests.helpers import straight_network
 
@@ -35,7 +35,7 @@ TOL_M = 1e-6
 
 # ---------------------------------------------------------------------- independent helpers
 def _split_graph(
-    net: Network, origins: R.Snapped, facilities: R.Snapped, *, include_snap: bool
+    net: Network, origins: routing.Snapped, facilities: routing.Snapped, *, include_snap: bool
 ) -> tuple[nx.DiGraph, list, list]:
     """networkx graph of ``net`` with every snapped point spliced into its segment as a node.
 
@@ -47,7 +47,7 @@ def _split_graph(
     """
     g = nx.DiGraph()
     src, dst = net.edge_from(), net.indices
-    for a, b, w in zip(src.tolist(), dst.tolist(), net.length_m.tolist()):
+    for a, b, w in zip(src.tolist(), dst.tolist(), net.length_m.tolist(), strict=True):
         g.add_edge(("n", a), ("n", b), w=w)
     pts = []  # (kind, i, seg, u, v, t, snap)
     for kind, sn in (("o", origins), ("f", facilities)):
@@ -81,7 +81,12 @@ def _split_graph(
 
 
 def _oracle_dense(
-    net: Network, origins: R.Snapped, facilities: R.Snapped, *, include_snap: bool, cutoff: float | None = None
+    net: Network,
+    origins: routing.Snapped,
+    facilities: routing.Snapped,
+    *,
+    include_snap: bool,
+    cutoff: float | None = None,
 ) -> np.ndarray:
     """All-pairs origin → facility distances (inf where unreachable) from the split graph."""
     g, o_nodes, f_nodes = _split_graph(net, origins, facilities, include_snap=include_snap)
@@ -137,7 +142,7 @@ def grid() -> Network:
 
 
 def test_grid_snapping_by_hand(grid):
-    sn = R.snap_points(grid, GRID_POINTS, max_snap_m=250)
+    sn = routing.snap_points(grid, GRID_POINTS, max_snap_m=250)
     assert len(sn) == len(GRID_POINTS)
     np.testing.assert_array_equal(sn.ok, [True] * 7 + [False])
     np.testing.assert_array_equal(sn.not_snapped, [7])
@@ -154,17 +159,17 @@ def test_grid_snapping_by_hand(grid):
 
 
 def test_grid_island_only_without_component_restriction(grid):
-    sn = R.snap_points(grid, GRID_POINTS[[6, 5]], component=None)
+    sn = routing.snap_points(grid, GRID_POINTS[[6, 5]], component=None)
     assert (sn.u[0], sn.v[0]) == (9, 10) and sn.snap_dist_m[0] == pytest.approx(10)
-    d, i = R.nearest_facility(grid, sn.take([0]), sn.take([1]))
+    d, i = routing.nearest_facility(grid, sn.take([0]), sn.take([1]))
     assert d[0] == np.inf and i[0] == -1
 
 
 def test_grid_distances_by_hand(grid):
-    sn = R.snap_points(grid, GRID_POINTS, max_snap_m=250)
+    sn = routing.snap_points(grid, GRID_POINTS, max_snap_m=250)
 
     def one(o: int, f: int, **kw) -> float:
-        return R.nearest_facility(grid, sn.take([o]), sn.take([f]), **kw)[0][0]
+        return routing.nearest_facility(grid, sn.take([o]), sn.take([f]), **kw)[0][0]
 
     # Against the one-way: 50 to node 1, round the block 1→4→3 (200), 50 down to the facility.
     assert one(0, 1) == pytest.approx(300)
@@ -183,18 +188,18 @@ def test_grid_distances_by_hand(grid):
     assert one(6, 5, include_snap=False) == pytest.approx(180)
     assert one(6, 5) == pytest.approx(370)
     # Several facilities: the nearest, its index; the unsnapped point: inf and -1.
-    d, i = R.nearest_facility(grid, sn, sn.take([1, 5]), include_snap=False)
+    d, i = routing.nearest_facility(grid, sn, sn.take([1, 5]), include_snap=False)
     np.testing.assert_allclose(d, [300, 0, 270, 330, 40, 0, 180, np.inf])
     np.testing.assert_array_equal(i, [0, 0, 0, 0, 1, 1, 1, -1])
     # A limit: farther origins are cut, not clipped.
-    d, i = R.nearest_facility(grid, sn, sn.take([1, 5]), include_snap=False, limit_m=180)
+    d, i = routing.nearest_facility(grid, sn, sn.take([1, 5]), include_snap=False, limit_m=180)
     np.testing.assert_allclose(d, [np.inf, 0, np.inf, np.inf, 40, 0, 180, np.inf])
     np.testing.assert_array_equal(i, [-1, 0, -1, -1, 1, 1, 1, -1])
 
 
 def test_grid_costs_by_hand(grid):
-    sn = R.snap_points(grid, GRID_POINTS, max_snap_m=250)
-    costs = R.facility_origin_costs(grid, sn, sn.take([1, 5]), limit_m=300, include_snap=False)
+    sn = routing.snap_points(grid, GRID_POINTS, max_snap_m=250)
+    costs = routing.facility_origin_costs(grid, sn, sn.take([1, 5]), limit_m=300, include_snap=False)
     expected = np.array(
         [
             [300, 0, 270, np.inf, 280, np.inf, 300, np.inf],
@@ -206,11 +211,11 @@ def test_grid_costs_by_hand(grid):
     m = costs.to_csr()
     assert m.nnz == np.isfinite(expected).sum()
     assert m[0, 1] == 0 and m[1, 5] == 0
-    counts = R.count_within(costs, [0, 100, 300])
+    counts = routing.count_within(costs, [0, 100, 300])
     np.testing.assert_array_equal(counts[0.0], [0, 1, 0, 0, 0, 1, 0, 0])
     np.testing.assert_array_equal(counts[300.0], [1, 1, 2, 0, 2, 1, 2, 0])
     with pytest.raises(ParameterError, match="cost table's limit"):
-        R.count_within(costs, [301])
+        routing.count_within(costs, [301])
 
 
 def test_unreachable_without_a_limit_is_inf_and_minus_one():
@@ -218,35 +223,35 @@ def test_unreachable_without_a_limit_is_inf_and_minus_one():
     net = from_edges(
         np.array([0.0, 0.0]), np.array([0.0, 50.0]), np.array([0]), np.array([1]), np.array([50.0]), mode="bike"
     )
-    origins = R.snap_points(net, np.array([[0.0, 50.0], [0.0, 20.0]]), component=None)
-    facilities = R.snap_points(net, np.array([[0.0, 0.0]]), component=None)
-    d, i = R.nearest_facility(net, origins, facilities)
+    origins = routing.snap_points(net, np.array([[0.0, 50.0], [0.0, 20.0]]), component=None)
+    facilities = routing.snap_points(net, np.array([[0.0, 0.0]]), component=None)
+    d, i = routing.nearest_facility(net, origins, facilities)
     np.testing.assert_array_equal(d, [np.inf, np.inf])
     np.testing.assert_array_equal(i, [-1, -1])
-    d, i = R.nearest_facility(net, facilities, origins)
+    d, i = routing.nearest_facility(net, facilities, origins)
     assert d[0] == pytest.approx(20) and i[0] == 1  # the other way round it is 20 m along the one-way
 
 
 def test_bad_inputs_are_parameter_errors(grid):
     with pytest.raises(ParameterError, match=r"\(k, 2\)"):
-        R.snap_points(grid, np.zeros((3, 3)))
+        routing.snap_points(grid, np.zeros((3, 3)))
     with pytest.raises(ParameterError, match="component"):
-        R.snap_points(grid, np.zeros((1, 2)), component="all")  # type: ignore[arg-type]
+        routing.snap_points(grid, np.zeros((1, 2)), component="all")  # type: ignore[arg-type]
     other = _grid()
-    sn = R.snap_points(grid, GRID_POINTS[:2])
+    sn = routing.snap_points(grid, GRID_POINTS[:2])
     with pytest.raises(ParameterError, match="another network"):
-        R.nearest_facility(other, sn, sn)
+        routing.nearest_facility(other, sn, sn)
     with pytest.raises(ParameterError, match="finite"):
-        R.facility_origin_costs(grid, sn, sn, limit_m=np.inf)
-    costs = R.facility_origin_costs(grid, sn, sn, limit_m=100)
+        routing.facility_origin_costs(grid, sn, sn, limit_m=np.inf)
+    costs = routing.facility_origin_costs(grid, sn, sn, limit_m=100)
     with pytest.raises(ParameterError, match="demand"):
-        R.two_step_fca(costs, np.array([1.0]), catchment_m=100)
+        routing.two_step_fca(costs, np.array([1.0]), catchment_m=100)
     with pytest.raises(ParameterError, match="decay"):
-        R.two_step_fca(costs, np.ones(2), catchment_m=100, decay="linear")  # type: ignore[arg-type]
+        routing.two_step_fca(costs, np.ones(2), catchment_m=100, decay="linear")  # type: ignore[arg-type]
 
 
 def test_non_finite_points_are_listed_not_dropped(grid):
-    sn = R.snap_points(grid, np.array([[10.0, 10.0], [np.nan, 5.0]]))
+    sn = routing.snap_points(grid, np.array([[10.0, 10.0], [np.nan, 5.0]]))
     np.testing.assert_array_equal(sn.not_snapped, [1])
     assert np.isnan(sn.snap_dist_m[1])
 
@@ -278,10 +283,10 @@ def test_delft_nearest_for_all_nodes_equals_networkx(delft):
     assert (net.node_id[: len(osm_ids)] == np.array(osm_ids, dtype=np.int64)).all()
     rng = np.random.default_rng(7)
     fac_nodes = rng.choice(len(osm_ids), 20, replace=False)
-    origins = R.snap_points(net, _node_points(net, np.arange(len(osm_ids))))
-    facilities = R.snap_points(net, _node_points(net, fac_nodes))
+    origins = routing.snap_points(net, _node_points(net, np.arange(len(osm_ids))))
+    facilities = routing.snap_points(net, _node_points(net, fac_nodes))
     assert origins.ok.all() and np.isin(origins.t, [0.0, 1.0]).all()
-    dist, idx = R.nearest_facility(net, origins, facilities)
+    dist, idx = routing.nearest_facility(net, origins, facilities)
 
     rev = graph.reverse(copy=False)
     nx_dist, _ = nx.multi_source_dijkstra(rev, {osm_ids[j] for j in fac_nodes}, weight="length")
@@ -289,7 +294,7 @@ def test_delft_nearest_for_all_nodes_equals_networkx(delft):
     np.testing.assert_allclose(dist, expected, rtol=0, atol=TOL_M)
     # The facility given is (one of) the nearest: its own networkx distance is the minimum.
     per_fac = [nx.single_source_dijkstra_path_length(rev, osm_ids[j], weight="length") for j in fac_nodes]
-    chosen = np.array([per_fac[j][n] for j, n in zip(idx, osm_ids)])
+    chosen = np.array([per_fac[j][n] for j, n in zip(idx, osm_ids, strict=True)])
     np.testing.assert_allclose(chosen, expected, rtol=0, atol=TOL_M)
 
 
@@ -307,20 +312,20 @@ def delft_subset(delft):
     for j, fn in enumerate(f_nodes):
         lengths = nx.single_source_dijkstra_path_length(rev, osm_ids[fn], cutoff=limit, weight="length")
         dense[j] = [lengths.get(osm_ids[o], np.inf) for o in o_nodes]
-    origins = R.snap_points(net, _node_points(net, o_nodes))
-    facilities = R.snap_points(net, _node_points(net, f_nodes))
+    origins = routing.snap_points(net, _node_points(net, o_nodes))
+    facilities = routing.snap_points(net, _node_points(net, f_nodes))
     return net, origins, facilities, limit, dense
 
 
 def test_delft_costs_and_counts_equal_networkx(delft_subset):
     net, origins, facilities, limit, dense = delft_subset
-    costs = R.facility_origin_costs(net, origins, facilities, limit_m=limit)
+    costs = routing.facility_origin_costs(net, origins, facilities, limit_m=limit)
     assert costs.to_csr().shape == (25, 120)
     got = costs.to_dense()
     np.testing.assert_array_equal(np.isfinite(got), np.isfinite(dense))
     np.testing.assert_allclose(got[np.isfinite(dense)], dense[np.isfinite(dense)], rtol=0, atol=TOL_M)
     assert (costs.dist_m <= limit).all()
-    for lim, counts in R.count_within(costs, [150, 400, limit]).items():
+    for lim, counts in routing.count_within(costs, [150, 400, limit]).items():
         np.testing.assert_array_equal(counts, (dense <= lim).sum(axis=0))
 
 
@@ -329,14 +334,14 @@ def test_delft_points_between_nodes_equal_split_graph(delft):
     net, _ = delft
     rng = np.random.default_rng(3)
     lo, hi = np.array([net.x.min(), net.y.min()]), np.array([net.x.max(), net.y.max()])
-    origins = R.snap_points(net, rng.uniform(lo, hi, size=(150, 2)), max_snap_m=60)
-    facilities = R.snap_points(net, rng.uniform(lo, hi, size=(15, 2)), max_snap_m=60)
+    origins = routing.snap_points(net, rng.uniform(lo, hi, size=(150, 2)), max_snap_m=60)
+    facilities = routing.snap_points(net, rng.uniform(lo, hi, size=(15, 2)), max_snap_m=60)
     assert 0 < len(origins.not_snapped) < len(origins)
     dense = _oracle_dense(net, origins, facilities, include_snap=True)
-    dist, idx = R.nearest_facility(net, origins, facilities)
+    dist, idx = routing.nearest_facility(net, origins, facilities)
     _assert_nearest_matches_dense(dist, idx, dense)
     assert np.isinf(dist[origins.not_snapped]).all()
-    costs = R.facility_origin_costs(net, origins, facilities, limit_m=700)
+    costs = routing.facility_origin_costs(net, origins, facilities, limit_m=700)
     expected = np.where(dense <= 700, dense, np.inf)
     got = costs.to_dense()
     np.testing.assert_array_equal(np.isfinite(got), np.isfinite(expected))
@@ -347,7 +352,7 @@ def test_delft_snapping_equals_brute_force(delft):
     net, _ = delft
     rng = np.random.default_rng(5)
     pts = rng.uniform([net.x.min(), net.y.min()], [net.x.max(), net.y.max()], size=(300, 2))
-    sn = R.snap_points(net, pts)
+    sn = routing.snap_points(net, pts)
     segs = net.segments()
     lcc = net.largest_component()
     keep = lcc[segs["u"]] & lcc[segs["v"]]
@@ -378,12 +383,12 @@ def test_two_step_fca_equals_pysal_access(delft_subset, decay, kwargs, weight_fn
     from access import Access, weights
 
     net, origins, facilities, limit, _ = delft_subset
-    costs = R.facility_origin_costs(net, origins, facilities, limit_m=limit)
+    costs = routing.facility_origin_costs(net, origins, facilities, limit_m=limit)
     rng = np.random.default_rng(2)
     children = rng.integers(15, 400, size=len(origins)).astype(float)  # children 4–12 per origin
     capacity = rng.choice([120.0, 180.0, 240.0, 310.0, 450.0], size=len(facilities))  # school places
     catchment = 600.0
-    ours = R.two_step_fca(costs, children, capacity, catchment_m=catchment, decay=decay, **kwargs)
+    ours = routing.two_step_fca(costs, children, capacity, catchment_m=catchment, decay=decay, **kwargs)
 
     demand_df = pd.DataFrame({"children": children}, index=pd.Index(np.arange(len(origins)), name="origin"))
     supply_df = pd.DataFrame({"capacity": capacity}, index=pd.Index(np.arange(len(facilities)), name="dest"))
@@ -407,15 +412,15 @@ def test_two_step_fca_equals_pysal_access(delft_subset, decay, kwargs, weight_fn
 def test_two_step_fca_simple_case_by_hand():
     # Two origins (10 and 30 children), two facilities (capacity 20 and 40), all within the catchment
     # except origin 1 → facility 1.
-    costs = R.Costs(
+    costs = routing.Costs(
         facility=np.array([0, 0, 1]), origin=np.array([0, 1, 0]), dist_m=np.array([0.0, 150.0, 50.0]),
         n_facilities=2, n_origins=2, limit_m=500.0, include_snap=True,
     )  # fmt: skip
-    a = R.two_step_fca(costs, np.array([10.0, 30.0]), np.array([20.0, 40.0]), catchment_m=500)
+    a = routing.two_step_fca(costs, np.array([10.0, 30.0]), np.array([20.0, 40.0]), catchment_m=500)
     # R_0 = 20 / 40, R_1 = 40 / 10; A_0 = R_0 + R_1, A_1 = R_0.
     np.testing.assert_allclose(a, [0.5 + 4.0, 0.5])
     # The default step zones split the catchment in three: 150 m falls in the second (weight 0.68).
-    a = R.two_step_fca(costs, np.array([10.0, 30.0]), np.array([20.0, 40.0]), catchment_m=300, decay="step")
+    a = routing.two_step_fca(costs, np.array([10.0, 30.0]), np.array([20.0, 40.0]), catchment_m=300, decay="step")
     r0 = 20 / (10 * 1.0 + 30 * 0.68)
     np.testing.assert_allclose(a, [r0 + 40 / 10, 0.68 * r0])
 
@@ -456,16 +461,16 @@ def random_case(draw):
 @given(random_case())
 def test_random_graphs_match_split_graph_and_invariants(case):
     net, o_pts, f_pts, component, include_snap = case
-    origins = R.snap_points(net, o_pts, component=component)
-    facilities = R.snap_points(net, f_pts, component=component)
-    dist, idx = R.nearest_facility(net, origins, facilities, include_snap=include_snap)
+    origins = routing.snap_points(net, o_pts, component=component)
+    facilities = routing.snap_points(net, f_pts, component=component)
+    dist, idx = routing.nearest_facility(net, origins, facilities, include_snap=include_snap)
     dense = _oracle_dense(net, origins, facilities, include_snap=include_snap)
     _assert_nearest_matches_dense(dist, idx, dense)
 
     # Nearest ≤ the distance to any single facility searched on its own, and equal to the best of them.
     singles = np.array(
         [
-            R.nearest_facility(net, origins, facilities.take([j]), include_snap=include_snap)[0]
+            routing.nearest_facility(net, origins, facilities.take([j]), include_snap=include_snap)[0]
             for j in range(len(facilities))
         ]
     )
@@ -474,13 +479,13 @@ def test_random_graphs_match_split_graph_and_invariants(case):
 
     # Adding a facility never increases any origin's distance.
     for k in range(1, len(facilities)):
-        fewer, _ = R.nearest_facility(net, origins, facilities.take(np.arange(k)), include_snap=include_snap)
-        more, _ = R.nearest_facility(net, origins, facilities.take(np.arange(k + 1)), include_snap=include_snap)
+        fewer, _ = routing.nearest_facility(net, origins, facilities.take(np.arange(k)), include_snap=include_snap)
+        more, _ = routing.nearest_facility(net, origins, facilities.take(np.arange(k + 1)), include_snap=include_snap)
         assert (more <= fewer + TOL_M).all()
 
     # The cost table agrees with the oracle within its limit.
     limit = 600.0
-    costs = R.facility_origin_costs(net, origins, facilities, limit_m=limit, include_snap=include_snap)
+    costs = routing.facility_origin_costs(net, origins, facilities, limit_m=limit, include_snap=include_snap)
     expected = np.where(dense <= limit, dense, np.inf)
     got = costs.to_dense()
     near_edge = np.abs(dense - limit) < 1e-6
@@ -494,14 +499,14 @@ def test_node_distances_union_equals_per_facility_minimum(delft_walk: Network):
     net = delft_walk
     rng = np.random.default_rng(7)
     pts = np.column_stack([rng.uniform(net.x.min(), net.x.max(), 6), rng.uniform(net.y.min(), net.y.max(), 6)])
-    fac = R.snap_points(net, pts)
-    union = R.node_distances(net, fac, limit_m=800.0, include_snap=False)
-    each = R.node_distances(net, fac, limit_m=800.0, include_snap=False, per_facility=True)
+    fac = routing.snap_points(net, pts)
+    union = routing.node_distances(net, fac, limit_m=800.0, include_snap=False)
+    each = routing.node_distances(net, fac, limit_m=800.0, include_snap=False, per_facility=True)
     assert each.shape == (int(fac.ok.sum()), net.n_nodes)
     np.testing.assert_allclose(union, each.min(axis=0))
     # Consistent with nearest_facility for origins placed on nodes.
     nodes = np.flatnonzero(net.largest_component())[:200]
-    origins = R.snap_points(net, np.column_stack([net.x[nodes], net.y[nodes]]))
-    d, _ = R.nearest_facility(net, origins, fac, limit_m=800.0, include_snap=False)
+    origins = routing.snap_points(net, np.column_stack([net.x[nodes], net.y[nodes]]))
+    d, _ = routing.nearest_facility(net, origins, fac, limit_m=800.0, include_snap=False)
     finite = np.isfinite(d)
     np.testing.assert_allclose(d[finite], union[nodes][finite], atol=1e-6)

@@ -239,7 +239,10 @@ def test_non_mapping_input_gives_defaults_with_a_notice():
 
 
 def test_one_bad_weight_keeps_the_other_values():
-    query = "lang=en&p=need_only&w=dist_sport_m~2.5&w=woz_mean_keur~banana&w=dist_library_m~99&map=need_index&b=BU03440111"
+    query = (
+        "lang=en&p=need_only&w=dist_sport_m~2.5&w=woz_mean_keur~banana&w=dist_library_m~99"
+        "&map=need_index&b=BU03440111"
+    )
     state, notices = _decode_qs(query)
     assert state.lang == "en" and state.preset == "need_only"
     assert state.weights == (("dist_sport_m", 2.5),)
@@ -268,7 +271,9 @@ def test_script_in_a_buurt_value_is_escaped_in_the_notice():
 
 
 def test_lists_keep_their_valid_entries():
-    state, notices = _decode_qs("ft=sport~nope~library&min=5~7~20&add=sport~136000~455000&add=sport~0~0&rm=duo-03LX00&rm=..")
+    state, notices = _decode_qs(
+        "ft=sport~nope~library&min=5~7~20&add=sport~136000~455000&add=sport~0~0&rm=duo-03LX00&rm=.."
+    )
     assert state.facility_types == ("sport", "library")
     assert state.minutes == (5.0, 20.0)
     assert state.added == (ScenarioFacility("sport", 136000.0, 455000.0, None),)
@@ -380,7 +385,9 @@ def _app_params(preset: str, overrides: dict[str, float], types: tuple[str, ...]
 def test_state_from_app_and_widget_values_agree():
     present = ("sport", "primary_school", "swimming_pool")
     params = _app_params("access_first", {"dist_sport_m": 4.5, "woz_mean_keur": 1.0}, present)
-    state = share.state_from_app(params, dataset="utrecht", traveller="child", buurt="BU03440111", present_types=present)
+    state = share.state_from_app(
+        params, dataset="utrecht", traveller="child", buurt="BU03440111", present_types=present
+    )
     assert state.weights == (("dist_sport_m", 4.5), ("woz_mean_keur", 1.0))
     assert state.facility_types is None  # all present types: "all"
     assert encode(state) == {
@@ -423,7 +430,8 @@ def test_streamlit_glue_reads_warns_safely_and_writes_the_url():
     assert at.text[0].value == "lang=en buurt=None changed=True"
     [warning] = at.warning
     assert "Not everything in the link" in warning.value
-    assert "<img" not in warning.value.replace("\\<", "") and "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in warning.value
+    assert "<img" not in warning.value.replace("\\<", "")
+    assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>" in warning.value
     assert at.query_params == {"lang": "en", "b": "BU03440111"}
     assert at.code[0].value == "?lang=en&b=BU03440111"
 

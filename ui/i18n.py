@@ -35,7 +35,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "spinner_robustness": ("Robuustheid berekenen …", "Computing robustness …"),
     "share_notices": ("Niet alles uit de link kon worden gebruikt:", "Not everything in the link could be used:"),
     "share_more": ("… en nog {n} andere", "… and {n} more"),
-    "share_link": ("Link naar deze weergave (kopieer met het icoon rechts)", "Link to this view (copy with the icon on the right)"),
+    "share_link": (
+        "Link naar deze weergave (kopieer met het icoon rechts)",
+        "Link to this view (copy with the icon on the right)",
+    ),
     "dataset": ("Gegevens", "Data"),
     "preset": ("Uitgangspunt (gewichten)", "Starting point (weights)"),
     "weights": ("Gewichten", "Weights"),
@@ -48,7 +51,10 @@ _TEXT: dict[str, tuple[str, str]] = {
     "ranking_title": ("Rangorde voor investering", "Ranking for investment"),
     "detail_title": ("Waarom staat deze buurt hier?", "Why does this buurt rank here?"),
     "select_buurt": ("Kies een buurt (of klik op de kaart)", "Pick a buurt (or click the map)"),
-    "contrib_chart": ("Bijdrage per indicator aan de prioriteitsscore", "Contribution of each indicator to the priority score"),
+    "contrib_chart": (
+        "Bijdrage per indicator aan de prioriteitsscore",
+        "Contribution of each indicator to the priority score",
+    ),
     "indicator": ("Indicator", "Indicator"),
     "value": ("Waarde", "Value"),
     "percentile": ("Percentiel in gemeente", "Percentile in municipality"),
@@ -75,7 +81,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     ),
     "error_title": ("Er ging iets mis met de invoer", "Something is wrong with the input"),
     "map_caption": (
-        "Kaartachtergrond (OpenStreetMap) is optioneel en laadt alleen met internet; buurten en voorzieningen staan er altijd op.",
+        "Kaartachtergrond (OpenStreetMap) is optioneel en laadt alleen met internet; "
+        "buurten en voorzieningen staan er altijd op.",
         "The background map (OpenStreetMap) is optional and needs internet; buurten and facilities always show.",
     ),
     "schools_note": (
@@ -150,9 +157,10 @@ _TEXT.update({
     "robust_loo": ("Ook elke indicator één keer weglaten", "Also leave out each indicator once"),
     "robust_summary": (
         "Van de top {top} blijven er {robust} zeker in de top {top} (robuust): hun 90%-interval van plaatsen over de "
-        "{draws} trekkingen blijft erbinnen. {sensitive} buurt(en) hangen af van de weging: hun 90%-interval gaat over de grens van de top {top}.",
-        "Of the top {top}, {robust} stay in the top {top} for sure (robust): their 90% rank interval over the {draws} draws "
-        "stays within it. "
+        "{draws} trekkingen blijft erbinnen. "
+        "{sensitive} buurt(en) hangen af van de weging: hun 90%-interval gaat over de grens van de top {top}.",
+        "Of the top {top}, {robust} stay in the top {top} for sure (robust): "
+        "their 90% rank interval over the {draws} draws stays within it. "
         "{sensitive} buurt(en) depend on the weighting: their 90% rank interval crosses the top-{top} line.",
     ),
     "rank_median": ("Mediane plaats", "Median rank"),
@@ -186,17 +194,22 @@ _TEXT.update({
     "facility_type": ("Soort voorziening", "Facility type"),
     "within_minutes": ("Binnen (minuten)", "Within (minutes)"),
     "concentration_index": ("Concentratie-index (bereik naar behoefte)", "Concentration index (access by need)"),
-    "ci_none": ("De concentratie-index is niet te berekenen (niemand of iedereen binnen bereik, of geen behoefte-index).",
+    "ci_none": ("De concentratie-index is niet te berekenen "
+                "(niemand of iedereen binnen bereik, of geen behoefte-index).",
                 "The concentration index cannot be computed (no one or everyone within reach, or no need index)."),
     "ci_even": ("Index {value}: bereik is ongeveer gelijk verdeeld over buurten met weinig en veel behoefte.",
                 "Index {value}: access is spread about evenly over low- and high-need buurten."),
-    "ci_pro_need": ("Index {value} > 0: kinderen in buurten met veel behoefte hebben vaker een voorziening binnen bereik.",
+    "ci_pro_need": ("Index {value} > 0: kinderen in buurten met veel behoefte hebben vaker een voorziening "
+                    "binnen bereik.",
                     "Index {value} > 0: children in high-need buurten more often have a facility within reach."),
     "ci_against_need": ("Index {value} < 0: kinderen in buurten met veel behoefte hebben minder vaak een voorziening "
                         "binnen bereik — hier valt winst te halen.",
                         "Index {value} < 0: children in high-need buurten less often have a facility within reach — "
                         "room for gain."),
-    "equity_no_types": ("Geen soort voorziening met afstanden in deze gegevens.", "No facility type with distances in this data."),
+    "equity_no_types": (
+        "Geen soort voorziening met afstanden in deze gegevens.",
+        "No facility type with distances in this data.",
+    ),
     "quintile_label": ("Q{q}", "Q{q}"),
     "need_quintile_axis": ("Behoefte-kwintiel (Q1 = minste, Q5 = meeste behoefte)",
                            "Need quintile (Q1 = least, Q5 = most need)"),
@@ -213,10 +226,10 @@ _TEXT.update({
         "buurten.",
     ),
     "scenario_intro": (
-        "Voeg een denkbeeldige voorziening toe (coördinaten in RD, of klik eerst op de kaart) of haal er een weg. De app "
-        "rekent bereikbaarheid, rangorde en gelijkheid opnieuw uit en zet scenario's naast elkaar.",
-        "Add a hypothetical facility (RD coordinates, or click the map first) or remove one. The app recomputes access, "
-        "ranking and equity and sets scenarios side by side.",
+        "Voeg een denkbeeldige voorziening toe (coördinaten in RD, of klik eerst op de kaart) of haal er een weg. "
+        "De app rekent bereikbaarheid, rangorde en gelijkheid opnieuw uit en zet scenario's naast elkaar.",
+        "Add a hypothetical facility (RD coordinates, or click the map first) or remove one. "
+        "The app recomputes access, ranking and equity and sets scenarios side by side.",
     ),
     "scenario_new": ("Nieuw scenario", "New scenario"),
     "scenario_name": ("Naam", "Name"),
@@ -296,7 +309,8 @@ _TEXT.update({
         "kosten is het gegarandeerd minstens de helft ervan, bij overlappende voorzieningen minstens (1 − 1/e)/2 "
         "(Khuller, Moss & Naor 1999). De app toont daarnaast een bewezen ondergrens voor deze gegevens.\n\n"
         "**Grenzen**: geen deelnamegraad of capaciteit, behoefte als buurtgemiddelde, buurtpunten niet naar bevolking "
-        "gewogen, programma's per buurt en niet per school; budget en kosten moeten in dezelfde eenheid (bijv. per jaar).",
+        "gewogen, programma's per buurt en niet per school; "
+        "budget en kosten moeten in dezelfde eenheid (bijv. per jaar).",
         "**Value** = children 0–14 × need weight (1 + weight × percentile of the need index). A programme reaches its "
         "own buurt's children; a new facility the buurten within 10 minutes' walk (straight line, 4 km/h) that are not "
         "yet that close to a facility of that type. Each buurt counts once per kind of intervention.\n\n"

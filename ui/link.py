@@ -153,7 +153,9 @@ def warn_notices(notices: Sequence[share.Notice], lang: str = "nl", *, max_shown
     st.warning(md_escape(t("share_notices", lang)) + "\n\n" + "\n".join(lines))
 
 
-def render_share_link(state: share.ShareState, lang: str = "nl", *, defaults: share.ShareState = share.DEFAULT_STATE) -> str:
+def render_share_link(
+    state: share.ShareState, lang: str = "nl", *, defaults: share.ShareState = share.DEFAULT_STATE
+) -> str:
     """Show the link to ``state`` in a code box (Streamlit adds a copy button); returns the link."""
     base = st.context.url or ""
     url = share.share_url(base, state, defaults) if base else "?" + share.to_query_string(state, defaults)

@@ -38,7 +38,9 @@ def printable(text: str, limit: int = SHOWN_CHARS) -> str:
     """
     text = str(text)
     cut = len(text) > limit
-    out = "".join(ch if ch.isprintable() else " " if unicodedata.category(ch) == "Zs" else "\ufffd" for ch in text[:limit])
+    out = "".join(
+        ch if ch.isprintable() else " " if unicodedata.category(ch) == "Zs" else "\ufffd" for ch in text[:limit]
+    )
     return out + "…" if cut else out
 
 

@@ -86,7 +86,9 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
             ],
             t("value", lang): [format_value(r.value, r.unit, lang=lang) for r in rows.itertuples()],
             t("percentile", lang): [format_number(r.percentile, lang=lang) for r in rows.itertuples()],
-            t("direction", lang): [t("more_is_need" if r.direction > 0 else "less_is_need", lang) for r in rows.itertuples()],
+            t("direction", lang): [
+                t("more_is_need" if r.direction > 0 else "less_is_need", lang) for r in rows.itertuples()
+            ],
             t("weight", lang): [format_number(r.weight, lang=lang, decimals=1) for r in rows.itertuples()],
             t("group_contribution", lang): [
                 f"{format_number(r.group_contribution, lang=lang, decimals=3)} · {group_score_name(r.group, lang)}"
@@ -144,7 +146,8 @@ def render_network_status(prepared, access, lang: str) -> None:
         st.info(
             t(
                 "no_network", lang, mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name),
-                polygon=_relative(Path(prepared.dataset.directory) / "dataset.gpkg"), slug=name.lower().replace(" ", "_"),
+                polygon=_relative(Path(prepared.dataset.directory) / "dataset.gpkg"),
+                slug=name.lower().replace(" ", "_"),
             )
         )
         return
@@ -153,7 +156,8 @@ def render_network_status(prepared, access, lang: str) -> None:
     st.caption(
         t(
             "network_used", lang, mode=t(f"mode_{net.mode}", lang).lower(), speed=speed,
-            nodes=format_number(net.n_nodes, lang=lang), source=md_escape(str(net.meta.get("source") or t("unknown", lang))),
+            nodes=format_number(net.n_nodes, lang=lang),
+            source=md_escape(str(net.meta.get("source") or t("unknown", lang))),
         )
     )
 
@@ -192,7 +196,8 @@ def render_access_measures(result: PipelineResult, lang: str) -> None:
         rows.append(
             {
                 t("facility_types", lang): FACILITY_TYPES[key].label(lang),
-                t("measure", lang): m.label(lang) + (f" — {m.caveat_nl if lang == 'nl' else m.caveat_en}" if m.caveat_nl else ""),
+                t("measure", lang): m.label(lang)
+                + (f" — {m.caveat_nl if lang == 'nl' else m.caveat_en}" if m.caveat_nl else ""),
                 t("facilities_n", lang): m.n_facilities,
                 t("buurten_with_value", lang): m.n_buurten_with_value,
             }

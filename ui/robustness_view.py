@@ -35,9 +35,16 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     c1, c2, c3, c4 = st.columns(4)
     top_n = int(c1.number_input(t("robust_top_n", lang), min_value=1, max_value=100, value=DEFAULT_TOP_N, step=1,
                                 key="robust_top_n"))
-    n_draws = c2.select_slider(t("robust_draws", lang), options=[200, 500, 1000, 2000], value=DEFAULT_DRAWS, key="robust_draws")
-    spread = c3.selectbox(t("robust_spread", lang), list(SPREADS), index=list(SPREADS).index(DEFAULT_SPREAD), format_func=lambda k: t(f"spread_{k}", lang),
-                          key="robust_spread")
+    n_draws = c2.select_slider(
+        t("robust_draws", lang), options=[200, 500, 1000, 2000], value=DEFAULT_DRAWS, key="robust_draws"
+    )
+    spread = c3.selectbox(
+        t("robust_spread", lang),
+        list(SPREADS),
+        index=list(SPREADS).index(DEFAULT_SPREAD),
+        format_func=lambda k: t(f"spread_{k}", lang),
+        key="robust_spread",
+    )
     loo = c4.checkbox(t("robust_loo", lang), value=False, key="robust_loo")
     try:
         rb = load_robustness(result, key, n_draws, SEED, top_n, SPREADS[spread], loo, lang=lang)
@@ -48,23 +55,29 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     table = table[table[schema.RANK].notna()].sort_values([schema.RANK, schema.BUURT_CODE])
     top = table[table[schema.RANK] <= top_n]
     robust, _, _ = robust_counts(top)
-    st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=int(table[schema.WEIGHT_SENSITIVE].sum()),
-              draws=n_draws))
+    sensitive = int(table[schema.WEIGHT_SENSITIVE].sum())
+    st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=sensitive, draws=n_draws))
     _chart(table.head(max(SHOWN, top_n + 5)), top_n, lang)
     shown = pd.DataFrame(
         {
             t("rank", lang): table[schema.RANK].astype(int),
             t("buurt", lang): table[schema.BUURT_NAME].astype(str),
             t("rank_median", lang): [format_number(v, lang=lang, decimals=1) for v in table[schema.RANK_MEDIAN]],
-            t("rank_interval", lang): [f"{int(a)}–{int(b)}" for a, b in zip(table[schema.RANK_P05], table[schema.RANK_P95])],
+            t("rank_interval", lang): [
+                f"{int(a)}–{int(b)}" for a, b in zip(table[schema.RANK_P05], table[schema.RANK_P95], strict=True)
+            ],
             t("share_top", lang, n=top_n): [format_number(100 * v, lang=lang) + "%" for v in table[schema.SHARE_TOP_N]],
-            t("robust_flag", lang): [t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]],
+            t("robust_flag", lang): [
+                t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]
+            ],
         }
     )
     st.dataframe(shown, hide_index=True, width="stretch", height=320)
     if rb.leave_one_out is not None:
         loo_table = rb.leave_one_out.loc[top.index]
-        loo_shown = pd.DataFrame({t("buurt", lang): top[schema.BUURT_NAME].astype(str), t("rank", lang): top[schema.RANK].astype(int)})
+        loo_shown = pd.DataFrame(
+            {t("buurt", lang): top[schema.BUURT_NAME].astype(str), t("rank", lang): top[schema.RANK].astype(int)}
+        )
         for col in loo_table.columns:
             ind = col[len(schema.RANK_WITHOUT_PREFIX):]
             loo_shown[t("without", lang, name=INDICATORS[ind].label(lang))] = loo_table[col].astype("Int64").to_numpy()
@@ -76,7 +89,7 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
 def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
     data = pd.DataFrame(
         {
-            "buurt": [f"{int(r)}. {n}" for r, n in zip(table[schema.RANK], table[schema.BUURT_NAME])],
+            "buurt": [f"{int(r)}. {n}" for r, n in zip(table[schema.RANK], table[schema.BUURT_NAME], strict=True)],
             "rank": table[schema.RANK].astype(float).to_numpy(),
             "p05": table[schema.RANK_P05].astype(float).to_numpy(),
             "p95": table[schema.RANK_P95].astype(float).to_numpy(),

@@ -71,8 +71,9 @@ def render_editor(result: PipelineResult, selected: str, lang: str) -> None:
         more = st.text_area(t("scenario_more", lang), value="", height=68, placeholder="sport,136500,455800,2",
                             key="sc_more")
         removable = fac.index.tolist()
-        removed = st.multiselect(t("scenario_remove", lang), removable, format_func=lambda i: _facility_label(fac, i, lang),
-                                 key="sc_remove")
+        removed = st.multiselect(
+            t("scenario_remove", lang), removable, format_func=lambda i: _facility_label(fac, i, lang), key="sc_remove"
+        )
         add_point = st.checkbox(t("scenario_add_point", lang), value=True, key="sc_add")
         submitted = st.form_submit_button(t("scenario_save", lang), type="primary", key="sc_submit")
     if not submitted:
@@ -100,12 +101,13 @@ def _summary_row(scenario: scenario_model.Scenario, comparison: scenario_model.S
     reach = comparison.reach
     for m in comparison.minutes:
         sel = reach[reach[scenario_model.MINUTES] == m]
-        row[t("children_newly_within", lang, m=f"{m:g}")] = format_number(sel[scenario_model.CHILDREN_NEWLY_WITHIN].sum(), lang=lang)
+        newly = sel[scenario_model.CHILDREN_NEWLY_WITHIN].sum()
+        row[t("children_newly_within", lang, m=f"{m:g}")] = format_number(newly, lang=lang)
     ci_change = comparison.equity.get(equity.CONCENTRATION_INDEX + scenario_model.CHANGE)
     if ci_change is not None and len(ci_change):
         row[t("ci_change", lang)] = "; ".join(
             f"{FACILITY_TYPES[k].label(lang)}: {format_number(v, lang=lang, decimals=3)}"
-            for k, v in zip(comparison.equity[schema.FACILITY_TYPE], ci_change)
+            for k, v in zip(comparison.equity[schema.FACILITY_TYPE], ci_change, strict=True)
         )
     return row
 
@@ -165,9 +167,13 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
             {
                 t("facility_type", lang): [FACILITY_TYPES[k].label(lang) for k in reach[schema.FACILITY_TYPE]],
                 t("within_minutes", lang): [f"{m:g} min" for m in reach[scenario_model.MINUTES]],
-                t("children_newly", lang): [format_number(v, lang=lang) for v in reach[scenario_model.CHILDREN_NEWLY_WITHIN]],
+                t("children_newly", lang): [
+                    format_number(v, lang=lang) for v in reach[scenario_model.CHILDREN_NEWLY_WITHIN]
+                ],
                 t("buurten_newly", lang): reach[scenario_model.BUURTEN_NEWLY_WITHIN],
-                t("children_lost", lang): [format_number(v, lang=lang) for v in reach[scenario_model.CHILDREN_NO_LONGER_WITHIN]],
+                t("children_lost", lang): [
+                    format_number(v, lang=lang) for v in reach[scenario_model.CHILDREN_NO_LONGER_WITHIN]
+                ],
             }
         )
         st.markdown(f"**{t('who_gains', lang)}**")
@@ -179,6 +185,7 @@ def render_scenarios(result: PipelineResult, key: tuple, access: AccessChoice, s
         if ci_b in rec and pd.notna(rec.get(ci_a)):
             st.caption(
                 f"{FACILITY_TYPES[rec[schema.FACILITY_TYPE]].label(lang)} — {t('concentration_index', lang)}: "
-                f"{format_number(rec[ci_b], lang=lang, decimals=3)} → {format_number(rec[ci_a], lang=lang, decimals=3)}. "
+                f"{format_number(rec[ci_b], lang=lang, decimals=3)} → "
+                f"{format_number(rec[ci_a], lang=lang, decimals=3)}. "
                 + ci_sentence(rec[ci_a], lang)
             )

@@ -185,7 +185,9 @@ class ShareState:
         if self.facility_types is not None:
             object.__setattr__(self, "facility_types", _unique(self.facility_types))
         object.__setattr__(self, "removed", _unique(self.removed))
-        object.__setattr__(self, "added", tuple(a if isinstance(a, ScenarioFacility) else ScenarioFacility(*a) for a in self.added))
+        object.__setattr__(
+            self, "added", tuple(a if isinstance(a, ScenarioFacility) else ScenarioFacility(*a) for a in self.added)
+        )
 
     def effective_weights(self) -> dict[str, float]:
         """The weight of every indicator: the preset's, then the overrides (0 when neither has one)."""
@@ -385,7 +387,9 @@ class _Reader:
         self.valid = valid
         self.notices: list[Notice] = []
 
-    def notice(self, param: str, value: object, why: str, suffix: tuple[str, str] = _DEFAULT_USED, **kw: object) -> None:
+    def notice(
+        self, param: str, value: object, why: str, suffix: tuple[str, str] = _DEFAULT_USED, **kw: object
+    ) -> None:
         nl, en = _WHY[why]
         self.notices.append(
             Notice(param, printable(str(value)), nl.format(**kw) + suffix[0], en.format(**kw) + suffix[1])

@@ -52,7 +52,11 @@ def render_access_choice(lang: str) -> AccessChoice:
     sb = st.sidebar
     sb.subheader(t("travel", lang))
     mode = sb.radio(
-        t("mode", lang), list(MODES), format_func=lambda m: t(f"mode_{m}", lang), horizontal=True, key=share.WIDGET_KEYS["mode"]
+        t("mode", lang),
+        list(MODES),
+        format_func=lambda m: t(f"mode_{m}", lang),
+        horizontal=True,
+        key=share.WIDGET_KEYS["mode"],
     )
     traveller = sb.radio(
         t("traveller", lang), list(TRAVELLERS), format_func=lambda v: t(f"traveller_{v}", lang),
@@ -68,7 +72,13 @@ def render_access_choice(lang: str) -> AccessChoice:
 
 
 def render_language() -> str:
-    return st.sidebar.radio(t("language"), list(LANGUAGES), format_func=LANGUAGES.__getitem__, horizontal=True, key=share.WIDGET_KEYS["lang"])
+    return st.sidebar.radio(
+        t("language"),
+        list(LANGUAGES),
+        format_func=LANGUAGES.__getitem__,
+        horizontal=True,
+        key=share.WIDGET_KEYS["lang"],
+    )
 
 
 def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppParams:
@@ -102,7 +112,10 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
                     key=share.weight_key(preset, key),
                 )
     map_column = sb.selectbox(
-        t("map_layer", lang), map_options(prepared), format_func=lambda c: column_label(c, lang), key=share.WIDGET_KEYS["map_column"]
+        t("map_layer", lang),
+        map_options(prepared),
+        format_func=lambda c: column_label(c, lang),
+        key=share.WIDGET_KEYS["map_column"],
     )
     present = present_types(prepared)
     # The multiselect's browser side keeps the chosen options by their *labels*; after a language switch the

@@ -15,6 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from geo import schema
 from geo.catalog import FACILITY_TYPES
@@ -125,12 +126,14 @@ def build_default(shared_dir: str | Path, out_dir: str | Path) -> dict:
     facilities = build_facilities(paths, municipality, notes)
 
     access_measures = {}
-    for key, ft in FACILITY_TYPES.items():
+    for key in FACILITY_TYPES:
         col = schema.cbs_dist_col(key)
         n_cbs = int(buurten[col].notna().sum()) if col in buurten else 0
         n_points = int((facilities[schema.FACILITY_TYPE] == key).sum())
         access_measures[key] = {"cbs_buurten_with_value": n_cbs, "points": n_points}
-    suppressed = {c: int(buurten[c].isna().sum()) for c in buurten.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")}
+    suppressed = {
+        c: int(buurten[c].isna().sum()) for c in buurten.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")
+    }
     meta = {
         "name": "Utrecht",
         "municipality_code": MUNICIPALITY_CODE,
@@ -156,7 +159,8 @@ def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
     g.index = pd.Index(g[schema.BUURT_CODE])
 
     kwb = files.load_cbs_table(paths["kwb"])
-    notes.append(kwb.report.summary().split(";")[0] + f"; {sum(kwb.report.suppressed.values())} suppressed values read as missing.")
+    n_suppressed = sum(kwb.report.suppressed.values())
+    notes.append(kwb.report.summary().split(";")[0] + f"; {n_suppressed} suppressed values read as missing.")
     wijk = files.load_cbs_table(paths["kwb"], level="wijk").frame
     nab = files.load_cbs_table(paths["nabijheid"])
     notes.append(nab.report.summary().split(";")[0] + ".")
@@ -171,7 +175,8 @@ def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
     codes_geo, codes_cbs = set(g.index), set(stats.index)
     if codes_geo != codes_cbs:
         notes.append(
-            f"buurt codes only in geometry: {sorted(codes_geo - codes_cbs)}; only in CBS: {sorted(codes_cbs - codes_geo)}"
+            f"buurt codes only in geometry: {sorted(codes_geo - codes_cbs)}; "
+            f"only in CBS: {sorted(codes_cbs - codes_geo)}"
         )
     out = g[[schema.BUURT_CODE, schema.WIJK_CODE, "geometry"]].copy()
     out[schema.BUURT_NAME] = stats["regio"].reindex(out.index).fillna(g[schema.BUURT_NAME])
@@ -186,12 +191,18 @@ def build_buurten(paths: dict[str, Path], notes: list[str]) -> gpd.GeoDataFrame:
         if column not in nab_frame.columns:
             raise files.MissingColumnError(f"nabijheid table lacks '{column}'")
         out[schema.cbs_dist_col(key)] = (nab_frame[column] * 1000.0).reindex(out.index)
-    ordered = [*schema.BUURT_ID_COLUMNS, *[c for c in out.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")], "geometry"]
+    ordered = [
+        *schema.BUURT_ID_COLUMNS,
+        *[c for c in out.columns if c not in (*schema.BUURT_ID_COLUMNS, "geometry")],
+        "geometry",
+    ]
     out = gpd.GeoDataFrame(out[ordered], geometry="geometry", crs=schema.WORK_CRS).sort_index()
     return out
 
 
-def build_facilities(paths: dict[str, Path], municipality, notes: list[str]) -> gpd.GeoDataFrame:
+def build_facilities(
+    paths: dict[str, Path], municipality: shapely.Geometry, notes: list[str]
+) -> gpd.GeoDataFrame:
     sport = _mulier_facilities(paths["mulier"])
     schools = _duo_schools(paths)
     fac = pd.concat([sport, schools], ignore_index=True)
@@ -200,12 +211,16 @@ def build_facilities(paths: dict[str, Path], municipality, notes: list[str]) -> 
     far = dist > MAX_OUTSIDE_M
     for _, row in fac.loc[far].iterrows():
         notes.append(
-            f"dropped facility {row[schema.FACILITY_ID]} '{row[schema.FACILITY_NAME]}': {dist[_] / 1000:.1f} km outside the "
+            f"dropped facility {row[schema.FACILITY_ID]} '{row[schema.FACILITY_NAME]}': "
+            f"{dist[_] / 1000:.1f} km outside the "
             "municipality (bad coordinate in the source)"
         )
     near_outside = (dist > 0) & ~far
     if near_outside.any():
-        notes.append(f"kept {int(near_outside.sum())} facilities just outside the municipality (< {MAX_OUTSIDE_M / 1000:.0f} km)")
+        notes.append(
+            f"kept {int(near_outside.sum())} facilities just outside the municipality "
+            f"(< {MAX_OUTSIDE_M / 1000:.0f} km)"
+        )
     fac = fac.loc[~far].sort_values([schema.FACILITY_TYPE, schema.FACILITY_ID]).reset_index(drop=True)
     return fac
 
@@ -219,7 +234,13 @@ def _mulier_facilities(path: Path) -> pd.DataFrame:
     grouped = t.groupby("accommodatie_id", sort=True)
     first = grouped.first()
     sports = grouped["sport"].agg(lambda s: ", ".join(sorted(set(s.dropna().astype(str)))))
-    addr = (first["adres"].fillna("") + ", " + first["postcode"].fillna("").str.upper() + " " + first["plaatsnaam"].fillna("").str.title()).str.strip(", ")
+    addr = (
+        first["adres"].fillna("")
+        + ", "
+        + first["postcode"].fillna("").str.upper()
+        + " "
+        + first["plaatsnaam"].fillna("").str.title()
+    ).str.strip(", ")
     base = pd.DataFrame(
         {
             schema.FACILITY_ID: "mulier-" + first.index,
@@ -248,13 +269,17 @@ def _duo_schools(paths: dict[str, Path]) -> pd.DataFrame:
     addresses = pd.read_csv(paths["duo_addresses"], dtype=str, keep_default_na=False)
     pupils = pd.read_csv(paths["duo_pupils"], dtype=str, keep_default_na=False)
     points = gpd.read_file(paths["duo_points"]).to_crs(schema.WORK_CRS)
-    pupils_2025 = pd.to_numeric(pupils.set_index("VESTIGINGSCODE")["LEERLINGEN_2025"].replace("", np.nan), errors="coerce")
+    pupils_2025 = pd.to_numeric(
+        pupils.set_index("VESTIGINGSCODE")["LEERLINGEN_2025"].replace("", np.nan), errors="coerce"
+    )
     pts = points.set_index("VESTIGINGSCODE")
     a = addresses.set_index("VESTIGINGSCODE")
     missing_pts = sorted(set(a.index) - set(pts.index))
     if missing_pts:
         raise files.GeometryError(f"no school point for DUO branches {missing_pts[:5]}")
-    addr = (a["STRAATNAAM"] + " " + a["HUISNUMMER-TOEVOEGING"] + ", " + a["POSTCODE"] + " " + a["PLAATSNAAM"].str.title()).str.strip()
+    addr = (
+        a["STRAATNAAM"] + " " + a["HUISNUMMER-TOEVOEGING"] + ", " + a["POSTCODE"] + " " + a["PLAATSNAAM"].str.title()
+    ).str.strip()
     return pd.DataFrame(
         {
             schema.FACILITY_ID: "duo-" + a.index,

@@ -123,7 +123,9 @@ def _clean_cbs_values(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
         is_marker = s.isna() | s.isin(markers)
         s = s.mask(is_marker)
         non_missing = s.dropna()
-        fixed = non_missing.where(~non_missing.str.match(_DECIMAL_COMMA), non_missing.str.replace(",", ".", regex=False))
+        fixed = non_missing.where(
+            ~non_missing.str.match(_DECIMAL_COMMA), non_missing.str.replace(",", ".", regex=False)
+        )
         num = pd.to_numeric(fixed, errors="coerce")
         if len(non_missing) and num.notna().all() and not _looks_like_code(non_missing):
             values = pd.Series(np.nan, index=s.index, dtype="float64")
@@ -184,7 +186,9 @@ def _code_column(frame: pd.DataFrame, preferred: str | None, source: str) -> str
                 f"'{source}': expected a region code column '{preferred}'; found columns: {_list_cols(frame)}."
             )
         return preferred
-    named = _find_column(frame.columns, BUURT_CODE_CANDIDATES + ("Regioaanduiding/Codering (code)", "Codering_3", "WijkenEnBuurten"))
+    named = _find_column(
+        frame.columns, BUURT_CODE_CANDIDATES + ("Regioaanduiding/Codering (code)", "Codering_3", "WijkenEnBuurten")
+    )
     if named is not None and frame[named].astype(str).str.strip().str.match(_CODE_PATTERN).any():
         return named
     for col in frame.columns:
@@ -255,7 +259,9 @@ def load_cbs_table(
         raise ValueError(f"level must be 'buurt', 'wijk' or 'gemeente', not {level!r}")
     keep = codes.str.startswith(prefix)
     for other in sorted(set(codes[~keep].str[:2])):
-        report.drop(f"not a {level} row (code starts with {other!r})", codes[~keep & codes.str.startswith(other)].tolist())
+        report.drop(
+            f"not a {level} row (code starts with {other!r})", codes[~keep & codes.str.startswith(other)].tolist()
+        )
     if not keep.any():
         raise DataFileError(
             f"'{p.name}': expected {level} rows (codes starting with {prefix}), found none "
@@ -323,7 +329,9 @@ def to_work_crs(gdf: gpd.GeoDataFrame, *, source: str) -> tuple[gpd.GeoDataFrame
         note = f"reprojected from {crs.to_string()} to EPSG:28992"
     minx, miny, maxx, maxy = gdf.geometry[~gdf.geometry.is_empty].total_bounds
     bx0, by0, bx1, by1 = schema.NL_BOUNDS_RD
-    if not (np.isfinite([minx, miny, maxx, maxy]).all() and minx >= bx0 and maxx <= bx1 and miny >= by0 and maxy <= by1):
+    if not (
+        np.isfinite([minx, miny, maxx, maxy]).all() and minx >= bx0 and maxx <= bx1 and miny >= by0 and maxy <= by1
+    ):
         raise CrsError(
             f"{source}: after conversion to EPSG:28992 the data lies at x {minx:.0f}–{maxx:.0f}, "
             f"y {miny:.0f}–{maxy:.0f}, outside the Netherlands (x {bx0:.0f}–{bx1:.0f}, y {by0:.0f}–{by1:.0f}). "
@@ -350,7 +358,8 @@ def load_buurten(
     p = check_file(path)
     if p.suffix.lower() not in VECTOR_SUFFIXES:
         raise DataFileError(
-            f"'{p.name}': expected a map layer ({', '.join(sorted(VECTOR_SUFFIXES))}), found '{p.suffix or 'no extension'}'."
+            f"'{p.name}': expected a map layer ({', '.join(sorted(VECTOR_SUFFIXES))}), "
+            f"found '{p.suffix or 'no extension'}'."
         )
     gdf = read_vector(p, layer=layer)
     report = LoadReport(source=p.name, rows_read=len(gdf))
@@ -364,7 +373,9 @@ def load_buurten(
         )
     codes = gdf[code_col].astype("string").str.strip()
     if codes.isna().any() or (codes == "").any():
-        raise MissingColumnError(f"'{p.name}': {int((codes.isna() | (codes == '')).sum())} buurten have no code in '{code_col}'.")
+        raise MissingColumnError(
+            f"'{p.name}': {int((codes.isna() | (codes == '')).sum())} buurten have no code in '{code_col}'."
+        )
     _raise_duplicates(codes, "buurt code", p.name)
     name_col = name_column or _find_column(gdf.drop(columns=[code_col]).columns, BUURT_NAME_CANDIDATES)
     names = gdf[name_col].astype("string") if name_col else codes
@@ -435,11 +446,12 @@ def load_facilities(
 
     Required columns: ``name`` and ``facility_type`` (or pass ``facility_type=``
     for a file with one type). With ``require_name=False`` (batch routing, where
-    no popup shows a name) a missing name becomes the facility id, noted in the report. ``facility_id`` is made from the row number when
-    absent. CSV files with ``x``/``y`` are read as EPSG:28992 and with
-    ``lon``/``lat`` as EPSG:4326 unless ``crs`` says otherwise. Rows without
-    coordinates are dropped and listed in the report. Polygon features (e.g.
-    a sports park) are reduced to a point inside the polygon, which is reported.
+    no popup shows a name) a missing name becomes the facility id, noted in the
+    report. ``facility_id`` is made from the row number when absent. CSV files
+    with ``x``/``y`` are read as EPSG:28992 and with ``lon``/``lat`` as
+    EPSG:4326 unless ``crs`` says otherwise. Rows without coordinates are
+    dropped and listed in the report. Polygon features (e.g. a sports park) are
+    reduced to a point inside the polygon, which is reported.
     """
     p = check_file(path)
     suffix = p.suffix.lower()
@@ -515,7 +527,11 @@ def _validate_facilities(
         gdf[schema.FACILITY_NAME] = gdf[id_col].astype(str) if id_col else [f"{i + 1}" for i in range(len(gdf))]
         name_col = schema.FACILITY_NAME
         report.notes.append("no name column; names made from the ids")
-    missing = [c for c, ok in ((schema.FACILITY_NAME, name_col), (schema.FACILITY_TYPE, schema.FACILITY_TYPE in gdf.columns)) if not ok]
+    missing = [
+        c
+        for c, ok in ((schema.FACILITY_NAME, name_col), (schema.FACILITY_TYPE, schema.FACILITY_TYPE in gdf.columns))
+        if not ok
+    ]
     if missing:
         hint = " (or pass a facility type for the whole file)" if schema.FACILITY_TYPE in missing else ""
         raise MissingColumnError(
@@ -608,7 +624,9 @@ def load_dataset(directory: str | Path) -> Dataset:
     return Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(d))
 
 
-def write_dataset(dataset_buurten: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, meta: dict, directory: str | Path) -> Path:
+def write_dataset(
+    dataset_buurten: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, meta: dict, directory: str | Path
+) -> Path:
     """Write buurten and facilities as one GeoPackage (two layers) plus ``dataset.json``."""
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
@@ -621,7 +639,13 @@ def write_dataset(dataset_buurten: gpd.GeoDataFrame, facilities: gpd.GeoDataFram
     return gpkg
 
 
-def write_table(frame: pd.DataFrame | gpd.GeoDataFrame, path: str | Path, *, layer: str = "ranking", metadata: dict | None = None) -> Path:
+def write_table(
+    frame: pd.DataFrame | gpd.GeoDataFrame,
+    path: str | Path,
+    *,
+    layer: str = "ranking",
+    metadata: dict | None = None,
+) -> Path:
     """Write a result as ``.csv`` (no geometry) or ``.gpkg``/``.geojson`` (chosen by extension)."""
     p = Path(path)
     suffix = p.suffix.lower()
@@ -665,11 +689,16 @@ def guess_kind(path: Path) -> str:
             raise DataFileError(f"Could not read '{path.name}' as a map layer: {str(exc).splitlines()[0]}") from None
         gtype = str(info.get("geometry_type") or "")
         return "facilities" if "Point" in gtype else "buurten"
-    raise DataFileError(f"'{path.name}': unknown file type '{suffix or 'no extension'}'; expected .gpkg, .geojson, .csv or .xlsx.")
+    raise DataFileError(
+        f"'{path.name}': unknown file type '{suffix or 'no extension'}'; expected .gpkg, .geojson, .csv or .xlsx."
+    )
 
 
 def has_column(path: Path, column: str) -> bool:
-    """Whether a table or map layer has ``column``, from its header only; True when unreadable (the loader reports it)."""
+    """Whether a table or map layer has ``column``, from its header only.
+
+    True when unreadable (the loader reports it).
+    """
     try:
         if path.suffix.lower() in TABLE_SUFFIXES:
             head = path.read_bytes()[:4096].decode("utf-8-sig", errors="replace").splitlines()[:1]

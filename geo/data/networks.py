@@ -31,7 +31,9 @@ def build_network(path: str | Path, *, mode: str, polygon: shapely.Geometry | No
     if suffix == ".json":
         return build_network_from_overpass_json(p, mode=mode, polygon=polygon)
     if polygon is not None and suffix in {".graphml", ".npz"}:
-        raise ParameterError(f"'{p.name}': a clip polygon applies to OSM extracts and Overpass JSON, not to {suffix} files.")
+        raise ParameterError(
+            f"'{p.name}': a clip polygon applies to OSM extracts and Overpass JSON, not to {suffix} files."
+        )
     if suffix == ".graphml":
         return load_graphml_network(p, mode=mode)
     if suffix == ".npz":

@@ -161,7 +161,7 @@ def load_graphml_network(path: str | Path, *, mode: str) -> Network:
         coords = np.asarray(shapely.get_coordinates(geom))
         gx, gy = to_rd(coords[:, 0], coords[:, 1])
         chain = [index[u]]
-        for px, py in zip(gx[1:-1], gy[1:-1]):
+        for px, py in zip(gx[1:-1], gy[1:-1], strict=True):
             key = (round(float(px), 2), round(float(py), 2))
             if key not in extra:
                 extra[key] = len(xs)

@@ -121,7 +121,10 @@ def _http_error_message(exc: urllib.error.HTTPError, url: str) -> str:
         detail = ""
     code = exc.code
     if code == 429:
-        hint = "too many requests from this address (HTTP 429). Wait a few minutes and try again, or use another Overpass server"
+        hint = (
+            "too many requests from this address (HTTP 429). "
+            "Wait a few minutes and try again, or use another Overpass server"
+        )
     elif code in (502, 503, 504):
         hint = (f"the server is overloaded or the query took too long (HTTP {code}). "
                 "Try again later, with a smaller area, or with another Overpass server")
@@ -171,18 +174,23 @@ def _fetch(url: str, query: str, out_path: Path, *, read_timeout: float, progres
         raise DownloadError(_http_error_message(exc, url)) from None
     except TimeoutError:
         raise DownloadError(
-            f"{where} failed: no answer within {read_timeout:g} s. The server may be busy; try again later or a smaller area."
+            f"{where} failed: no answer within {read_timeout:g} s. "
+            "The server may be busy; try again later or a smaller area."
         ) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, TimeoutError):
             raise DownloadError(f"{where} failed: no answer within {read_timeout:g} s.") from None
-        raise DownloadError(f"{where} failed: could not connect ({exc.reason}). Is there an internet connection?") from None
+        raise DownloadError(
+            f"{where} failed: could not connect ({exc.reason}). Is there an internet connection?"
+        ) from None
     except http.client.IncompleteRead:
         raise DownloadError(
             f"{where} failed: the answer was cut off after {received[0]:,} bytes (connection closed early). Try again."
         ) from None
     except (http.client.HTTPException, ConnectionError) as exc:
-        raise DownloadError(f"{where} failed: the connection broke off ({type(exc).__name__}: {exc}). Try again.") from None
+        raise DownloadError(
+            f"{where} failed: the connection broke off ({type(exc).__name__}: {exc}). Try again."
+        ) from None
     except zlib.error as exc:
         raise DownloadError(f"{where} failed: the compressed answer is corrupt ({exc}).") from None
 
@@ -202,7 +210,9 @@ def _parse_overpass(text: bytes, *, source: str, error: type[PlanningError]) -> 
             f"{getattr(exc, 'pos', '?')} of {len(text):,}); the answer was probably cut off."
         ) from None
     if not isinstance(data, dict) or not isinstance(data.get("elements"), list):
-        raise error(f"{source}: expected Overpass JSON with an 'elements' list, found {type(data).__name__} without it.")
+        raise error(
+            f"{source}: expected Overpass JSON with an 'elements' list, found {type(data).__name__} without it."
+        )
     remark = str(data.get("remark") or "")
     if "error" in remark.lower():
         raise error(
@@ -294,7 +304,9 @@ def read_overpass_json(path: str | Path) -> OsmWays:
                 tags.append(element["tags"])
                 refs.append([int(n) for n in element.get("nodes", [])])
     except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        raise DataFileError(f"'{p.name}': an element is not in Overpass JSON form ({type(exc).__name__}: {exc}).") from None
+        raise DataFileError(
+            f"'{p.name}': an element is not in Overpass JSON form ({type(exc).__name__}: {exc})."
+        ) from None
     stamp = (data.get("osm3s") or {}).get("timestamp_osm_base") if isinstance(data.get("osm3s"), dict) else None
     return OsmWays.from_lists(
         way_ids, [dict(t) for t in tags], refs, positions,

@@ -251,13 +251,7 @@ def compute_access(
             distances[col] = np.nan
             nl, en = "", ""
             method = NO_DATA
-        network_info = {}
-        if method == NETWORK:
-            network_info = {
-                "mode": engine.mode,
-                "speed_kmh": engine.speed_kmh,
-                "n_unsnapped": engine.count_unsnapped(origins),
-            }
+        on_network = method == NETWORK
         measures[key] = AccessMeasure(
             facility_type=key,
             method=method,
@@ -265,7 +259,9 @@ def compute_access(
             n_buurten_with_value=int(distances[col].notna().sum()),
             caveat_nl=nl,
             caveat_en=en,
-            **network_info,
+            mode=engine.mode if on_network else None,
+            speed_kmh=engine.speed_kmh if on_network else None,
+            n_unsnapped=engine.count_unsnapped(origins) if on_network else 0,
         )
     return AccessResult(distances=distances, nearest_ids=nearest, measures=measures)
 
@@ -336,7 +332,7 @@ def network_access_table(
     costs = routing.facility_origin_costs(network, o, f, limit_m=limits[-1])
     if method == "cumulative":
         counts = routing.count_within(costs, limits)
-        for b, lim in zip(bands, limits):
+        for b, lim in zip(bands, limits, strict=True):
             out[f"n_within_{b:g}min"] = np.where(o.ok, counts[lim], np.nan)
         return out
     demand = (
@@ -351,7 +347,9 @@ def network_access_table(
     )
     # Three bands: the enhanced 2SFCA steps of Luo & Qi; otherwise a Gaussian decay over the catchment.
     decay_kw: dict = (
-        {"decay": "step", "steps": list(zip(limits, routing.DEFAULT_STEP_WEIGHTS))} if len(limits) == 3 else {"decay": "gaussian"}
+        {"decay": "step", "steps": list(zip(limits, routing.DEFAULT_STEP_WEIGHTS, strict=True))}
+        if len(limits) == 3
+        else {"decay": "gaussian"}
     )
     out["demand"] = demand
     out["access_2sfca"] = np.where(

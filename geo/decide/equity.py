@@ -91,13 +91,18 @@ def _check_weights(weights: pd.Series | np.ndarray | Sequence[float] | None, n: 
     if w.shape != (n,):
         raise ParameterError(f"weights must have one value per buurt ({n}), found {w.shape[0]}.")
     if not (np.isfinite(w).all() and (w >= 0).all()):
-        raise ParameterError(f"weights must be finite and ≥ 0; found {int((~np.isfinite(w) | (w < 0)).sum())} bad values.")
+        raise ParameterError(
+            f"weights must be finite and ≥ 0; found {int((~np.isfinite(w) | (w < 0)).sum())} bad values."
+        )
     if not w.sum() > 0:
         raise ParameterError("weights sum to 0: there are no children to weigh the buurten by.")
     return w
 
 
-def fractional_rank(need: pd.Series | np.ndarray | Sequence[float], weights: pd.Series | np.ndarray | Sequence[float] | None = None) -> np.ndarray:
+def fractional_rank(
+    need: pd.Series | np.ndarray | Sequence[float],
+    weights: pd.Series | np.ndarray | Sequence[float] | None = None,
+) -> np.ndarray:
     """Weighted fractional rank by need, from least (near 0) to most need (near 1).
 
     With the buurten sorted by need and ``W`` the total weight, a buurt's rank is
@@ -227,35 +232,6 @@ def concentration_index(
     return float(2.0 * (w * (h - mu) * (r - r_bar)).sum() / total / mu)
 
 
-def concentration_curve(
-    access_values: pd.Series | np.ndarray | Sequence[float],
-    need_rank_values: pd.Series | np.ndarray | Sequence[float],
-    weights: pd.Series | np.ndarray | Sequence[float] | None = None,
-) -> pd.DataFrame:
-    """Points of the concentration curve, from (0, 0) to (1, 1), least need first.
-
-    Columns ``population_share`` (cumulative share of the weight) and
-    ``access_share`` (cumulative share of ``w · h``); buurten with equal need
-    form one step. The diagonal is an equal spread; a curve below it means the
-    good is concentrated among high-need buurten (C > 0).
-    """
-    h = _as_float(access_values, "access_values")
-    r = _as_float(need_rank_values, "need_rank_values")
-    w = _check_weights(weights, len(h))
-    order = np.argsort(r, kind="mergesort")
-    sr = r[order]
-    group = np.cumsum(np.r_[True, sr[1:] != sr[:-1]]) - 1
-    gw = np.bincount(group, weights=w[order])
-    gh = np.bincount(group, weights=(w * h)[order])
-    total_h = gh.sum()
-    return pd.DataFrame(
-        {
-            "population_share": np.r_[0.0, np.cumsum(gw) / gw.sum()],
-            "access_share": np.r_[0.0, np.cumsum(gh) / total_h] if total_h > 0 else np.full(len(gw) + 1, np.nan),
-        }
-    )
-
-
 # --------------------------------------------------------------------------- tables
 
 
@@ -271,7 +247,7 @@ def _inputs(
     need = pd.to_numeric(table[need_column], errors="coerce").astype("float64")
     children = pd.to_numeric(table[children_column], errors="coerce").astype("float64").fillna(0.0)
     time = units.minutes(pd.to_numeric(table[col], errors="coerce").astype("float64"), speed_kmh)
-    return need, children, time  # type: ignore[return-value]
+    return need, children, time
 
 
 def equity_table(
@@ -318,7 +294,8 @@ def equity_table(
         raise ParameterError(f"minutes must be a number > 0, found {minutes!r}.")
     if not need.notna().any():
         raise ParameterError(
-            f"No buurt has a value in '{need_column}': give at least one need indicator a weight to see the equity view."
+            f"No buurt has a value in '{need_column}': "
+            "give at least one need indicator a weight to see the equity view."
         )
     quint = need_quintiles(need, weights=children, n_groups=n_groups)
     dist = pd.to_numeric(table[schema.dist_col(facility_type)], errors="coerce").astype("float64")

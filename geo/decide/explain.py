@@ -68,7 +68,8 @@ def explain_buurt(
         )
     rows = pd.DataFrame.from_records(records)
     if len(rows):
-        rows = rows.reindex(rows["contribution"].abs().sort_values(ascending=False, kind="mergesort").index).reset_index(drop=True)
+        order = rows["contribution"].abs().sort_values(ascending=False, kind="mergesort").index
+        rows = rows.reindex(order).reset_index(drop=True)
     if row.get(schema.STATUS) != schema.STATUS_RANKED:
         sentence = pick(_SENTENCES["not_ranked"], lang).format(name=name)
         return Explanation(code, name, None, n_ranked, rows, sentence)
@@ -83,9 +84,18 @@ _SENTENCES = {
         "{name} heeft geen inwoners volgens CBS en krijgt daarom geen plaats in de rangorde.",
         "{name} has no inhabitants according to CBS and is therefore not ranked.",
     ),
-    "ranked": ("{name} staat op {rank} van {n}, vooral door {drivers}.", "{name} ranks {rank} of {n}, mainly because of {drivers}."),
-    "higher": ("{label} ({value}; hoger dan in {share}% van de buurten)", "{label} ({value}; higher than in {share}% of buurten)"),
-    "lower": ("{label} ({value}; lager dan in {share}% van de buurten)", "{label} ({value}; lower than in {share}% of buurten)"),
+    "ranked": (
+        "{name} staat op {rank} van {n}, vooral door {drivers}.",
+        "{name} ranks {rank} of {n}, mainly because of {drivers}.",
+    ),
+    "higher": (
+        "{label} ({value}; hoger dan in {share}% van de buurten)",
+        "{label} ({value}; higher than in {share}% of buurten)",
+    ),
+    "lower": (
+        "{label} ({value}; lager dan in {share}% van de buurten)",
+        "{label} ({value}; lower than in {share}% of buurten)",
+    ),
     "missing": ("{label} (waarde ontbreekt, mediaan gebruikt)", "{label} (value missing, median used)"),
     "straight_line": ("hemelsbreed", "straight-line"),
     "and": (" en ", " and "),

@@ -73,10 +73,15 @@ def run(data_dir: str | Path | None = None, params: RankingParams | None = None)
 
 def output_columns(table: pd.DataFrame) -> list[str]:
     """Columns of the ranking export: the fixed ones first, then explanations."""
-    fixed = [*schema.RANKING_COLUMNS, *schema.ROBUSTNESS_COLUMNS, "explanation", schema.WIJK_NAME, schema.INHABITANTS, schema.REACH_SCORE,
-             schema.STATUS]
-    rest = [
-        c for c in table.columns
-        if c not in fixed and c != "geometry" and c not in (schema.WIJK_CODE, schema.MUNICIPALITY_CODE, schema.MUNICIPALITY_NAME)
+    fixed = [
+        *schema.RANKING_COLUMNS,
+        *schema.ROBUSTNESS_COLUMNS,
+        "explanation",
+        schema.WIJK_NAME,
+        schema.INHABITANTS,
+        schema.REACH_SCORE,
+        schema.STATUS,
     ]
+    dropped = ("geometry", schema.WIJK_CODE, schema.MUNICIPALITY_CODE, schema.MUNICIPALITY_NAME)
+    rest = [c for c in table.columns if c not in fixed and c not in dropped]
     return [c for c in fixed if c in table.columns] + rest

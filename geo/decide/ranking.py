@@ -25,9 +25,10 @@ Method (also shown in the app and the README)
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -76,11 +77,11 @@ class RankingParams:
             raise ParameterError(f"clip_z must be > 0, found {self.clip_z!r}.")
 
     @classmethod
-    def from_weights(cls, weights: Mapping[str, float], **kwargs) -> RankingParams:
+    def from_weights(cls, weights: Mapping[str, float], **kwargs: Any) -> RankingParams:
         return cls(weights=tuple(sorted((k, float(v)) for k, v in weights.items())), **kwargs)
 
     @classmethod
-    def from_preset(cls, name: str, overrides: Mapping[str, float] | None = None, **kwargs) -> RankingParams:
+    def from_preset(cls, name: str, overrides: Mapping[str, float] | None = None, **kwargs: Any) -> RankingParams:
         w = get_preset(name)
         w.update(overrides or {})
         return cls.from_weights(w, preset=name, **kwargs)

@@ -128,11 +128,15 @@ def robust_counts(table: pd.DataFrame) -> tuple[int, list[str], int]:
     for the rows of ``table`` (typically the current top *N*).
     """
     if WEIGHT_SENSITIVE not in table.columns:
-        raise MissingColumnError(f"Robustness table: expected a '{WEIGHT_SENSITIVE}' column, found {list(table.columns)}.")
+        raise MissingColumnError(
+            f"Robustness table: expected a '{WEIGHT_SENSITIVE}' column, found {list(table.columns)}."
+        )
     flags = table[WEIGHT_SENSITIVE]
     known = flags.notna()
     flagged = flags.fillna(False).astype(bool)
-    names = table[schema.BUURT_NAME] if schema.BUURT_NAME in table.columns else pd.Series(table.index, index=table.index)
+    names = (
+        table[schema.BUURT_NAME] if schema.BUURT_NAME in table.columns else pd.Series(table.index, index=table.index)
+    )
     sensitive = names.loc[known & flagged].astype(str).tolist()
     return int((known & ~flagged).sum()), sensitive, int((~known).sum())
 
@@ -224,9 +228,16 @@ def compute_robustness(
         raise ParameterError("The ranking table has no ranked buurt: there is nothing to re-rank.")
     z = table[[f"{schema.SCORE_PREFIX}{k}" for k in keys]].to_numpy(dtype="float64")[ranked]
     if not np.isfinite(z).all():
-        raise InvalidValueError("The z-scores of ranked buurten must all be numbers; found missing values. Pass the table of rank_buurten unchanged.")
+        raise InvalidValueError(
+            "The z-scores of ranked buurten must all be numbers; found missing values. "
+            "Pass the table of rank_buurten unchanged."
+        )
     point = table[schema.RANK].to_numpy(dtype="float64")[ranked].astype("int64")
-    given = table[schema.PRIORITY_SCORE].to_numpy(dtype="float64")[ranked] if schema.PRIORITY_SCORE in table.columns else None
+    given = (
+        table[schema.PRIORITY_SCORE].to_numpy(dtype="float64")[ranked]
+        if schema.PRIORITY_SCORE in table.columns
+        else None
+    )
     _check_reproduces(z, base, point, given)
 
     # Draw all weights first, in one call, so the result does not depend on chunking.
@@ -269,7 +280,7 @@ def compute_robustness(
         table=out,
         leave_one_out=loo,
         weight_draws=weight_draws,
-        weights=tuple(zip(keys, (float(w) for w in base))),
+        weights=tuple(zip(keys, (float(w) for w in base), strict=True)),
         n_draws=n_draws,
         seed=seed,
         top_n=top_n,
@@ -282,7 +293,9 @@ def compute_robustness(
 # ----------------------------------------------------------------------------- internals
 
 
-def _used_indicators(ranking: RankingResult | pd.DataFrame, params: RankingParams) -> tuple[pd.DataFrame, tuple[str, ...]]:
+def _used_indicators(
+    ranking: RankingResult | pd.DataFrame, params: RankingParams
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """The ranking table and the sorted keys of the indicators the point ranking used."""
     weighted = {k: w for k, w in params.weights if w > 0}
     if not weighted:
@@ -299,13 +312,20 @@ def _used_indicators(ranking: RankingResult | pd.DataFrame, params: RankingParam
         table = ranking
         keys = tuple(sorted(k for k in weighted if f"{schema.SCORE_PREFIX}{k}" in table.columns))
     else:
-        raise ParameterError(f"Expected a RankingResult or a ranking table (DataFrame), found {type(ranking).__name__}.")
+        raise ParameterError(
+            f"Expected a RankingResult or a ranking table (DataFrame), found {type(ranking).__name__}."
+        )
     if schema.RANK not in table.columns:
-        raise MissingColumnError(f"The ranking table needs a '{schema.RANK}' column (from rank_buurten); found: {', '.join(map(str, table.columns))}.")
-    missing = [f"{schema.SCORE_PREFIX}{k}" for k in (keys or sorted(weighted)) if f"{schema.SCORE_PREFIX}{k}" not in table.columns]
+        raise MissingColumnError(
+            f"The ranking table needs a '{schema.RANK}' column (from rank_buurten); "
+            f"found: {', '.join(map(str, table.columns))}."
+        )
+    needed = [f"{schema.SCORE_PREFIX}{k}" for k in (keys or sorted(weighted))]
+    missing = [c for c in needed if c not in table.columns]
     if missing:
         raise MissingColumnError(
-            f"The ranking table needs the z-score column of every used indicator (from rank_buurten); missing: {', '.join(missing)}."
+            "The ranking table needs the z-score column of every used indicator (from rank_buurten); "
+            f"missing: {', '.join(missing)}."
         )
     return table, keys
 
@@ -318,7 +338,9 @@ def _check_reproduces(z: np.ndarray, base: np.ndarray, point: np.ndarray, given:
             "These weights do not reproduce the table's priority score: rank the table with the same parameters first."
         )
     if not np.array_equal(_rank_min(score), point):
-        raise ParameterError("These weights do not reproduce the table's ranks: rank the table with the same parameters first.")
+        raise ParameterError(
+            "These weights do not reproduce the table's ranks: rank the table with the same parameters first."
+        )
 
 
 def _score_as_ranking(z: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -374,7 +396,9 @@ def _rank_draws(z: np.ndarray, shares: np.ndarray) -> np.ndarray:
     return ranks
 
 
-def _leave_one_out(index: pd.Index, ranked: np.ndarray, z: np.ndarray, keys: tuple[str, ...], base: np.ndarray) -> pd.DataFrame:
+def _leave_one_out(
+    index: pd.Index, ranked: np.ndarray, z: np.ndarray, keys: tuple[str, ...], base: np.ndarray
+) -> pd.DataFrame:
     """Point rank with each used indicator's weight set to 0 (exactly as rank_buurten would)."""
     cols = {}
     for j, key in enumerate(keys):
@@ -408,5 +432,8 @@ def _check_int(name: str, value: int, minimum: int) -> int:
 
 
 def _check_concentration(concentration: float) -> None:
-    if isinstance(concentration, bool) or not isinstance(concentration, (int, float, np.floating, np.integer)) or not concentration > 0:
-        raise ParameterError(f"concentration must be a number > 0 (math.inf keeps the weights), found {concentration!r}.")
+    is_number = isinstance(concentration, (int, float, np.floating, np.integer)) and not isinstance(concentration, bool)
+    if not is_number or not concentration > 0:
+        raise ParameterError(
+            f"concentration must be a number > 0 (math.inf keeps the weights), found {concentration!r}."
+        )

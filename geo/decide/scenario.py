@@ -48,6 +48,7 @@ import dataclasses
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import SupportsFloat, SupportsIndex
 
 import geopandas as gpd
 import numpy as np
@@ -108,12 +109,25 @@ CHANGE = "_change"
 
 def _finite(value: object, what: str) -> float:
     try:
-        f = float(value)  # type: ignore[arg-type]
+        if not isinstance(value, str | bytes | SupportsFloat | SupportsIndex):  # what float() takes
+            raise TypeError
+        f = float(value)
     except (TypeError, ValueError):
         raise ParameterError(f"{what} must be a number, found {value!r}.") from None
     if not np.isfinite(f):
         raise ParameterError(f"{what} must be a finite number, found {value!r}.")
     return f
+
+
+def _capacity(value: object) -> float:
+    cap = _finite(value, "capacity")
+    if cap < 0:
+        raise ParameterError(f"capacity must be ≥ 0, found {value!r}.")
+    return cap
+
+
+#: How the coordinates are named in error messages.
+_X, _Y = "x (EPSG:28992, m)", "y (EPSG:28992, m)"
 
 
 @dataclass(frozen=True)
@@ -134,13 +148,10 @@ class ScenarioFacility:
 
     def __post_init__(self) -> None:
         get_facility_type(self.facility_type)  # ParameterError listing the valid types
-        object.__setattr__(self, "x", _finite(self.x, "x (EPSG:28992, m)"))
-        object.__setattr__(self, "y", _finite(self.y, "y (EPSG:28992, m)"))
+        object.__setattr__(self, "x", _finite(self.x, _X))
+        object.__setattr__(self, "y", _finite(self.y, _Y))
         if self.capacity is not None:
-            cap = _finite(self.capacity, "capacity")
-            if cap < 0:
-                raise ParameterError(f"capacity must be ≥ 0, found {self.capacity!r}.")
-            object.__setattr__(self, "capacity", cap)
+            object.__setattr__(self, "capacity", _capacity(self.capacity))
 
     @property
     def effective_capacity(self) -> float:
@@ -156,7 +167,9 @@ class ScenarioFacility:
                 f"Expected TYPE,X,Y or TYPE,X,Y,CAPACITY (X and Y in EPSG:28992 metres, e.g. sport,136500,455800), "
                 f"found '{text}'."
             )
-        return cls(parts[0], parts[1], parts[2], *(parts[3:] or []))  # type: ignore[arg-type]
+        kind, x, y, *capacity = parts
+        get_facility_type(kind)  # the type is checked first, as in the constructor
+        return cls(kind, _finite(x, _X), _finite(y, _Y), _capacity(capacity[0]) if capacity else None)
 
     def display_name(self) -> str:
         return self.name or f"{get_facility_type(self.facility_type).label_nl} (scenario)"
@@ -199,14 +212,6 @@ class Scenario:
     @property
     def is_empty(self) -> bool:
         return not self.added and not self.removed
-
-    def with_added(self, facility: ScenarioFacility) -> Scenario:
-        """A copy with one more added facility."""
-        return dataclasses.replace(self, added=(*self.added, facility))
-
-    def with_removed(self, facility_id: str) -> Scenario:
-        """A copy with one more removed facility."""
-        return dataclasses.replace(self, removed=(*self.removed, str(facility_id)))
 
     def added_ids(self) -> tuple[str, ...]:
         """The ids the added facilities get in the scenario's dataset."""
@@ -413,7 +418,7 @@ def prepare_scenario(before: Prepared, scenario: Scenario, *, margin_m: float = 
     engine = before.engine or StraightLineEngine()
     if len(added):
         # A facility the network cannot reach would silently change nothing: say so instead.
-        far = [str(n) for n, g in zip(added[schema.FACILITY_NAME], added.geometry)
+        far = [str(n) for n, g in zip(added[schema.FACILITY_NAME], added.geometry, strict=True)
                if engine.count_unsnapped(gpd.GeoSeries([g], crs=added.crs))]
         if far:
             limit = engine.max_snap_m or 0.0
@@ -632,8 +637,9 @@ def _equity_change(
     if not types or b[schema.NEED_INDEX].isna().all():
         rows = [{schema.FACILITY_TYPE: k} for k in types]
         return pd.DataFrame(rows, columns=columns)
-    sb = equity.equity_summary(b, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(schema.FACILITY_TYPE)
-    sa = equity.equity_summary(a, facility_types=types, speed_kmh=speed_kmh, minutes=minutes).set_index(schema.FACILITY_TYPE)
+    sb = equity.equity_summary(b, facility_types=types, speed_kmh=speed_kmh, minutes=minutes)
+    sa = equity.equity_summary(a, facility_types=types, speed_kmh=speed_kmh, minutes=minutes)
+    sb, sa = sb.set_index(schema.FACILITY_TYPE), sa.set_index(schema.FACILITY_TYPE)
     out = pd.DataFrame({schema.FACILITY_TYPE: list(types)})
     for f in figures:
         out[f"{f}{BEFORE}"] = sb[f].to_numpy()

@@ -754,7 +754,12 @@ def _simplify_rings(polys: list[shapely.Polygon], tol: float) -> list[shapely.Po
     arr = np.asarray(polys, dtype=object)
     n_holes = shapely.get_num_interior_rings(arr)
     rings = shapely.simplify(
-        np.concatenate([shapely.get_exterior_ring(arr), *(shapely.get_interior_ring(arr, k) for k in range(int(n_holes.max(initial=0))))]),
+        np.concatenate(
+            [
+                shapely.get_exterior_ring(arr),
+                *(shapely.get_interior_ring(arr, k) for k in range(int(n_holes.max(initial=0)))),
+            ]
+        ),
         tol,
         preserve_topology=False,
     )

@@ -667,7 +667,8 @@ def two_step_fca(
     for name, arr, n in (("demand", dem, n_orig), ("supply", sup, n_fac)):
         if arr.shape != (n,):
             raise ParameterError(
-                f"{name} must have one value per {'origin' if name == 'demand' else 'facility'} ({n}); found shape {arr.shape}."
+                f"{name} must have one value per {'origin' if name == 'demand' else 'facility'} ({n}); "
+                f"found shape {arr.shape}."
             )
         if not (np.isfinite(arr).all() and (arr >= 0).all()):
             raise ParameterError(

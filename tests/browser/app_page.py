@@ -114,7 +114,8 @@ class AppPage:
     def wait_idle(self, *, timeout_s: float = RUN_TIMEOUT_MS / 1000, quiet_polls: int = 4) -> None:
         """Wait until no run is in progress (no stale elements, no running icon) for a few polls in a row."""
         js = """() => !document.querySelector(
-            '[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"], [data-testid="stStatusWidgetRunningManIcon"]')"""
+            '[data-stale="true"], [data-testid="stStatusWidgetRunningIcon"], '
+            + '[data-testid="stStatusWidgetRunningManIcon"]')"""
         deadline = time.monotonic() + timeout_s
         quiet = 0
         while quiet < quiet_polls:
@@ -189,9 +190,6 @@ class AppPage:
         )
         assert rows and all(None not in r for r in rows), f"ranking table columns not found: {rows}"
         return [tuple(r) for r in rows]
-
-    def top_code(self) -> str:
-        return self.ranking(1)[0][0]
 
     # ------------------------------------------------------------------ sidebar
 

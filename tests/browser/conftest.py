@@ -149,7 +149,10 @@ def app_server(
 
 @pytest.fixture(scope="package")
 def browser(chromium_executable: str) -> Iterator[object]:
-    """One headless Chromium for the browser tests (package scope: Playwright's sync API must be stopped before other tests start their own)."""
+    """One headless Chromium for the browser tests.
+
+    Package scope: Playwright's sync API must be stopped before other tests start their own.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -146,7 +146,8 @@ def test_html_map_export_opens_offline_and_shows_the_layers(app, new_page, tmp_p
         """() => { const s = new Set();
             for (const k of Object.keys(window)) { let v; try { v = window[k]; } catch (e) { continue; }
               if (typeof L !== 'undefined' && v instanceof L.GeoJSON)
-                v.eachLayer(l => { const p = (l.feature || {}).properties || {}; if (p.buurt_code) s.add(p.buurt_code); }); }
+                v.eachLayer(l => { const p = (l.feature || {}).properties || {};
+                                   if (p.buurt_code) s.add(p.buurt_code); }); }
             return s.size; }"""
     )
     assert buurten == N_BUURTEN
