@@ -95,8 +95,8 @@ def main() -> None:
         panels.render_downloads(result, lang)
 
     st.subheader(t("detail_title", lang))
-    names = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.BUURT_NAME]))
-    ranks = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.RANK]))
+    names = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.BUURT_NAME], strict=True))
+    ranks = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.RANK], strict=True))
     selected = st.selectbox(
         t("select_buurt", lang),
         codes,

@@ -5,7 +5,8 @@
     python -m geo check FILE [--kind buurten|facilities|cbs]
     python -m geo network build --osm FILE --mode walk|bike --out FILE.npz [--polygon FILE]
     python -m geo network download --polygon FILE --name NAME [--modes walk,bike] [--url URL] [--out-dir DIR]
-    python -m geo access --network FILE --facilities FILE [--origins FILE] [--method nearest|cumulative|2sfca] --out FILE.csv
+    python -m geo access --network FILE --facilities FILE [--origins FILE]
+                         [--method nearest|cumulative|2sfca] --out FILE.csv
     python -m geo isochrones --network FILE --facilities FILE [--minutes 5,10,15] [--dissolve] --out FILE.gpkg
     python -m geo scenario --add TYPE,X,Y[,CAPACITY] ... [--remove ID ...] --out FILE.csv
 
@@ -29,6 +30,7 @@ from geo.data import files
 from geo.data.paths import NETWORKS_DIR, SHARED_DATA_DIR
 from geo.errors import ParameterError, PlanningError
 from geo.network.routing import MAX_SNAP_M
+from geo.units import MODES
 
 if TYPE_CHECKING:
 
@@ -62,7 +64,9 @@ def _check_output(path: Path) -> None:
     if path.suffix.lower() not in {".csv", ".gpkg", ".geojson"}:
         raise files.DataFileError(f"--out: expected a .csv, .gpkg or .geojson file, found '{path.name}'.")
     if not path.parent.is_dir():
-        raise files.DataFileError(f"--out: expected an existing folder for '{path.name}', found no folder '{path.parent}'.")
+        raise files.DataFileError(
+            f"--out: expected an existing folder for '{path.name}', found no folder '{path.parent}'."
+        )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,14 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("access", help="network access from origins to facilities (nearest, cumulative, 2SFCA)")
     _network_inputs(a)
     a.add_argument("--origins", default=None,
-                   help="points with an 'id' column, or buurt polygons (default: the embedded buurten around the facilities)")
+                   help="points with an 'id' column, or buurt polygons "
+                        "(default: the embedded buurten around the facilities)")
     a.add_argument("--method", choices=("nearest", "cumulative", "2sfca"), default="nearest")
-    a.add_argument("--demand-column", default=None, help="origin column with demand for 2SFCA (default: children 0-14 for buurten, else 1)")
+    a.add_argument("--demand-column", default=None,
+                   help="origin column with demand for 2SFCA (default: children 0-14 for buurten, else 1)")
     a.add_argument("--out", required=True, help="output .csv")
 
     i = sub.add_parser("isochrones", help="5/10/15-minute isochrone polygons per facility over the network")
     _network_inputs(i)
-    i.add_argument("--dissolve", action="store_true", help="one polygon per band (and facility type) instead of per facility")
+    i.add_argument("--dissolve", action="store_true",
+                   help="one polygon per band (and facility type) instead of per facility")
     i.add_argument("--out", required=True, help="output .gpkg (or .geojson)")
 
     e = sub.add_parser("export", help="write the ranking (CSV + method JSON, GeoPackage), the offline map (HTML) "
@@ -133,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
     e.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
     e.add_argument("--lang", choices=("nl", "en"), default="nl")
-    e.add_argument("--map-column", default=schema.PRIORITY_SCORE, help="column shown on the map (default priority_score)")
+    e.add_argument("--map-column", default=schema.PRIORITY_SCORE,
+                   help="column shown on the map (default priority_score)")
     e.add_argument("--share-link", default=None, help="link to the same view in the app, printed in the pack")
     e.add_argument("--robustness", type=int, default=1000, metavar="N",
                    help="weight draws for the robustness summary (0 = leave it out; default 1000)")
@@ -161,11 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _network_inputs(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--network", required=True, help="network: .npz (from 'network build'), .osm(.gz/.bz2/.pbf) or .graphml")
+    p.add_argument("--network", required=True,
+                   help="network: .npz (from 'network build'), .osm(.gz/.bz2/.pbf) or .graphml")
     p.add_argument("--facilities", required=True, help="facility points: .gpkg, .geojson or .csv (x/y or lon/lat)")
     p.add_argument("--facility-type", default=None,
                    help="use only this type (or: the type of every row when the file has no facility_type column)")
-    p.add_argument("--mode", choices=("walk", "bike"), default=None, help="travel mode (default: the network's own, else walk)")
+    p.add_argument("--mode", choices=MODES, default=None,
+                   help="travel mode (default: the network's own, else walk)")
     p.add_argument("--speed-kmh", type=float, default=None, help="speed in km/h (default: a child's: walk 4, bike 12)")
     p.add_argument("--minutes", default="5,10,15", help="comma-separated travel-time bands (default 5,10,15)")
     p.add_argument("--max-snap-m", type=float, default=MAX_SNAP_M,
@@ -320,7 +330,9 @@ def _load_origins(path: str):
             return b[[schema.BUURT_CODE, "geometry"]].rename(columns={schema.BUURT_CODE: "origin_id"})
     f = files.load_facilities(p, facility_type="origin", require_name=False).frame
     if "id" not in f.columns:
-        raise files.MissingColumnError(f"'{p.name}': expected an 'id' column for the origins; found: {', '.join(map(str, f.columns))}.")
+        raise files.MissingColumnError(
+            f"'{p.name}': expected an 'id' column for the origins; found: {', '.join(map(str, f.columns))}."
+        )
     return f.assign(origin_id=f["id"].astype(str))
 
 
@@ -344,7 +356,9 @@ def cmd_access(args: argparse.Namespace) -> int:
     table.to_csv(out, index=False)
     n_unsnapped = int((~table["snapped"]).sum())
     print(f"Wrote {out}: {len(table)} origins, {len(facilities)} facilities, {network.mode} at {speed:g} km/h, "
-          f"method {args.method}" + (f"; {n_unsnapped} origins farther than {args.max_snap_m:g} m from the network" if n_unsnapped else "") + ".")
+          f"method {args.method}"
+          + (f"; {n_unsnapped} origins farther than {args.max_snap_m:g} m from the network" if n_unsnapped else "")
+          + ".")
     return 0
 
 
@@ -359,7 +373,8 @@ def cmd_isochrones(args: argparse.Namespace) -> int:
     gdf, unsnapped = facility_isochrones(
         network, facilities, minutes, speed, max_snap_m=args.max_snap_m, dissolve=args.dissolve
     )
-    files.write_table(gdf, out, layer="isochrones", metadata={"mode": network.mode, "speed_kmh": speed, "minutes": args.minutes})
+    metadata = {"mode": network.mode, "speed_kmh": speed, "minutes": args.minutes}
+    files.write_table(gdf, out, layer="isochrones", metadata=metadata)
     print(f"Wrote {out}: {len(gdf)} polygons ({network.mode}, {speed:g} km/h, bands {args.minutes} min)"
           + (f"; not placed on the network: {', '.join(unsnapped)}" if unsnapped else "") + ".")
     return 0
@@ -444,7 +459,9 @@ def cmd_network_build(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".npz":
         raise files.DataFileError(f"--out: expected a .npz file, found '{out.name}'.")
     if not out.parent.is_dir():
-        raise files.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder '{out.parent}'.")
+        raise files.DataFileError(
+            f"--out: expected an existing folder for '{out.name}', found no folder '{out.parent}'."
+        )
     polygon = files.load_area(args.polygon) if args.polygon else None
     network = build_network(args.osm, mode=args.mode, polygon=polygon)
     network.save(out)

@@ -261,10 +261,8 @@ def _build_legend(
     column: str,
     layer: folium.GeoJson,
 ) -> Legend:
-    if classes.integral or column in INTEGER_COLUMNS:
-        decimals = 0
-    else:
-        decimals = legend_decimals((*classes.lower, *classes.upper))
+    integral = classes.integral or column in INTEGER_COLUMNS
+    decimals = 0 if integral else legend_decimals((*classes.lower, *classes.upper))
     counts = np.bincount(classes.class_of[classes.class_of >= 0], minlength=classes.k)
     entries = []
     for i in range(classes.k):

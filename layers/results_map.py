@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import folium
 import geopandas as gpd
+from branca.element import Figure
 
 from geo import schema
 from layers.basemap import build_base_map, finish_map
@@ -93,7 +94,9 @@ def build_results_map(
     if title:
         # A legend without rows is a titled box: the map says what it shows even when printed or shared alone.
         Legend(title, [], note=note, position="topleft").add_to(m)
-        m.get_root().title = escape(title)
+        root = m.get_root()
+        if isinstance(root, Figure):  # always, for a folium.Map; the check tells the type checker
+            root.title = escape(title)
     for extra in extra_layers:
         extra.add_to(m)
     finish_map(m, collapsed=collapsed_control)

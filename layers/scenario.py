@@ -54,8 +54,8 @@ def build_scenario_layer(
             if fid not in facilities.index:
                 continue
             row = facilities.loc[fid]
-            rows.append({"geometry": row.geometry, "color": "#777777", "added": False,
-                         "tooltip": f"{escape(str(row[schema.FACILITY_NAME]))} – {_REMOVED[lang]} <b>{escape(sc.name)}</b>"})
+            tooltip = f"{escape(str(row[schema.FACILITY_NAME]))} – {_REMOVED[lang]} <b>{escape(sc.name)}</b>"
+            rows.append({"geometry": row.geometry, "color": "#777777", "added": False, "tooltip": tooltip})
     if not rows:
         return group
     gdf = gpd.GeoDataFrame(rows, geometry="geometry", crs=schema.WORK_CRS)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
@@ -44,10 +46,8 @@ def render_map(
     st.caption(t("map_caption", lang))
     clicked = (out or {}).get("last_clicked") or {}
     if isinstance(clicked, dict) and {"lat", "lng"} <= set(clicked):
-        try:
+        with contextlib.suppress(TypeError, ValueError):  # a click without numbers is ignored
             st.session_state[CLICKED_XY] = from_lonlat(float(clicked["lng"]), float(clicked["lat"]))
-        except (TypeError, ValueError):
-            pass
     drawing = (out or {}).get("last_active_drawing") or {}
     code = drawing.get("id") or (drawing.get("properties") or {}).get(schema.BUURT_CODE)
     return str(code) if code else None

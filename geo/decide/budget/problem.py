@@ -369,10 +369,9 @@ def compute_need_weights(
     else:
         n_known = int(known.sum())
         average_rank = need[known].rank(method="average")
-        if n_known > 1:
-            percentile = (average_rank - 1.0) / (n_known - 1)
-        else:
-            percentile = pd.Series(1.0, index=average_rank.index)
+        percentile = (
+            (average_rank - 1.0) / (n_known - 1) if n_known > 1 else pd.Series(1.0, index=average_rank.index)
+        )
         weight[known] = 1.0 + strength * percentile
     # A ranked buurt without a need index gets the median weight: it neither gains nor loses on need.
     weight[ranked & ~known] = float(weight[known].median())

@@ -84,7 +84,7 @@ def _render(value: object, lang: str) -> str:
     if isinstance(value, Number):
         return format_number(value.value, lang=lang, decimals=value.decimals)
     if isinstance(value, (tuple, Mapping)):
-        return pick(value, lang)  # type: ignore[arg-type]
+        return pick(value, lang)
     return str(value)
 
 
