@@ -56,3 +56,13 @@ def delft_walk(delft_graphml: Path) -> Network:
     from geo.data.osm_files import load_graphml_network
 
     return load_graphml_network(delft_graphml, mode="walk")
+
+
+@pytest.fixture
+def loopback():
+    """A fresh :class:`tests.helpers.Loopback` server, shut down after the test."""
+    from tests.helpers import Loopback
+
+    server = Loopback()
+    yield server
+    server.close()

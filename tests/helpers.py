@@ -287,3 +287,105 @@ def map_with(*layers) -> folium.Map:
     for layer in layers:
         layer.add_to(m)
     return m
+
+
+# --------------------------------------------------------------------------- a loopback HTTP server
+# Recorded answers in the real services' shapes, replayed on 127.0.0.1 with faults on demand. The code under test
+# reaches it through the GEO_URL_* variables, so every request it makes is a real HTTP request.
+
+
+@dataclasses.dataclass
+class Reply:
+    """One recorded answer. ``fault``: None, "timeout" (no answer), "reset" (close mid-body) or "truncate"
+    (announce more bytes than are sent, then close)."""
+
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    fault: str | None = None
+    delay_s: float = 0.0
+
+
+class Loopback:
+    """A threaded HTTP server on 127.0.0.1 that answers from a table of routes.
+
+    ``route(path, *replies, query=None)``: the replies are given in order to successive requests of that path
+    (and query, when given: a dict the request's query must contain); the last one repeats. Every request is
+    recorded in ``requests`` as (method, path, query dict, headers dict, body).
+    """
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+        import urllib.parse
+
+        self.routes: list[tuple[str, dict[str, str] | None, list[Reply]]] = []
+        self.requests: list[tuple[str, str, dict[str, str], dict[str, str], bytes]] = []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:  # quiet
+                return
+
+            def _answer(self) -> None:
+                parts = urllib.parse.urlsplit(self.path)
+                query = dict(urllib.parse.parse_qsl(parts.query, keep_blank_values=True))
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                outer.requests.append((self.command, parts.path, query, dict(self.headers), body))
+                reply = outer._match(parts.path, query)
+                if reply is None:
+                    reply = Reply(b'{"error": "no such route in the loopback table"}', status=404)
+                if reply.delay_s or reply.fault == "timeout":
+                    import time
+
+                    time.sleep(reply.delay_s or 5.0)
+                    if reply.fault == "timeout":
+                        return
+                self.send_response(reply.status)
+                for key, value in reply.headers.items():
+                    self.send_header(key, value)
+                announced = len(reply.body) * 2 if reply.fault == "truncate" else len(reply.body)
+                self.send_header("Content-Length", str(announced))
+                self.end_headers()
+                if reply.fault in ("reset", "truncate"):
+                    self.wfile.write(reply.body[: len(reply.body) // 2] if reply.fault == "reset" else reply.body)
+                    self.wfile.flush()
+                    self.close_connection = True
+                    import socket
+
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                self.wfile.write(reply.body)
+
+            do_GET = _answer  # noqa: N815  (http.server's naming)
+            do_POST = _answer  # noqa: N815
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def route(self, path: str, *replies: Reply, query: dict[str, str] | None = None) -> Loopback:
+        self.routes.append((path, query, list(replies)))
+        return self
+
+    def _match(self, path: str, query: dict[str, str]) -> Reply | None:
+        for r_path, r_query, replies in self.routes:
+            if r_path == path and all(query.get(k) == v for k, v in (r_query or {}).items()):
+                return replies.pop(0) if len(replies) > 1 else replies[0]
+        return None
+
+    def hits(self, path: str) -> int:
+        return sum(1 for r in self.requests if r[1] == path)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
