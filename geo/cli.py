@@ -10,7 +10,10 @@
     python -m geo isochrones --network FILE --facilities FILE [--minutes 5,10,15] [--dissolve] --out FILE.gpkg
     python -m geo scenario --add TYPE,X,Y[,CAPACITY] ... [--remove ID ...] --out FILE.csv
 
-Exit codes: 0 success, 2 bad input (one line on stderr, no traceback).
+    python -m geo fetch --gemeente GM0855|Tilburg [--year 2023] [--out DIR] [--no-network]
+
+Exit codes: 0 success, 2 bad input (one line on stderr, no traceback); ``fetch`` also 3: the dataset
+was written but some layers could not be fetched (they are named on stdout and in dataset.json).
 
 Each command imports the modules it needs inside its handler: this is a front
 end, and ``python -m geo check`` or ``--help`` should not pay for scipy,
@@ -165,6 +168,15 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
     sc.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
     sc.add_argument("--out", required=True, help="output .csv (one row per buurt, before/after columns)")
+
+    f = sub.add_parser("fetch", help="fetch a municipality's dataset from CBS, PDOK, DUO, LRK and OpenStreetMap")
+    f.add_argument("--gemeente", required=True, help="municipality code (GM0855, 0855) or name (Tilburg)")
+    f.add_argument("--year", type=int, default=None, help="newest CBS year to use (default: the newest published)")
+    f.add_argument("--out", default=None, help="dataset folder to write (default: data/<municipality>)")
+    f.add_argument("--no-network", action="store_true",
+                   help="use only what is in the download cache (data/cache); nothing is downloaded")
+    f.add_argument("--refresh", action="store_true", help="download again even what is in the cache")
+    f.add_argument("--cache-dir", default=None, help="download cache (default: data/cache)")
     return parser
 
 
@@ -545,12 +557,32 @@ def cmd_network(args: argparse.Namespace) -> int:
     return {"build": cmd_network_build, "download": cmd_network_download}[args.network_command](args)
 
 
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """Exit 0: complete; 3: written but with missing layers (named); 2: nothing written (see geo.data.fetch)."""
+    from geo.data.fetch import fetch_dataset
+    from geo.data.http import DEFAULT_CACHE_DIR, Client
+
+    def show(layer: str, message: str) -> None:
+        print(f"{layer:<10} {message}", file=sys.stderr, flush=True)
+
+    def bytes_in(what: str, done: int, total: int | None) -> None:
+        size = f"{done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
+        print(f"\r  {what[:60]:<60} {size}", end="", file=sys.stderr, flush=True)
+
+    client = Client(cache_dir=Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR,
+                    offline=args.no_network, refresh=args.refresh, progress=None if args.no_network else bytes_in)
+    report = fetch_dataset(args.gemeente, year=args.year, out_dir=args.out, client=client, progress=show)
+    print("\n".join(report.lines()))
+    return report.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {
         "build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
         "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario, "export": cmd_export,
+        "fetch": cmd_fetch,
     }
     try:
         return handlers[args.command](args)
