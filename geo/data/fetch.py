@@ -235,15 +235,19 @@ def _meta(
         "indicator_years": dict(sorted(indicator_years.items())),
         "geometry_year": geometry_year,
         "n_buurten": int(len(buurten)),
-        "n_facilities": {str(k): int(v) for k, v in facilities[schema.FACILITY_TYPE].value_counts().sort_index().items()}
-        if len(facilities)
-        else {},
+        "n_facilities": _type_counts(facilities),
         "access_sources": access,
         "missing_per_column": missing,
         "missing_layers": report.missing_layers,
         "build_notes": report.notes,
         "sources": sources,
     }
+
+
+def _type_counts(facilities: gpd.GeoDataFrame) -> dict[str, int]:
+    if not len(facilities):
+        return {}
+    return {str(k): int(v) for k, v in facilities[schema.FACILITY_TYPE].value_counts().sort_index().items()}
 
 
 def _write_atomically(buurten: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, meta: dict, out: Path) -> Path:
