@@ -30,6 +30,7 @@ from ui.state import (
     load_ranking,
     network_path,
 )
+from ui.upload_view import render_uploads
 
 SELECTED = "buurt_select"
 
@@ -41,7 +42,7 @@ def main() -> None:
     link.restore_from_url(slug)
     lang = render_language()
     access = render_access_choice(lang)
-    key = file_key(data_dir())
+    key = file_key(render_uploads(data_dir(), lang))  # the dataset on disk, or the one this session's uploads make
     try:
         dataset = load_dataset(*key)
         net_key = file_key(network_path(dataset, access.mode))

@@ -324,6 +324,133 @@ _TEXT.update({
 })
 
 
+# Your own files: uploads checked like `python -m geo check` (ui/upload_view.py, geo/data/upload.py).
+_TEXT.update({
+    "upload_title": ("Eigen bestanden", "Your own files"),
+    "upload_intro": (
+        "Upload eigen buurten, een CBS-tabel of voorzieningen. Ze worden gecontroleerd zoals `python -m geo check` "
+        "doet, blijven alleen in deze sessie en vervangen de meegeleverde gegevens niet. Tot {mb} MB en {n} objecten "
+        "per bestand.",
+        "Upload your own buurten, a CBS table or facilities. They are checked as `python -m geo check` does, stay in "
+        "this session only and do not replace the data that ships with the app. Up to {mb} MB and {n} features per "
+        "file.",
+    ),
+    "upload_buurten": ("Buurten (GeoPackage, GeoJSON of gezipte Shapefile)", "Buurten (GeoPackage, GeoJSON or zipped "
+                       "Shapefile)"),
+    "upload_cbs": ("CBS-tabel (kerncijfers wijken en buurten, xlsx of csv)", "CBS table (key figures by district and "
+                   "buurt, xlsx or csv)"),
+    "upload_facilities": ("Voorzieningen (GeoPackage, GeoJSON, CSV of xlsx)", "Facilities (GeoPackage, GeoJSON, CSV or "
+                          "xlsx)"),
+    "upload_help_buurten": (
+        "Verwacht: polygonen met per buurt een CBS-buurtcode (kolom `bu_code`, `buurtcode`, `statcode` of "
+        "`gwb_code_10`, bijv. BU03440111) en liefst een naam, met een coördinatenstelsel (RD New of WGS84). Een "
+        "Shapefile zipt u met .shp, .shx, .dbf en .prj samen.",
+        "Expected: polygons with a CBS buurt code per buurt (column `bu_code`, `buurtcode`, `statcode` or "
+        "`gwb_code_10`, e.g. BU03440111) and preferably a name, with a coordinate system (RD New or WGS84). Zip a "
+        "Shapefile with its .shp, .shx, .dbf and .prj.",
+    ),
+    "upload_help_cbs": (
+        "Verwacht: een export van CBS Kerncijfers wijken en buurten, één rij per regio met de CBS-code (BU…) en de "
+        "variabelen zoals `a_inw` en `a_00_14`; '.', -99999999 en lege cellen tellen als ontbrekend.",
+        "Expected: an export of CBS Key figures by district and buurt, one row per region with the CBS code (BU…) and "
+        "variables such as `a_inw` and `a_00_14`; '.', -99999999 and empty cells count as missing.",
+    ),
+    "upload_help_facilities": (
+        "Verwacht: één rij of punt per voorziening. Soort uit de kolom `type`, `soort`, `categorie` of `amenity` "
+        "(bijv. sporthal, zwembad, bibliotheek, bso, buurthuis), naam uit `naam` of `name`, id uit `id`, coördinaten "
+        "uit `x`/`y` of `lon`/`lat` (`longitude`/`latitude`); RD of graden wordt afgeleid uit de waarden. CSV met ; "
+        "of , en een decimale komma mag.",
+        "Expected: one row or point per facility. Type from the column `type`, `soort`, `categorie` or `amenity` "
+        "(e.g. sporthal, zwembad, library, bso, community_centre), name from `naam` or `name`, id from `id`, "
+        "coordinates from `x`/`y` or `lon`/`lat` (`longitude`/`latitude`); RD or degrees is decided from the values. "
+        "CSV with ; or , and decimal commas is fine.",
+    ),
+    "upload_type_for_file": ("Soort voor het hele bestand", "Type for the whole file"),
+    "upload_type_from_column": ("uit een kolom van het bestand", "from a column of the file"),
+    "upload_refused": ("{name} is niet geladen.", "{name} was not loaded."),
+    "upload_fix": (
+        "Pas het bestand aan en upload het opnieuw; de app werkt intussen verder met de andere gegevens.",
+        "Fix the file and upload it again; meanwhile the app carries on with the other data.",
+    ),
+    "upload_limits_bad": ("De uploadgrenzen zijn verkeerd ingesteld:", "The upload limits are set wrongly:"),
+    "upload_read": ("**{name}**: {kept} van {read} rijen gebruikt.", "**{name}**: {kept} of {read} rows used."),
+    "upload_crs_file": ("Coördinatenstelsel van het bestand: {crs}.", "Coordinate system of the file: {crs}."),
+    "upload_crs_rd": (
+        "Kolommen {x} en {y} gelezen als RD New (EPSG:28992, meters): daar passen de waarden bij.",
+        "Columns {x} and {y} read as RD New (EPSG:28992, metres): that is what the values fit.",
+    ),
+    "upload_crs_lonlat": (
+        "Kolommen {x} en {y} gelezen als lengte- en breedtegraad (WGS84, EPSG:4326): daar passen de waarden bij.",
+        "Columns {x} and {y} read as longitude and latitude (WGS84, EPSG:4326): that is what the values fit.",
+    ),
+    "upload_columns": ("Kolommen gebruikt: {cols}.", "Columns used: {cols}."),
+    "upload_role_type": ("soort", "type"),
+    "upload_role_id": ("id", "id"),
+    "upload_role_name": ("naam", "name"),
+    "upload_per_type": ("Per soort: {counts}.", "Per type: {counts}."),
+    "upload_suppressed": (
+        "{n} waarden onderdrukt of leeg (gelezen als ontbrekend).",
+        "{n} values suppressed or empty (read as missing).",
+    ),
+    "upload_unrecognised": (
+        "Niet herkende soorten; deze rijen zijn niet gebruikt:",
+        "Types not recognised; these rows were not used:",
+    ),
+    "upload_rows": ("{n} rijen", "{n} rows"),
+    "upload_row": ("1 rij", "1 row"),
+    "upload_empty_value": ("(leeg)", "(empty)"),
+    "upload_known_words": (
+        "Herkend worden de namen van de soorten en woorden als {words}.",
+        "Recognised are the names of the types and words such as {words}.",
+    ),
+    "upload_dropped": ("Weggelaten door de controle", "Left out by the checks"),
+    "upload_notes": ("Opmerkingen bij het lezen", "Notes from reading"),
+    "upload_wait_cbs": (
+        "Buurten gelezen. Upload ook een CBS-tabel met dezelfde buurtcodes om ze als eigen gegevens te gebruiken.",
+        "Buurten read. Upload a CBS table with the same buurt codes as well to use them as your own data.",
+    ),
+    "upload_wait_buurten": (
+        "CBS-tabel gelezen. Upload ook de buurten (polygonen) met dezelfde buurtcodes om ze te gebruiken.",
+        "CBS table read. Upload the buurten (polygons) with the same buurt codes as well to use it.",
+    ),
+    "upload_active_own": (
+        "De app rekent nu met uw eigen buurten en CBS-cijfers ({n} buurten) en {m} voorzieningen in of bij die "
+        "buurten. CBS-nabijheidsafstanden zitten niet in een upload: elke afstand is gemeten vanaf de punten.",
+        "The app now works on your own buurten and CBS figures ({n} buurten) and {m} facilities in or near those "
+        "buurten. CBS proximity distances are not part of an upload: every distance is measured from the points.",
+    ),
+    "upload_active_extra": (
+        "De app rekent nu met {name}: de meegeleverde voorzieningen plus {n} geüploade, in de rangorde en op de kaart.",
+        "The app now works on {name}: the facilities that ship with it plus {n} uploaded ones, in the ranking and on "
+        "the map.",
+    ),
+    "upload_outside": (
+        "{n} geüploade voorziening(en) liggen meer dan {km} km buiten de buurten en zijn niet gebruikt.",
+        "{n} uploaded facilities lie more than {km} km outside the buurten and were not used.",
+    ),
+    "upload_cbs_road": (
+        "Voor {types} rekent de rangorde zonder straten-netwerk met de CBS-afstand over de weg; de geüploade punten "
+        "staan op de kaart maar veranderen die afstand niet.",
+        "For {types} the ranking uses the CBS road distance when no street network is loaded; the uploaded points are "
+        "on the map but do not change that distance.",
+    ),
+    "upload_session_only": (
+        "Alleen in deze sessie: sluit u het tabblad, dan zijn de geüploade bestanden weg.",
+        "This session only: close the tab and the uploaded files are gone.",
+    ),
+    "upload_save_title": ("Bewaren als dataset", "Save as dataset"),
+    "upload_save_name": ("Naam van de dataset (letters, cijfers, - en _)", "Dataset name (letters, digits, - and _)"),
+    "upload_save_button": ("Bewaar als dataset", "Save as dataset"),
+    "upload_saved": (
+        "Bewaard in {path}. De meegeleverde gegevens zijn niet veranderd. Openen met:",
+        "Saved in {path}. The data that ships with the app was not changed. Open it with:",
+    ),
+    "upload_save_needs": (
+        "Bewaren kan zodra voorzieningen, of buurten én een CBS-tabel, gelezen zijn.",
+        "Saving is possible once facilities, or buurten and a CBS table, have been read.",
+    ),
+})
+
 # A concept is named in geo.terms only; a key in both tables is a programming error caught on import.
 _TWICE = sorted(set(_TEXT) & set(TERMS))
 if _TWICE:
