@@ -17,6 +17,7 @@ from ui.equity_view import render_equity
 from ui.exports_view import render_exports
 from ui.i18n import t
 from ui.map_view import render_map
+from ui.markdown import md_escape
 from ui.method import method_text
 from ui.robustness_view import render_robustness
 from ui.scenario_view import render_scenarios
@@ -55,7 +56,7 @@ def main() -> None:
     params = render_sidebar(prepared, lang, access)
     st.title(t("title", lang))
     link.render_notices(lang)
-    st.caption(t("subtitle", lang) + f"  ·  {prepared.dataset.name}")
+    st.caption(t("subtitle", lang) + f"  ·  {md_escape(prepared.dataset.name)}")
     panels.render_network_status(prepared, access, lang)
     # Cache keys: the prepared data (dataset, network, speed), and that plus the weights (one ranking).
     ranking_key = (key, net_key, access.speed_kmh)

@@ -69,7 +69,7 @@ def file_key(path: str | Path | None) -> tuple[str, float]:
     return str(p), p.stat().st_mtime
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=32)  # bounded: every upload set is a new entry
 def load_dataset(directory: str, mtime: float) -> files.Dataset:
     del mtime  # part of the cache key only
     return files.load_dataset(directory)
