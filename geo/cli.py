@@ -1,7 +1,10 @@
 """Command line: the same pipeline as the app, for batch runs.
 
     python -m geo build-default [--shared DIR] [--out DIR]
-    python -m geo rank --out FILE.csv|FILE.gpkg [--data DIR] [--preset NAME] [--weight NAME=VALUE ...]
+    python -m geo build --gemeente GM0855 --kwb FILE [--kwb FILE ...] --buurten FILE [--nabijheid FILE]
+                        [--facilities [TYPE=]FILE ...] [--schools FILE] [--network FILE] --out DIR
+    python -m geo build-national [--shared DIR] [--out DIR]
+    python -m geo rank --out FILE.csv|FILE.gpkg [--data DIR | --gemeente CODE] [--preset NAME] [--weight NAME=VALUE ...]
     python -m geo check FILE [--kind buurten|facilities|cbs]
     python -m geo network build --osm FILE --mode walk|bike --out FILE.npz [--polygon FILE]
     python -m geo network download --polygon FILE --name NAME [--modes walk,bike] [--url URL] [--out-dir DIR]
@@ -81,9 +84,48 @@ def build_parser() -> argparse.ArgumentParser:
                    help="folder with the shared open data (default: ../shared/data)")
     b.add_argument("--out", default=None, help="output folder (default: data/utrecht)")
 
+    bd = sub.add_parser("build", help="build a dataset folder for one municipality from national-format files")
+    bd.add_argument("--gemeente", required=True, metavar="CODE",
+                    help="CBS municipality code (e.g. GM0855) or name")
+    bd.add_argument("--kwb", action="append", required=True, metavar="[YEAR=]FILE",
+                    help="CBS kerncijfers wijken en buurten (xlsx/csv, StatLine CSV); repeatable: per variable the "
+                         "newest year with values is used. The year comes from the file name or YEAR=")
+    bd.add_argument("--buurten", required=True, metavar="FILE",
+                    help="buurt polygons with CBS codes (e.g. wijkenbuurten_2023.gpkg, GeoJSON, TopoJSON)")
+    bd.add_argument("--buurten-layer", default=None, help="layer of a multi-layer file (default: the buurt layer)")
+    bd.add_argument("--buurten-crs", default=None, metavar="CRS",
+                    help="CRS to assume when the buurten file has none (e.g. EPSG:4326 for a TopoJSON)")
+    bd.add_argument("--buurten-year", type=int, default=None, help="year of the buurt division (default: from name)")
+    bd.add_argument("--nabijheid", default=None, metavar="FILE", help="CBS Nabijheid voorzieningen (StatLine CSV)")
+    bd.add_argument("--facilities", action="append", default=[], metavar="[TYPE=]FILE",
+                    help="facility points (.gpkg/.geojson/.csv; Mulier files recognised); TYPE= for a file "
+                         "without a facility_type column (repeatable)")
+    bd.add_argument("--schools", default=None, metavar="FILE",
+                    help="DUO 'Alle vestigingen basisonderwijs' with coordinates (x_rd/y_rd or lon/lat) or with "
+                         "--school-points")
+    bd.add_argument("--school-pupils", default=None, metavar="FILE", help="DUO pupils per branch (LEERLINGEN_<year>)")
+    bd.add_argument("--school-points", default=None, metavar="FILE", help="school points keyed on VESTIGINGSCODE")
+    bd.add_argument("--school-scores", default=None, metavar="FILE",
+                    help="CBS achterstandsscores per branch (derived CSV)")
+    bd.add_argument("--area", default=None, metavar="FILE",
+                    help="municipality polygon for the facility check (default: the union of its buurten)")
+    bd.add_argument("--name", default=None, help="dataset name (default: the municipality name in the kwb file)")
+    bd.add_argument("--network", default=None, metavar="FILE",
+                    help="street network (.graphml, .osm.pbf, …): writes <network-dir>/<name>_{walk,bike}.npz")
+    bd.add_argument("--network-dir", default=None, help="folder for the networks (default: data/networks)")
+    bd.add_argument("--out", required=True, help="output dataset folder, e.g. data/tilburg")
+
+    bn = sub.add_parser("build-national", help="build the national base layer data/national from the shared data")
+    bn.add_argument("--shared", default=str(SHARED_DATA_DIR),
+                    help="folder with the shared open data (default: ../shared/data)")
+    bn.add_argument("--out", default=None, help="output folder (default: data/national)")
+
     r = sub.add_parser("rank", help="rank buurten for investment and write the result")
     r.add_argument("--out", required=True, help="output file, .csv or .gpkg (chosen by extension)")
     r.add_argument("--data", default=None, help="dataset folder (default: the embedded Utrecht data)")
+    r.add_argument("--gemeente", default=None, metavar="CODE",
+                   help="a municipality by CBS code or name: its dataset in data/ if one is there, else the "
+                        "national base layer (population and age only)")
     r.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
     r.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE",
                    help="override one weight (repeatable); NAME is an indicator key")
@@ -207,14 +249,83 @@ def cmd_build_default(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_build(args: argparse.Namespace) -> int:
+    from geo.data import build
+
+    schools = None
+    if args.schools:
+        schools = build.SchoolFiles(
+            Path(args.schools),
+            pupils=Path(args.school_pupils) if args.school_pupils else None,
+            points=Path(args.school_points) if args.school_points else None,
+            scores=Path(args.school_scores) if args.school_scores else None,
+        )
+    elif args.school_pupils or args.school_points or args.school_scores:
+        raise ParameterError("--school-pupils, --school-points and --school-scores need --schools.")
+    code = args.gemeente.strip().upper()
+    if not code.startswith("GM"):  # a name or a bare number: the national base layer knows every municipality
+        from geo.data.national import resolve_municipality
+
+        code = resolve_municipality(args.gemeente)[0]
+    inputs = build.BuildInputs(
+        municipality_code=code,
+        kwb=tuple(build.parse_kwb_argument(k) for k in args.kwb),
+        buurten=build.BuurtenFile(
+            Path(args.buurten), layer=args.buurten_layer, crs=args.buurten_crs,
+            year=args.buurten_year or build.year_in_name(args.buurten),
+        ),
+        nabijheid=Path(args.nabijheid) if args.nabijheid else None,
+        facilities=tuple(build.parse_facility_argument(f) for f in args.facilities),
+        schools=schools,
+        area=Path(args.area) if args.area else None,
+        name=args.name,
+        network=Path(args.network) if args.network else None,
+    )
+    meta = build.build_dataset(inputs, args.out, network_dir=args.network_dir or NETWORKS_DIR)
+    counts = ", ".join(f"{k} {v}" for k, v in meta["n_facilities"].items())
+    print(f"Wrote {args.out}: {meta['name']} ({meta['municipality_code']}), {meta['n_buurten']} buurten; "
+          f"facilities: {counts}.")
+    years = sorted(set(meta["indicator_years"].values()))
+    print(f"  statistics of {', '.join(map(str, years))}; missing: {', '.join(m['id'] for m in meta['missing'])}")
+    if meta.get("network"):
+        modes = ", ".join(f"{m['file']} ({m['nodes']:,} nodes)" for m in meta["network"]["modes"].values())
+        print(f"  networks: {modes}")
+    for note in meta["build_notes"]:
+        print(f"  - {note}")
+    return 0
+
+
+def cmd_build_national(args: argparse.Namespace) -> int:
+    from geo.data.national import NATIONAL_DIR, build_national
+
+    out = args.out or NATIONAL_DIR
+    manifest = build_national(args.shared, out)
+    c = manifest["counts"]
+    print(f"Wrote {out}: {c['municipalities']} municipalities, {c['buurten']:,} buurten "
+          f"({c['buurten_with_shape']:,} with a 2014 shape), {c['school_branches']:,} school branches.")
+    for note in manifest["notes"]:
+        print(f"  - {note}")
+    return 0
+
+
 def cmd_rank(args: argparse.Namespace) -> int:
-    from geo.decide.pipeline import output_columns, run
+    from geo.decide.pipeline import output_columns, prepare, rank, run
 
     _check_output(Path(args.out))
     params = _ranking_params(args)
     if args.robustness < 0 or args.top < 1:
         raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
-    result = run(args.data, params)
+    if args.gemeente and args.data:
+        raise ParameterError("Give --data or --gemeente, not both.")
+    if args.gemeente:
+        from geo.data.national import load_municipality
+
+        dataset = load_municipality(args.gemeente)
+        kind = "national base layer" if dataset.meta.get("kind") == "base_layer" else f"dataset {dataset.directory}"
+        print(f"{dataset.name} ({dataset.meta.get('municipality_code')}): {kind}.")
+        result = rank(prepare(dataset), params)
+    else:
+        result = run(args.data, params)
     table = result.table
     table = table.assign(explanation=explanation_column(result, args.lang))
     if args.robustness:
@@ -236,6 +347,14 @@ def cmd_rank(args: argparse.Namespace) -> int:
     unused = [f"{u.key} ({u.reason})" for u in result.ranking.unused]
     if unused:
         print(f"Not used (no usable data): {', '.join(unused)}")
+    without = result.prepared.dataset.meta.get("without_shape") or []
+    if without:
+        where = "not on a map" if result.prepared.dataset.meta.get("kind") == "base_layer" else "not in this dataset"
+        print(f"Without a buurt shape ({where}): {len(without)} buurten, e.g. "
+              + ", ".join(f"{b['buurt_code']} {b['buurt_name']}" for b in without[:5]))
+    missing = result.prepared.dataset.meta.get("missing") or []
+    if args.gemeente and missing:
+        print(f"Missing in this dataset: {'; '.join(m['en'] for m in missing)}")
     return 0
 
 
@@ -580,7 +699,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handlers = {
-        "build-default": cmd_build_default, "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
+        "build-default": cmd_build_default, "build": cmd_build, "build-national": cmd_build_national,
+        "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
         "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario, "export": cmd_export,
         "fetch": cmd_fetch,
     }

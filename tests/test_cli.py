@@ -279,3 +279,105 @@ def test_rank_csv_gets_a_method_sidecar(tmp_path: Path) -> None:
 
     record = json.loads((tmp_path / "r.method.json").read_text(encoding="utf-8"))
     assert record["weights"]["dist_sport_m"] == 3.0
+
+
+# --------------------------------------------------------------------------- rank --gemeente, build, build-national
+
+NATIONAL_FIXTURES = FIXTURES / "national"
+
+
+def test_rank_gemeente_ranks_the_base_layer_offline(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "bosch.csv"
+    code, stdout, err = run(capsys, "rank", "--gemeente", "GM0796", "--out", str(out))
+    assert (code, err) == (0, "")
+    assert "'s-Hertogenbosch (GM0796): national base layer." in stdout
+    assert "105 buurten ranked, 3 without inhabitants" in stdout
+    assert "Without a buurt shape (not on a map): 16 buurten" in stdout and "Missing in this dataset: Income" in stdout
+    t = pd.read_csv(out, dtype={"buurt_code": str})
+    assert list(t.columns[: len(RANKING_COLUMNS)]) == RANKING_COLUMNS
+    assert len(t) == 108 and t["buurt_code"].str.fullmatch(r"BU0796\d{4}").all()
+    assert t["rank"].min() == 1 and t["explanation"].notna().all()
+    assert (tmp_path / "bosch.method.json").is_file()
+
+
+def test_rank_gemeente_without_any_shape_writes_a_gpkg(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "tilburg.gpkg"
+    code, stdout, err = run(capsys, "rank", "--gemeente", "Tilburg", "--out", str(out))
+    assert (code, err) == (0, "")
+    g = gpd.read_file(out, layer="ranking")
+    assert len(g) == 254 and g.geometry.isna().all() and g.crs.to_epsg() == 28992
+    assert "Without a buurt shape (not on a map): 254 buurten" in stdout
+
+
+def test_rank_gemeente_uses_a_fuller_dataset_when_there_is_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, stdout, _ = run(capsys, "rank", "--gemeente", "GM0503", "--out", str(tmp_path / "d.csv"))
+    assert code == 0 and "Delft (GM0503): dataset " in stdout and "data/delft" in stdout
+    assert "Without a buurt shape (not in this dataset): 18 buurten" in stdout
+    code, stdout, _ = run(capsys, "rank", "--data", str(ROOT / "data" / "delft"), "--out", str(tmp_path / "e.csv"))
+    assert code == 0 and "68 buurten ranked, 5 without inhabitants" in stdout  # 5 of the 73 have a_inw 0 in kwb 2024
+    t = pd.read_csv(tmp_path / "e.csv", dtype={"buurt_code": str})
+    assert len(t) == 73 and t["buurt_code"].str.startswith("BU0503").all()
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "d.csv"), pd.read_csv(tmp_path / "e.csv"))
+
+
+@pytest.mark.parametrize(
+    ("args", "parts"),
+    [
+        (["--gemeente", "Tilbrug"], ["Unknown municipality 'Tilbrug'", "Tilburg (GM0855)"]),
+        (["--gemeente", "GM0796", "--data", "data/utrecht"], ["Give --data or --gemeente, not both."]),
+    ],
+)
+def test_rank_gemeente_bad_input_exits_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], parts: list[str]
+) -> None:
+    code, stdout, err = run(capsys, "rank", "--out", str(tmp_path / "x.csv"), *args)
+    assert code == 2 and stdout == "" and not (tmp_path / "x.csv").exists()
+    assert_one_line_error(err, *parts)
+
+
+def _build_args(out: Path, **replace: str) -> list[str]:
+    f = NATIONAL_FIXTURES
+    args = {
+        "--gemeente": "GM0503", "--kwb": str(f / "kwb2024_four_gemeenten.csv"),
+        "--buurten": str(f / "buurten2014_delft.parquet"), "--buurten-crs": "EPSG:4326", "--buurten-year": "2014",
+        "--schools": str(f / "duo_schools_pc4_delft.csv"), "--school-pupils": str(f / "duo_pupils_delft.csv"),
+        "--school-scores": str(f / "achterstandsscores_delft.csv"), "--out": str(out),
+    }
+    args.update(replace)
+    return ["build", *[x for kv in args.items() for x in kv]]
+
+
+def test_build_writes_a_dataset_folder_that_ranks(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, stdout, err = run(capsys, *_build_args(tmp_path / "delft", **{"--gemeente": "Delft"}))
+    assert (code, err) == (0, "")
+    assert stdout.startswith(f"Wrote {tmp_path / 'delft'}: Delft (GM0503), 73 buurten; facilities: primary_school 25.")
+    assert "missing: income, benefits" in stdout and "street_network" in stdout
+    code, stdout, _ = run(capsys, "rank", "--data", str(tmp_path / "delft"), "--out", str(tmp_path / "r.csv"))
+    assert code == 0 and "68 buurten ranked" in stdout
+
+
+@pytest.mark.parametrize(
+    ("replace", "parts"),
+    [
+        ({"--school-pupils": "absent.csv"}, ["File not found", "absent.csv"]),
+        ({"--kwb": "kwb.csv"}, ["--kwb 'kwb.csv': expected the year in the file name"]),
+        ({"--gemeente": "Delfft"}, ["Unknown municipality 'Delfft'", "Delft (GM0503)"]),
+        ({"--gemeente": "GM503"}, ["Expected a CBS municipality code like GM0344, found 'GM503'"]),
+        ({"--gemeente": "GM0999"}, ["expected buurten of GM0999"]),
+    ],
+)
+def test_build_with_bad_input_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, replace: dict[str, str], parts: list[str]
+) -> None:
+    replace = {k: str(tmp_path / v) if v.endswith(".csv") and k != "--kwb" else v for k, v in replace.items()}
+    code, stdout, err = run(capsys, *_build_args(tmp_path / "out", **replace))
+    assert code == 2 and stdout == "" and not (tmp_path / "out").exists()
+    assert_one_line_error(err, *parts)
+
+
+def test_build_national_without_shared_data_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, _, err = run(capsys, "build-national", "--shared", str(tmp_path / "none"), "--out", str(tmp_path / "n"))
+    assert code == 2 and not (tmp_path / "n").exists()
+    assert_one_line_error(err, "File not found", "Kerncijfers_wijken_en_buurten_2024")
