@@ -6,6 +6,8 @@ cached pipeline (``geo/``) → map layers (``layers/``) and panels (``ui/``).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -13,8 +15,10 @@ from geo import schema
 from geo.errors import PlanningError
 from ui import link, panels
 from ui.budget_view import render_budget
+from ui.datasets import choices, dataset_ref, forget_other_dataset, render_dataset_notice, render_picker
 from ui.equity_view import render_equity
 from ui.exports_view import render_exports
+from ui.fetch_view import render_fetch_action
 from ui.i18n import t
 from ui.map_view import render_map
 from ui.markdown import md_escape
@@ -39,11 +43,17 @@ st.set_page_config(page_title="Rijke Schooldag Planner", page_icon="🏫", layou
 
 
 def main() -> None:
-    slug = data_dir().name.lower()
-    link.restore_from_url(slug)
+    root, default = data_dir().parent, data_dir().name
+    listed = choices(str(root), default)
+    link.restore_from_url(default, tuple(c.key for c in listed))
     lang = render_language()
+    choice = render_picker(root, default, lang)
+    slug = choice.key
+    forget_other_dataset(slug)
     access = render_access_choice(lang)
-    key = file_key(render_uploads(data_dir(), lang))  # the dataset on disk, or the one this session's uploads make
+    ref = dataset_ref(choice, root)
+    # The dataset on disk, the base layer, or the one this session's uploads make (full datasets only).
+    key = file_key(render_uploads(Path(ref), lang) if choice.full else ref)
     try:
         dataset = load_dataset(*key)
         net_key = file_key(network_path(dataset, access.mode))
@@ -58,6 +68,8 @@ def main() -> None:
     link.render_notices(lang)
     st.caption(t("subtitle", lang) + f"  ·  {md_escape(prepared.dataset.name)}")
     panels.render_network_status(prepared, access, lang)
+    render_dataset_notice(prepared.dataset.meta, lang)
+    render_fetch_action(choice, root, lang)
     # Cache keys: the prepared data (dataset, network, speed), and that plus the weights (one ranking).
     ranking_key = (key, net_key, access.speed_kmh)
     result_key = (ranking_key, params.ranking)

@@ -49,7 +49,7 @@ def _check_budget_kept(alloc, budget):
     assert list(steps.columns) == list(STEP_COLUMNS)
     cents = np.round(steps[COST_EUR].to_numpy() * 100).astype(np.int64)
     assert cents.sum() <= round(budget * 100)
-    assert alloc.total_cost_eur <= budget
+    assert alloc.total_cost_eur <= budget + 0.005  # the solver counts in whole cents (budget rounded to a cent)
     assert (steps[REMAINING_BUDGET_EUR] >= 0).all()
     np.testing.assert_allclose(steps[CUMULATIVE_COST_EUR], np.cumsum(cents) / 100)
     np.testing.assert_allclose(steps[CUMULATIVE_GAIN], np.cumsum(steps[MARGINAL_GAIN]))
@@ -138,7 +138,9 @@ def test_modified_greedy_reaches_half_the_knapsack_optimum(case):
     greedy = greedy_allocation(problem, budget)
     exact = brute_force_allocation(problem, budget)
     _check_budget_kept(exact, budget)
-    assert greedy.total_gain <= exact.total_gain + 1e-6
+    # The exact search treats gains within 1e-9 (relative) as equal and then takes the cheaper set.
+    slack = 1e-9 * max(1.0, exact.total_gain) + 1e-6
+    assert greedy.total_gain <= exact.total_gain + slack
     assert greedy.total_gain >= 0.5 * exact.total_gain - 1e-6
     # The reported bound really bounds the optimum.
     assert exact.total_gain <= greedy.upper_bound_gain + 1e-6

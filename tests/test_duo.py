@@ -61,7 +61,8 @@ def pc4() -> pd.DataFrame:
 def built(data_root: Path) -> pd.DataFrame:
     """The schools as build.py makes them for the embedded Utrecht dataset (from the offline geocoding)."""
     paths = {k: data_root / v for k, v in build.SHARED_FILES.items()}
-    return build._duo_schools(paths).set_index(schema.FACILITY_ID).sort_index()
+    school = build.SchoolFiles(paths["duo_addresses"], pupils=paths["duo_pupils"], points=paths["duo_points"])
+    return build.duo_schools(school, municipality_number=344).set_index(schema.FACILITY_ID).sort_index()
 
 
 def test_the_98_utrecht_branches_match_the_offline_build(server, client, pc4, built):

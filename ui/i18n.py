@@ -22,6 +22,40 @@ _TEXT: dict[str, tuple[str, str]] = {
         "facilities furthest away?",
     ),
     "language": ("Taal / Language", "Taal / Language"),
+    "municipality_picker": ("Gemeente", "Municipality"),
+    "municipality_picker_help": (
+        "Volledige datasets eerst; de andere gemeenten komen uit de landelijke basislaag (kinderen, scholen, "
+        "schoolachterstand) en kunnen met internet volledig worden opgehaald.",
+        "Full datasets first; the other municipalities come from the national base layer (children, schools, "
+        "school disadvantage) and can be fetched in full with internet.",
+    ),
+    "base_layer_short": ("basislaag", "base layer"),
+    "base_layer_missing": ("Ontbreekt in de basislaag:", "Missing from the base layer:"),
+    "fetch_button": ("Haal gegevens op voor {name}", "Fetch the data for {name}"),
+    "fetch_help": (
+        "Haalt buurtgrenzen (PDOK), CBS-kerncijfers en -afstanden, scholen (DUO), kinderopvang (LRK) en "
+        "voorzieningen (OpenStreetMap) op. Duurt enkele minuten; werkt alleen met internet.",
+        "Fetches buurt boundaries (PDOK), CBS key figures and distances, schools (DUO), childcare (LRK) and "
+        "facilities (OpenStreetMap). Takes a few minutes; needs internet.",
+    ),
+    "fetch_starting": ("Gegevens ophalen …", "Fetching data …"),
+    "fetch_failed": ("Ophalen lukte niet:", "Fetching failed:"),
+    "fetch_offline_hint": (
+        "Zonder internet blijft de basislaag zichtbaar; probeer het later opnieuw of gebruik `python -m geo build` "
+        "met zelf gedownloade landelijke bestanden.",
+        "Without internet the base layer stays; try again later or use `python -m geo build` with national files "
+        "you downloaded yourself.",
+    ),
+    "fetch_partial": (
+        "Niet alles kon worden opgehaald; deze lagen ontbreken: {layers}.",
+        "Not everything could be fetched; these layers are missing: {layers}.",
+    ),
+    "map_no_shapes": (
+        "Voor deze buurten zijn geen buurtgrenzen beschikbaar in de basislaag (codes van na 2014); de rangorde "
+        "hieronder telt ze wel mee. Haal de gegevens op voor de actuele grenzen.",
+        "No buurt boundaries are available in the base layer for these buurten (codes newer than 2014); the ranking "
+        "below does include them. Fetch the data for the current boundaries.",
+    ),
     "licence": ("Licentie", "Licence"),
     "osm_background": (
         "Kaartachtergrond: © OpenStreetMap contributors (ODbL), alleen online.",

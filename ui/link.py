@@ -37,15 +37,22 @@ _DATA_KEYS = ("map_column", "facility_types", "buurt_select")
 LINK_SCENARIO = "link"
 
 
+#: The datasets a link may name (the picker's keys), set once per run by :func:`restore_from_url`.
+_DATASETS = "share_datasets"
+
+
 def validation(dataset_slug: str) -> share.Validation:
-    return share.Validation(datasets=(dataset_slug,))
+    datasets = tuple(st.session_state.get(_DATASETS) or ()) or (dataset_slug,)
+    return share.Validation(datasets=datasets)
 
 
-def restore_from_url(dataset_slug: str) -> None:
-    """Seed the data-independent widgets from the URL (first run of a session only)."""
+def restore_from_url(dataset_slug: str, datasets: tuple[str, ...] = ()) -> None:
+    """Seed the data-independent widgets (and the municipality picker) from the URL (first run of a session)."""
+    st.session_state[_DATASETS] = datasets or (dataset_slug,)
     if _STATE in st.session_state:
         return
-    state, notices = share.decode(read_query_params(), valid=validation(dataset_slug))
+    state, notices = share.decode(read_query_params(), valid=validation(dataset_slug),
+                                  defaults=replace(share.DEFAULT_STATE, dataset=dataset_slug))
     seed = share.widget_values(state)
     for key in _DATA_KEYS:
         seed.pop(key, None)

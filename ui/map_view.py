@@ -25,6 +25,13 @@ def render_map(
     """Draw the map; return the buurt code the user clicked, if any."""
     lang = params.lang
     table = result.table
+    drawable = table.geometry.notna() & ~table.geometry.is_empty
+    if not drawable.all():
+        # A base-layer municipality may have buurten without a (2014) shape: ranked, but not drawn.
+        st.info(t("map_no_shapes", lang) + f" ({int((~drawable).sum())} / {len(table)})")
+        if not drawable.any():
+            return None
+        table = table[drawable]
     fac = result.prepared.dataset.facilities
     kept = st.session_state.get(SCENARIOS) or []
     m = build_results_map(

@@ -636,6 +636,7 @@ WIDGET_KEYS = {
     "map_column": "map_column",
     "facility_types": "facility_types",
     "buurt": "buurt_select",
+    "dataset": "dataset",
 }
 
 
@@ -651,6 +652,7 @@ def widget_values(state: ShareState) -> dict[str, Any]:
     mean "the widget's own default" (``facility_types``/``buurt`` None) are left out.
     """
     out: dict[str, Any] = {
+        WIDGET_KEYS["dataset"]: state.dataset,
         WIDGET_KEYS["lang"]: state.lang,
         WIDGET_KEYS["mode"]: state.mode,
         WIDGET_KEYS["traveller"]: state.traveller,

@@ -15,7 +15,7 @@ from pathlib import Path
 import geopandas as gpd
 import streamlit as st
 
-from geo.data import files
+from geo.data import files, national
 from geo.data.networks import find_network
 from geo.data.paths import DEFAULT_DATA_DIR, NETWORKS_DIR
 from geo.decide.access import NetworkEngine
@@ -27,6 +27,9 @@ from geo.decide.scenario import run_scenario
 from geo.network.graph import Network
 from geo.network.isochrones import facility_isochrones
 from ui.i18n import t
+
+#: Prefix of a dataset reference opened from the national base layer (see ui.datasets).
+BASE_REF = "base:"
 
 
 @dataclass(frozen=True)
@@ -59,9 +62,15 @@ def network_dir() -> Path:
 
 
 def file_key(path: str | Path | None) -> tuple[str, float]:
-    """Cache key of a file or folder: its path and newest modification time ('' for none)."""
+    """Cache key of a file or folder: its path and newest modification time ('' for none).
+
+    A base-layer reference (``base:GM0855``) is keyed on the national files' manifest.
+    """
     if path is None:
         return "", 0.0
+    if str(path).startswith(BASE_REF):
+        manifest = national.NATIONAL_DIR / "manifest.json"
+        return str(path), manifest.stat().st_mtime if manifest.exists() else 0.0
     p = Path(path)
     if p.is_dir():
         mtimes = [q.stat().st_mtime for q in p.glob("*") if q.is_file()]
@@ -71,7 +80,10 @@ def file_key(path: str | Path | None) -> tuple[str, float]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # bounded: every upload set is a new entry
 def load_dataset(directory: str, mtime: float) -> files.Dataset:
+    """A dataset folder, or a municipality of the national base layer (``base:GM0855``)."""
     del mtime  # part of the cache key only
+    if directory.startswith(BASE_REF):
+        return national.load_base_dataset(directory.removeprefix(BASE_REF))
     return files.load_dataset(directory)
 
 
