@@ -19,6 +19,7 @@ from geo.data.files import DATASET_FILE, DATASET_META
 from geo.lang import pick
 from ui import share
 from ui.i18n import t
+from ui.markdown import md_escape
 from ui.state import BASE_REF
 
 #: Session-state key of the picker (also seeded from the share link).
@@ -98,9 +99,9 @@ def render_dataset_notice(meta: dict, lang: str) -> None:
     notice = meta.get("notice")
     if isinstance(notice, dict) and set(notice) >= {"nl", "en"}:
         st.warning(pick(notice, lang))
-    missing = meta.get("missing") or []
+    missing = [m for m in meta.get("missing") or [] if isinstance(m, dict) and {"nl", "en"} <= set(m)]
     if missing:
-        st.caption(t("base_layer_missing", lang) + " " + "; ".join(str(m) for m in missing))
+        st.caption(t("base_layer_missing", lang) + "\n" + "\n".join(f"- {md_escape(pick(m, lang))}" for m in missing))
 
 
 #: Widget keys whose options depend on the dataset: dropped when the municipality changes.

@@ -30,6 +30,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "school disadvantage) and can be fetched in full with internet.",
     ),
     "base_layer_short": ("basislaag", "base layer"),
+    "no_network_base": (
+        "Er is geen straten-netwerk ({mode}) voor {name} in de basislaag: afstanden tot scholen zijn hemelsbreed "
+        "(een benadering) en er zijn geen isochronen. Haal de gegevens op (met internet) voor meer.",
+        "There is no street network ({mode}) for {name} in the base layer: distances to schools are straight-line "
+        "(an approximation) and there are no isochrones. Fetch the data (with internet) for more.",
+    ),
     "base_layer_missing": ("Ontbreekt in de basislaag:", "Missing from the base layer:"),
     "fetch_button": ("Haal gegevens op voor {name}", "Fetch the data for {name}"),
     "fetch_help": (

@@ -143,6 +143,9 @@ def render_network_status(prepared, access, lang: str) -> None:
     engine = prepared.engine
     name = prepared.dataset.name
     if engine is None:
+        if prepared.dataset.meta.get("kind") == "base_layer":  # no folder to point a download at: fetch instead
+            st.info(t("no_network_base", lang, mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name)))
+            return
         st.info(
             t(
                 "no_network", lang, mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name),
@@ -160,6 +163,9 @@ def render_network_status(prepared, access, lang: str) -> None:
             source=md_escape(str(net.meta.get("source") or t("unknown", lang))),
         )
     )
+    approximation = net.meta.get("approximation")
+    if isinstance(approximation, dict) and set(approximation) >= {"nl", "en"}:
+        st.warning(md_escape(pick(approximation, lang)))  # e.g. a car-road network used for walking
 
 
 def _relative(path: Path) -> str:
