@@ -120,3 +120,8 @@ def from_lonlat(lon: float, lat: float) -> tuple[float, float]:
     """A point clicked on the map (EPSG:4326) in the working CRS (EPSG:28992), metres rounded to 0.1."""
     x, y = _FROM_LONLAT.transform(float(lon), float(lat))
     return round(float(x), 1), round(float(y), 1)
+
+
+def drawable(table: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The rows that have a shape to draw: a base-layer buurt without one is ranked, but not on a map."""
+    return table[table.geometry.notna() & ~table.geometry.is_empty]

@@ -21,6 +21,7 @@ from geo import schema
 from layers.basemap import build_base_map, finish_map
 from layers.choropleth import DEFAULT_TOOLTIP_FIELDS, build_choropleth_layer
 from layers.facilities import APPROXIMATE_PRECISIONS, build_facility_layer, build_facility_legend
+from layers.geometry import drawable
 from layers.isochrones import build_isochrone_layer
 from layers.labels import check_lang, higher_is_more_need, map_label
 from layers.legend import Legend
@@ -62,6 +63,7 @@ def build_results_map(
     top before the layer control is added.
     """
     check_lang(lang)
+    table = drawable(table)
     label = label or map_label(map_column, lang, measures)
     m = build_base_map(table, lang=lang, leaflet_base=leaflet_base)
     layer, legend = build_choropleth_layer(

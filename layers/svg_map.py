@@ -24,7 +24,7 @@ from geo.catalog import FACILITY_TYPES
 from geo.errors import GeometryError
 from layers.choropleth import NO_DATA_COLOR, OUTLINE_COLOR, build_choropleth_layer
 from layers.facilities import APPROXIMATE_PRECISIONS
-from layers.geometry import require_work_crs, simplify_polygons
+from layers.geometry import drawable, require_work_crs, simplify_polygons
 from layers.labels import check_lang, higher_is_more_need, word
 from layers.legend import Legend
 from layers.render import render
@@ -219,6 +219,7 @@ def build_choropleth_svg(
     """
     check_lang(lang)
     require_work_crs(table, "decision-pack map")
+    table = drawable(table)
     if table.empty:
         raise GeometryError("decision-pack map: expected at least one buurt; found none.")
     fills, legend = _fills(table, column, label, lang)

@@ -13,6 +13,7 @@ from geo.data.paths import detect_app_version
 from geo.decide.pipeline import PipelineResult
 from geo.report.record import ranking_zip_bytes
 from layers.exports import DOWNLOAD_NAMES, decision_pack_bytes, map_html_bytes
+from layers.geometry import drawable
 from ui.i18n import t
 from ui.robustness_view import load_default_robustness
 from ui.state import AppParams
@@ -50,6 +51,13 @@ def render_exports(result: PipelineResult, key: tuple, params: AppParams, share_
     types = tuple(params.facility_types)
     mode = params.access.mode
     c1, c2, c3 = st.columns(3)
+    if drawable(result.table).empty:  # a base-layer municipality without any buurt shape: only the table exports
+        c3.download_button(
+            t("download_zip", lang), lambda: _zip(result, key), file_name=DOWNLOAD_NAMES["ranking_zip"],
+            mime="application/zip", key="dl_zip",
+        )
+        c1.info(t("map_no_shapes", lang))
+        return
     # Built only when clicked (Streamlit calls the function then): the map and the pack take seconds,
     # and the pack's robustness summary 1,000 re-rankings – none of that belongs in every rerun.
     c1.download_button(
