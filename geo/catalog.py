@@ -60,6 +60,7 @@ FACILITY_TYPES = MappingProxyType(
             ),
             FacilityType("culture", "Cultuurvoorziening", "Culture venue", "culture", "#9467BD", "music"),
             FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#7F7F7F", "users"),
+            FacilityType("playground", "Speeltuin", "Playground", "sport_health", "#F0E442", "child"),
         )
     }
 )

@@ -11,7 +11,7 @@ cached answer), checks the answer with the street download's Overpass checks
 (EPSG:28992, :mod:`geo.schema` columns, validated by :func:`geo.data.files._validate_facilities`),
 the source record for ``dataset.json`` and notes on everything left out or changed.
 
-Nothing is dropped silently: objects whose type the product does not have yet (playgrounds),
+Nothing is dropped silently: objects of a type the catalog does not have,
 private pools, objects without a position, points outside the clip polygon and objects mapped
 twice are each counted in the notes.
 """
@@ -81,7 +81,7 @@ def _has(tags: Mapping[str, str], key: str, value: str) -> bool:
 
 #: Which OSM tags make which facility type (first match wins; see :class:`TagRule`).
 #: Pitches are kept one by one: a sports park mapped as many pitches gives many sport points.
-#: ``playground`` is not a catalog type yet: those objects are counted in the notes, not returned.
+#: A rule whose type is not in the catalog would be counted in the notes, not returned.
 TAG_TABLE: tuple[TagRule, ...] = (
     TagRule("amenity", "library", "library"),
     TagRule("amenity", "community_centre", "community_centre"),
