@@ -216,8 +216,10 @@ def render_sources(result: PipelineResult, lang: str) -> None:
     lines = []
     for s in meta.get("sources", []):
         lines.append(
-            f"- **{md_escape(s['title'])}** — {md_escape(s['publisher'])}, {md_escape(s['year'])}. "
-            f"{t('licence', lang)}: {md_escape(s['licence'])}. {md_escape(s['attribution'])}. <{s['url']}>"
+            f"- **{md_escape(s.get('title', ''))}** — {md_escape(s.get('publisher', ''))}, "
+            f"{md_escape(s.get('year', ''))}. "
+            f"{t('licence', lang)}: {md_escape(s.get('licence', ''))}. {md_escape(s.get('attribution', ''))}."
+            + (f" <{s['url']}>" if str(s.get("url", "")).startswith(("http://", "https://")) else "")
         )
     lines.append("- " + t("osm_background", lang))
     st.markdown("\n".join(lines))

@@ -37,7 +37,12 @@ def _default_xy(prepared: Prepared, code: str) -> tuple[float, float]:
     clicked = st.session_state.get(CLICKED_XY)
     if clicked:
         return float(clicked[0]), float(clicked[1])
-    point = compute_origin_points(prepared.dataset.buurten.loc[[code]]).iloc[0]
+    buurt = prepared.dataset.buurten.loc[[code]]
+    if buurt.geometry.isna().all() or buurt.geometry.is_empty.all():  # a base-layer buurt without a shape
+        facilities = prepared.dataset.facilities
+        where = facilities.geometry.union_all().centroid if len(facilities) else None
+        return (round(where.x, 1), round(where.y, 1)) if where is not None and not where.is_empty else (0.0, 0.0)
+    point = compute_origin_points(buurt).iloc[0]
     return round(point.x, 1), round(point.y, 1)
 
 
