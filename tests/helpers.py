@@ -1,14 +1,21 @@
 """Plain helpers shared by several test modules (test modules never import each other).
 
 Synthetic street networks (no street network of Utrecht ships, and hand-made graphs give
-hand-checkable answers) and the small frame the ranking tests rank. Fixtures (paths to the
-real data, the Delft network) are in ``tests/conftest.py``.
+hand-checkable answers), the small frame the ranking tests rank, map and HTML helpers, and the
+loopback HTTP server with one ``serve_<service>`` per data service (the recorded answers of
+``tests/fixtures/services``; ``point_env`` points every ``GEO_URL_*`` at one server). Fixtures
+(paths to the real data, the Delft network, ``loopback``) are in ``tests/conftest.py``.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from collections.abc import Sequence
+import functools
+import gzip
+import json
+import urllib.parse
+from collections.abc import Callable, Sequence
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -363,7 +370,15 @@ class Loopback:
             do_GET = _answer  # noqa: N815  (http.server's naming)
             do_POST = _answer  # noqa: N815
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address) -> None:
+                import sys
+
+                if isinstance(sys.exc_info()[1], ConnectionError):  # the client went away (killed, timed out)
+                    return
+                super().handle_error(request, client_address)
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
@@ -389,3 +404,222 @@ class Loopback:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+# --------------------------------------------------------------------------- the data services on the loopback
+# One section per service: the recorded answers of tests/fixtures/services/<service> (see each PROVENANCE.md), routed
+# on a Loopback under the real service's path. ``point_env`` points every GEO_URL_* variable at one server, so a
+# single server can play all services at once (tests/test_fetch.py) or one of them (the service tests).
+
+SERVICE_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "services"
+#: The path of each service on the loopback: the path part of its official base URL (``geo.data.http.SERVICES``).
+SERVICE_PATHS = {
+    "CBS_ODATA4": "/odata/v1/CBS",
+    "CBS_ODATA3": "/ODataApi/odata",
+    "PDOK_OGC": "",
+    "LOCATIESERVER": "/bzk/locatieserver/search/v3_1",
+    "DUO": "/open_onderwijsdata/images",
+    "LRK": "/opendata",
+    "OVERPASS": "/api",
+}
+
+
+def service_env(server: Loopback) -> dict[str, str]:
+    """``GEO_URL_<SERVICE>`` → the loopback URL of that service, for every service (also for a subprocess's env)."""
+    return {f"GEO_URL_{name}": server.url + path for name, path in SERVICE_PATHS.items()}
+
+
+def point_env(monkeypatch, server: Loopback) -> dict[str, str]:
+    """Point every ``GEO_URL_*`` variable at ``server`` (for this test); returns the variables set."""
+    env = service_env(server)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+# --- CBS OData v4 and v3 (tests/fixtures/services/cbs)
+
+CBS_FIXTURES = SERVICE_FIXTURES / "cbs"
+CBS_V4 = SERVICE_PATHS["CBS_ODATA4"]
+CBS_V3 = SERVICE_PATHS["CBS_ODATA3"]
+CBS_OFFICIAL_V4 = "https://datasets.cbs.nl/odata/v1/CBS"
+
+
+def cbs_body(name: str) -> bytes:
+    """The bytes of the recorded CBS answer ``name`` (``odata4/85984NED/Properties.json.gz`` …), unzipped."""
+    return gzip.decompress((CBS_FIXTURES / name).read_bytes())
+
+
+def cbs_answer(name: str) -> dict:
+    return json.loads(cbs_body(name))
+
+
+def serve_cbs(
+    server: Loopback,
+    *tables: str,
+    apis: tuple[str, ...] = ("odata4", "odata3"),
+    regions: tuple[str, ...] = ("BU0344", "GM"),
+    tweak: Callable[[str, bytes], Reply | list[Reply] | None] | None = None,
+    nextlink_to_loopback: bool = False,
+) -> None:
+    """Route every recorded answer of ``tables`` (pages after the first matched by their ``$skip``).
+
+    ``tweak(name, body)`` may return replies to send instead (a fault); ``nextlink_to_loopback`` makes
+    the next-page links point at the loopback URL itself instead of CBS's official base URL.
+    """
+    specific: list[tuple[str, list[Reply], dict[str, str] | None]] = []
+    generic: list[tuple[str, list[Reply], dict[str, str] | None]] = []
+    for table in tables:
+        for api in apis:
+            for path in sorted((CBS_FIXTURES / api / table).glob("*.json.gz")):
+                name = path.relative_to(CBS_FIXTURES).as_posix()
+                endpoint, *rest = path.name.removesuffix(".json.gz").split("~")
+                region = rest[0] if rest else None
+                page = int(rest[1]) if len(rest) > 1 else 1
+                if region is not None and region not in regions:
+                    continue
+                data = cbs_body(name)
+                base = server.url + (CBS_V4 if api == "odata4" else CBS_V3)
+                if nextlink_to_loopback:
+                    data = data.replace(CBS_OFFICIAL_V4.encode(), (server.url + CBS_V4).encode())
+                replies = tweak(name, data) if tweak else None
+                replies = [Reply(data)] if replies is None else replies if isinstance(replies, list) else [replies]
+                route_path = urllib.parse.urlsplit(f"{base}/{table}/{endpoint}").path
+                query = None
+                if page > 1:
+                    previous = cbs_answer(name.replace(f"~{page}.json.gz", f"~{page - 1}.json.gz"))
+                    link = urllib.parse.urlsplit(previous["@odata.nextLink"])
+                    query = {"$skip": dict(urllib.parse.parse_qsl(link.query))["$skip"]}
+                elif region is not None and endpoint in ("WijkenEnBuurtenCodes", "WijkenEnBuurten"):
+                    field = "Identifier" if api == "odata4" else "Key"
+                    query = {"$filter": f"startswith({field},'{region}')"}
+                (specific if query else generic).append((route_path, replies, query))
+    for route_path, replies, query in specific + generic:
+        server.route(route_path, *replies, query=query)
+
+
+# --- PDOK OGC API, CBS Wijken en Buurten (tests/fixtures/services/pdok)
+
+PDOK_FIXTURES = SERVICE_FIXTURES / "pdok"
+PDOK_BUURTEN = "/cbs/wijken-en-buurten-2023/ogc/v1/collections/buurten/items"
+PDOK_WIJKEN = "/cbs/wijken-en-buurten-2023/ogc/v1/collections/wijken/items"
+PDOK_OFFICIAL = "https://api.pdok.nl"
+
+
+def pdok_page(name: str, base: str) -> dict:
+    """A recorded page with its links pointing at ``base`` instead of api.pdok.nl."""
+    text = gzip.decompress((PDOK_FIXTURES / name).read_bytes()).decode("utf-8")
+    return json.loads(text.replace(PDOK_OFFICIAL, base))
+
+
+def geojson_reply(obj: object) -> Reply:
+    return Reply(json.dumps(obj).encode(), headers={"Content-Type": "application/geo+json"})
+
+
+def pdok_next_href(page: dict) -> str | None:
+    return next((link["href"] for link in page["links"] if link["rel"] == "next"), None)
+
+
+def serve_pdok(server: Loopback, prefix: str, code: str, n_pages: int, *first: Reply) -> list[dict]:
+    """Route the recorded buurten pages (the first one answered by ``first`` when given) and the wijken page.
+
+    ``prefix``: ``utrecht`` (GM0344, 3 pages of ``limit=50``) or ``delft`` (GM0503, 1 page). Returns the pages.
+    """
+    base = server.url + SERVICE_PATHS["PDOK_OGC"]
+    pages = [pdok_page(f"{prefix}_buurten_p{i}.json.gz", base) for i in range(1, n_pages + 1)]
+    for previous, this in zip(pages, pages[1:], strict=False):
+        cursor = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(pdok_next_href(previous) or "").query))["cursor"]
+        server.route(PDOK_BUURTEN, geojson_reply(this), query={"cursor": cursor})  # first: the page-1 query is a subset
+    server.route(PDOK_BUURTEN, *(first or (geojson_reply(pages[0]),)), query={"gemeentecode": code})
+    wijken = geojson_reply(pdok_page(f"{prefix}_wijken_p1.json.gz", base))
+    server.route(PDOK_WIJKEN, wijken, query={"gemeentecode": code})
+    return pages
+
+
+# --- PDOK Locatieserver (tests/fixtures/services/locatieserver)
+
+LOCATIESERVER_FIXTURES = SERVICE_FIXTURES / "locatieserver"
+LOCATIESERVER_FREE = SERVICE_PATHS["LOCATIESERVER"] + "/free"
+#: The Locatieserver's answer when nothing matches.
+LOCATIESERVER_EMPTY = {"response": {"numFound": 0, "start": 0, "maxScore": 0.0, "numFoundExact": True, "docs": []}}
+UTRECHT_PC4_CSV = LOCATIESERVER_FIXTURES / "utrecht_pc4_centroids.csv"
+
+
+@functools.cache
+def _locatieserver_answers() -> tuple[dict, ...]:
+    return tuple(json.loads((LOCATIESERVER_FIXTURES / "answers.json").read_text(encoding="utf-8")))
+
+
+def locatieserver_answers() -> list[dict]:
+    """The recorded answers: ``[{"params": {"q": …, "fq": …}, "answer": {…}}, …]`` (a fresh copy)."""
+    return copy.deepcopy(list(_locatieserver_answers()))
+
+
+def locatieserver_answer(q: str, fq: str) -> dict:
+    return next(a["answer"] for a in locatieserver_answers() if a["params"] == {"q": q, "fq": fq})
+
+
+def serve_locatieserver(server: Loopback, answers: Sequence[dict] | None = None, *, before: tuple = ()) -> None:
+    """Route every recorded answer by its query (``before``: (q, fq, reply) routes that win over them), then an
+    empty answer for any other query."""
+    for q, fq, reply in before:
+        server.route(LOCATIESERVER_FREE, reply, query={"q": q, "fq": fq})
+    for a in _locatieserver_answers() if answers is None else answers:
+        server.route(LOCATIESERVER_FREE, Reply(json.dumps(a["answer"]).encode()), query=a["params"])
+    server.route(LOCATIESERVER_FREE, Reply(json.dumps(LOCATIESERVER_EMPTY).encode()))
+
+
+# --- DUO open onderwijsdata (tests/fixtures/services/duo)
+
+DUO_FIXTURES = SERVICE_FIXTURES / "duo"
+DUO_IMAGES = SERVICE_PATHS["DUO"]
+DUO_ADDRESSES_FILE = "02.-alle-schoolvestigingen-basisonderwijs.csv"
+DUO_PUPILS_FILE = "06.-historisch-overzicht-aantal-leerlingen-per-schoolvestiging.csv"
+
+
+def serve_duo(server: Loopback, addresses: bytes | None = None, pupils: bytes | None = None) -> None:
+    """Route DUO's two national files (by default the recorded subsets) under their real names."""
+    server.route(f"{DUO_IMAGES}/{DUO_ADDRESSES_FILE}",
+                 Reply(addresses or (DUO_FIXTURES / DUO_ADDRESSES_FILE).read_bytes(),
+                       headers={"Content-Type": "text/csv"}))
+    server.route(f"{DUO_IMAGES}/{DUO_PUPILS_FILE}",
+                 Reply(pupils or (DUO_FIXTURES / DUO_PUPILS_FILE).read_bytes(), headers={"Content-Type": "text/csv"}))
+
+
+# --- LRK, Landelijk Register Kinderopvang (tests/fixtures/services/lrk)
+
+LRK_EXPORT = SERVICE_FIXTURES / "lrk" / "export_opendata_lrk.csv"
+LRK_CSV_PATH = SERVICE_PATHS["LRK"] + "/export_opendata_lrk.csv"
+
+
+class StrictUserAgent(Loopback):
+    """Answers HTTP 400 on the LRK path to an anonymous or default Python User-Agent, as the real server does."""
+
+    DEFAULTS = ("Python-urllib/", "python-requests/")
+
+    def _match(self, path: str, query: dict[str, str]) -> Reply | None:
+        agent = self.requests[-1][3].get("User-Agent", "")  # the request being answered (one at a time here)
+        if path.startswith(SERVICE_PATHS["LRK"] + "/") and (not agent or agent.startswith(self.DEFAULTS)):
+            return Reply(b"<html><body><h1>400 Bad Request</h1></body></html>", status=400)
+        return super()._match(path, query)
+
+
+def serve_lrk(server: Loopback, data: bytes | None = None) -> None:
+    """Route the LRK export (by default the constructed format-test rows)."""
+    body = data if data is not None else LRK_EXPORT.read_bytes()
+    server.route(LRK_CSV_PATH, Reply(body, headers={"Content-Type": "text/csv"}))
+
+
+# --- Overpass (tests/fixtures/services/overpass_pois)
+
+OVERPASS_FIXTURES = SERVICE_FIXTURES / "overpass_pois"
+OVERPASS_INTERPRETER = SERVICE_PATHS["OVERPASS"] + "/interpreter"
+
+
+def serve_overpass(server: Loopback, *replies: Reply | bytes | Path) -> None:
+    """Route the Overpass interpreter: replies in order (a path or bytes is sent as a JSON answer)."""
+    server.route(OVERPASS_INTERPRETER, *(
+        r if isinstance(r, Reply)
+        else Reply(r.read_bytes() if isinstance(r, Path) else r, headers={"Content-Type": "application/json"})
+        for r in replies
+    ))

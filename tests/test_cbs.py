@@ -8,11 +8,8 @@ loader (``geo.data.files.load_cbs_table``).
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
-import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +20,10 @@ from geo import schema
 from geo.data import build, cbs, files, http
 from geo.data.paths import SHARED_DATA_DIR
 from geo.errors import DownloadError, ParameterError
-from tests.helpers import Loopback, Reply
+from tests.helpers import CBS_FIXTURES, CBS_V3, CBS_V4, Loopback, Reply, point_env, serve_cbs
 
-FIX = Path(__file__).resolve().parent / "fixtures" / "services" / "cbs"
-V4 = "/odata/v1/CBS"
-V3 = "/ODataApi/odata"
+FIX = CBS_FIXTURES
+V4, V3 = CBS_V4, CBS_V3
 OFFICIAL_V4 = http.SERVICES["CBS_ODATA4"]
 KWB_2023_XLSX = "utrecht_cbs_kwb_2023_2024/CBS-Utrecht-kwb-2023.xlsx"
 KWB_2024_XLSX = "utrecht_cbs_kwb_2023_2024/CBS-Utrecht-kwb-2024.xlsx"
@@ -42,70 +38,14 @@ FROM_2023 = {
 EMPTY_BOTH = {"g_ink_pi", "p_hh_li", "p_hh_osm", "g_afs_kv", "g_afs_sc"}
 
 
-# --------------------------------------------------------------------------- serving the recorded answers
-
-
-def body(name: str) -> bytes:
-    return gzip.decompress((FIX / name).read_bytes())
-
-
-def answer(name: str) -> dict:
-    return json.loads(body(name))
-
-
-def serve(
-    server: Loopback,
-    *tables: str,
-    apis: tuple[str, ...] = ("odata4", "odata3"),
-    regions: tuple[str, ...] = ("BU0344", "GM"),
-    tweak: Callable[[str, bytes], Reply | list[Reply] | None] | None = None,
-    nextlink_to_loopback: bool = False,
-) -> None:
-    """Route every recorded answer of ``tables`` (pages after the first matched by their ``$skip``).
-
-    ``tweak(name, body)`` may return replies to send instead (a fault); ``nextlink_to_loopback`` makes
-    the next-page links point at the loopback URL itself instead of CBS's official base URL.
-    """
-    specific, generic = [], []
-    for table in tables:
-        for api in apis:
-            for path in sorted((FIX / api / table).glob("*.json.gz")):
-                name = path.relative_to(FIX).as_posix()
-                endpoint, *rest = path.name.removesuffix(".json.gz").split("~")
-                region = rest[0] if rest else None
-                page = int(rest[1]) if len(rest) > 1 else 1
-                if region is not None and region not in regions:
-                    continue
-                data = body(name)
-                base = server.url + (V4 if api == "odata4" else V3)
-                if nextlink_to_loopback:
-                    data = data.replace(OFFICIAL_V4.encode(), (server.url + V4).encode())
-                replies = tweak(name, data) if tweak else None
-                replies = [Reply(data)] if replies is None else replies if isinstance(replies, list) else [replies]
-                route_path = urllib.parse.urlsplit(f"{base}/{table}/{endpoint}").path
-                query = None
-                if page > 1:
-                    previous = answer(name.replace(f"~{page}.json.gz", f"~{page - 1}.json.gz"))
-                    link = urllib.parse.urlsplit(previous["@odata.nextLink"])
-                    query = {"$skip": dict(urllib.parse.parse_qsl(link.query))["$skip"]}
-                elif region is not None and endpoint in ("WijkenEnBuurtenCodes", "WijkenEnBuurten"):
-                    field = "Identifier" if api == "odata4" else "Key"
-                    query = {"$filter": f"startswith({field},'{region}')"}
-                (specific if query else generic).append((route_path, replies, query))
-    for route_path, replies, query in specific + generic:
-        server.route(route_path, *replies, query=query)
+# --------------------------------------------------------------------------- the loopback as CBS (tests/helpers.py)
 
 
 @pytest.fixture
 def cbs_server(loopback: Loopback, monkeypatch: pytest.MonkeyPatch) -> Loopback:
     """The loopback server as both CBS OData services (v4 under /odata/v1/CBS, v3 under /ODataApi/odata)."""
-    point_at(loopback, monkeypatch)
+    point_env(monkeypatch, loopback)
     return loopback
-
-
-def point_at(server: Loopback, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("GEO_URL_CBS_ODATA4", server.url + V4)
-    monkeypatch.setenv("GEO_URL_CBS_ODATA3", server.url + V3)
 
 
 def make_client(cache: Path, **kwargs) -> http.Client:
@@ -164,7 +104,7 @@ def test_crosswalk_covers_every_required_kwb_variable_and_nabijheid_type() -> No
 def test_v4_pages_give_every_utrecht_buurt_with_the_real_2024_values(
     cbs_server, client, full_shared_data_or_none
 ) -> None:
-    serve(cbs_server, "85984NED", nextlink_to_loopback=True)
+    serve_cbs(cbs_server, "85984NED", nextlink_to_loopback=True)
     result = cbs.fetch_kwb(client, "GM0344", years=(2024,))
     frame = result.frame
     assert len(frame) == 111 and frame.index.name == schema.BUURT_CODE
@@ -198,7 +138,7 @@ def test_v4_pages_give_every_utrecht_buurt_with_the_real_2024_values(
 
 def test_v4_gives_what_the_offline_xlsx_gives(cbs_server, client, data_root) -> None:
     """kwb 2023 online (next-page links at CBS's own base URL, followed on the mirror) = kwb-2023.xlsx offline."""
-    serve(cbs_server, "85618NED")
+    serve_cbs(cbs_server, "85618NED")
     result = cbs.fetch_kwb(client, "344", years=(2023,))
     offline = offline_kwb(data_root)
     frame = result.frame
@@ -213,7 +153,7 @@ def test_v4_gives_what_the_offline_xlsx_gives(cbs_server, client, data_root) -> 
 def test_newest_year_per_indicator_falls_back_to_2023_for_exactly_the_empty_columns(
     cbs_server, client, tmp_path
 ) -> None:
-    serve(cbs_server, "85984NED", "85618NED")
+    serve_cbs(cbs_server, "85984NED", "85618NED")
     result = cbs.fetch_kwb(client, "GM0344", years=(2024, 2023))
     from_2023 = {c for c, y in result.years.items() if y == 2023}
     assert from_2023 == FROM_2023
@@ -243,7 +183,7 @@ def test_a_buurt_code_the_older_table_does_not_know_gets_no_older_values(cbs_ser
     def renamed(name: str, data: bytes) -> Reply | None:  # as if the buurt had another code in 2023
         return Reply(data.replace(b"BU03440111", b"BU03440199")) if "/85618NED/" in name else None
 
-    serve(cbs_server, "85984NED", "85618NED", apis=("odata4",), tweak=renamed)
+    serve_cbs(cbs_server, "85984NED", "85618NED", apis=("odata4",), tweak=renamed)
     result = cbs.fetch_kwb(client, "GM0344", years=(2024, 2023))
     frame = result.frame
     assert "BU03440199" not in frame.index and len(frame) == 111
@@ -253,7 +193,7 @@ def test_a_buurt_code_the_older_table_does_not_know_gets_no_older_values(cbs_ser
 
 
 def test_default_years_skip_the_tables_cbs_does_not_have(cbs_server, client) -> None:
-    serve(cbs_server, "85984NED", "85618NED")  # 2025, 2022 and 2021 answer 404 on both APIs
+    serve_cbs(cbs_server, "85984NED", "85618NED")  # 2025, 2022 and 2021 answer 404 on both APIs
     result = cbs.fetch_kwb(client, "GM0344")
     assert {c for c, y in result.years.items() if y == 2023} == FROM_2023
     assert any("86165NED) is not available on CBS OData" in n for n in result.notes)
@@ -265,7 +205,7 @@ def test_default_years_skip_the_tables_cbs_does_not_have(cbs_server, client) -> 
 
 
 def test_null_cells_are_missing_not_zero(cbs_server, client) -> None:
-    serve(cbs_server, "85984NED", "85618NED")
+    serve_cbs(cbs_server, "85984NED", "85618NED")
     frame = cbs.fetch_kwb(client, "GM0344", years=(2024, 2023)).frame
     # g_hhgro: suppressed (Value null) for one buurt in 2024; it stays missing (the year is per column).
     assert np.isnan(frame.loc["BU03440911", "g_hhgro"]) and frame["g_hhgro"].notna().sum() == 110
@@ -282,7 +222,7 @@ def test_missing_markers_in_any_form_are_nan() -> None:
 
 
 def test_the_cell_cap_splits_the_measures_over_requests(cbs_server, client, monkeypatch) -> None:
-    serve(cbs_server, "85984NED")
+    serve_cbs(cbs_server, "85984NED")
     whole = cbs.fetch_kwb(make_client(client.cache_dir / "a"), "GM0344", years=(2024,))
     monkeypatch.setattr(cbs, "MAX_CELLS", 500)  # 111 buurten: at most 4 measures per request
     split = cbs.fetch_kwb(make_client(client.cache_dir / "b"), "GM0344", years=(2024,))
@@ -293,7 +233,7 @@ def test_the_cell_cap_splits_the_measures_over_requests(cbs_server, client, monk
 
 
 def test_delft_from_the_national_2024_file(cbs_server, client, full_shared_data_or_none) -> None:
-    serve(cbs_server, "85984NED", regions=("BU0503",), apis=("odata4",))
+    serve_cbs(cbs_server, "85984NED", regions=("BU0503",), apis=("odata4",))
     result = cbs.fetch_kwb(client, "GM0503", years=(2024,))
     frame = result.frame
     assert len(frame) == 91 and frame.index.str.startswith("BU0503").all()
@@ -328,13 +268,13 @@ def full_shared_data_or_none() -> Path | None:
 def test_v4_down_falls_back_to_v3_with_the_same_values(cbs_server, client, tmp_path, monkeypatch) -> None:
     reference_server = Loopback()
     try:
-        point_at(reference_server, monkeypatch)
-        serve(reference_server, "85984NED", "85618NED")
+        point_env(monkeypatch, reference_server)
+        serve_cbs(reference_server, "85984NED", "85618NED")
         via_v4 = cbs.fetch_kwb(make_client(tmp_path / "v4"), "GM0344", years=(2024, 2023))
     finally:
         reference_server.close()
-    point_at(cbs_server, monkeypatch)
-    serve(cbs_server, "85984NED", "85618NED", tweak=v4_down)
+    point_env(monkeypatch, cbs_server)
+    serve_cbs(cbs_server, "85984NED", "85618NED", tweak=v4_down)
     via_v3 = cbs.fetch_kwb(client, "GM0344", years=(2024, 2023))
     pd.testing.assert_frame_equal(via_v3.frame, via_v4.frame)
     assert dict(via_v3.years) == dict(via_v4.years) and via_v3.missing == via_v4.missing
@@ -346,7 +286,7 @@ def test_v4_down_falls_back_to_v3_with_the_same_values(cbs_server, client, tmp_p
 
 
 def test_v3_suffixes_are_resolved_per_year_and_padding_is_stripped(cbs_server, client) -> None:
-    serve(cbs_server, "85984NED", "85618NED", tweak=v4_down)
+    serve_cbs(cbs_server, "85984NED", "85618NED", tweak=v4_down)
     result = cbs.fetch_kwb(client, "GM0344", years=(2024, 2023))
     keys = {s["table_id"]: s["keys"] for s in result.sources}
     assert keys["85984NED"]["a_inw"] == "AantalInwoners_5" and keys["85984NED"]["a_hh"] == "HuishoudensTotaal_29"
@@ -373,7 +313,7 @@ def test_a_v3_answer_that_is_html_is_a_plain_error(cbs_server, client) -> None:
             return Reply(b"<html><body>Onderhoud</body></html>", headers={"Content-Type": "text/html"})
         return v4_down(name, data)
 
-    serve(cbs_server, "85984NED", tweak=html)
+    serve_cbs(cbs_server, "85984NED", tweak=html)
     with pytest.raises(DownloadError) as caught:
         cbs.fetch_kwb(client, "GM0344", years=(2024,))
     message = str(caught.value)
@@ -388,7 +328,7 @@ def test_a_v3_answer_that_is_html_is_a_plain_error(cbs_server, client) -> None:
 def test_a_v4_page_without_value_is_a_plain_error_and_is_not_cached(cbs_server, client) -> None:
     bad = b'{"odata.error": {"code": "", "message": {"lang": "nl", "value": "Er is een fout opgetreden."}}}'
     page_2 = "odata4/85984NED/Observations~BU0344~2.json.gz"
-    serve(cbs_server, "85984NED", apis=("odata4",), tweak=lambda n, d: Reply(bad) if n == page_2 else None)
+    serve_cbs(cbs_server, "85984NED", apis=("odata4",), tweak=lambda n, d: Reply(bad) if n == page_2 else None)
     with pytest.raises(DownloadError, match="has no 'value' list") as caught:
         cbs.fetch_kwb(client, "GM0344", years=(2024,))
     assert "\n" not in str(caught.value)
@@ -398,7 +338,8 @@ def test_a_v4_page_without_value_is_a_plain_error_and_is_not_cached(cbs_server, 
 
 def test_a_truncated_v4_page_is_a_plain_error_and_is_not_cached(cbs_server, client) -> None:
     page_2 = "odata4/85984NED/Observations~BU0344~2.json.gz"
-    serve(cbs_server, "85984NED", apis=("odata4",), tweak=lambda n, d: Reply(d[: len(d) // 2]) if n == page_2 else None)
+    serve_cbs(cbs_server, "85984NED", apis=("odata4",),
+              tweak=lambda n, d: Reply(d[: len(d) // 2]) if n == page_2 else None)
     with pytest.raises(DownloadError, match="not complete JSON"):
         cbs.fetch_kwb(client, "GM0344", years=(2024,))
     for path in client.cache_dir.rglob("*.bin"):
@@ -413,7 +354,7 @@ def test_a_429_on_one_page_is_waited_out_and_the_result_is_complete(cbs_server, 
             return [Reply(b"Too Many Requests", status=429, headers={"Retry-After": "3"}), Reply(data)]
         return None
 
-    serve(cbs_server, "85984NED", tweak=busy)
+    serve_cbs(cbs_server, "85984NED", tweak=busy)
     result = cbs.fetch_kwb(client, "GM0344", years=(2024,))
     assert client.waits == [3.0]  # type: ignore[attr-defined]
     assert len(result.frame) == 111 and result.frame["a_inw"].sum() == 374_200
@@ -426,7 +367,7 @@ def test_a_table_that_describes_itself_differently_is_not_used(cbs_server, clien
             return Reply(data.replace(b"wijken en buurten 2024", b"wijken en buurten 2023"))
         return None
 
-    serve(cbs_server, "85984NED", "85618NED", tweak=wrong_year)
+    serve_cbs(cbs_server, "85984NED", "85618NED", tweak=wrong_year)
     result = cbs.fetch_kwb(client, "GM0344", years=(2024, 2023))
     assert any("describes itself differently" in n and "title is for 2023" in n for n in result.notes)
     apis = {(s["table_id"], s["api"]) for s in result.sources}
@@ -440,7 +381,7 @@ def test_a_table_both_apis_describe_differently_is_an_error(cbs_server, client) 
             return Reply(data.replace(b"Kerncijfers wijken en buurten 2024", b"Bevolking; kerncijfers 2024"))
         return None
 
-    serve(cbs_server, "85984NED", tweak=both_wrong)
+    serve_cbs(cbs_server, "85984NED", tweak=both_wrong)
     with pytest.raises(DownloadError, match="describes itself differently"):
         cbs.fetch_kwb(client, "GM0344", years=(2024,))
 
@@ -449,7 +390,7 @@ def test_a_table_both_apis_describe_differently_is_an_error(cbs_server, client) 
 
 
 def test_nabijheid_in_metres_newest_year_per_type(cbs_server, client, data_root) -> None:
-    serve(cbs_server, "85830NED")  # 2024 (86134NED) is not there: skipped with a note
+    serve_cbs(cbs_server, "85830NED")  # 2024 (86134NED) is not there: skipped with a note
     result = cbs.fetch_nabijheid(client, "GM0344", years=(2025, 2024, 2023))
     offline = files.load_cbs_table(data_root / NAB_2023_CSV).frame
     frame = result.frame
@@ -468,7 +409,7 @@ def test_nabijheid_in_metres_newest_year_per_type(cbs_server, client, data_root)
 
 
 def test_nabijheid_via_v3_picks_the_primary_school_key_by_its_group(cbs_server, client) -> None:
-    serve(cbs_server, "85830NED", tweak=v4_down)
+    serve_cbs(cbs_server, "85830NED", tweak=v4_down)
     result = cbs.fetch_nabijheid(client, "GM0344", years=(2023,))
     [source] = result.sources
     assert source["api"] == "odata3"
@@ -485,7 +426,7 @@ def test_a_distance_in_another_unit_is_not_converted_blindly(cbs_server, client)
             return Reply(data.replace(b'"Unit":"km"', b'"Unit":"m"'))
         return None
 
-    serve(cbs_server, "85830NED", apis=("odata4",), tweak=metres)
+    serve_cbs(cbs_server, "85830NED", apis=("odata4",), tweak=metres)
     result = cbs.fetch_nabijheid(client, "GM0344", years=(2023,))
     assert any("is in 'm', not 'km'; not used" in n for n in result.notes)
     assert result.frame["cbs_dist_childcare_m"].isna().all()
@@ -495,7 +436,7 @@ def test_a_distance_in_another_unit_is_not_converted_blindly(cbs_server, client)
 
 
 def test_municipalities_and_names(cbs_server, client) -> None:
-    serve(cbs_server, "85984NED", regions=("GM",))  # 2025 (86165NED) is not there: the next table answers
+    serve_cbs(cbs_server, "85984NED", regions=("GM",))  # 2025 (86165NED) is not there: the next table answers
     table = cbs.municipalities(client)
     assert list(table.columns) == ["code", "name"] and len(table) == 342
     assert table.attrs["source"] == {"table_id": "85984NED", "year": 2024, "api": "odata4"}
@@ -517,7 +458,7 @@ def test_municipalities_and_names(cbs_server, client) -> None:
 
 
 def test_municipalities_via_v3_strip_the_padded_keys(cbs_server, client) -> None:
-    serve(cbs_server, "85984NED", regions=("GM",), tweak=v4_down)
+    serve_cbs(cbs_server, "85984NED", regions=("GM",), tweak=v4_down)
     table = cbs.municipalities(client)
     assert len(table) == 342 and table.attrs["source"]["api"] == "odata3"
     assert table["code"].str.fullmatch(r"GM\d{4}").all()

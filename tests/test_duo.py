@@ -8,7 +8,6 @@ Locatieserver answers and the Utrecht PC4 table (tests/fixtures/services/locatie
 from __future__ import annotations
 
 import importlib.util
-import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -20,31 +19,27 @@ from geo import schema
 from geo.data import build, duo, geocode, http
 from geo.data.geocode import Geocoder
 from geo.errors import DataFileError, DownloadError
-from tests.helpers import FIXTURE_DATA, Reply
+from tests.helpers import (
+    DUO_FIXTURES,
+    DUO_IMAGES,
+    FIXTURE_DATA,
+    LOCATIESERVER_FIXTURES,
+    SERVICE_PATHS,
+    serve_duo,
+    serve_locatieserver,
+)
 
-SERVICES = Path(__file__).resolve().parent / "fixtures" / "services"
-DUO_DIR = SERVICES / "duo"
-LOCATIESERVER = SERVICES / "locatieserver"
-IMAGES = "/open_onderwijsdata/images"
-FREE = "/bzk/locatieserver/search/v3_1/free"
-EMPTY = {"response": {"numFound": 0, "start": 0, "maxScore": 0.0, "numFoundExact": True, "docs": []}}
+DUO_DIR = DUO_FIXTURES
+LOCATIESERVER = LOCATIESERVER_FIXTURES
+IMAGES = DUO_IMAGES
 
 
 @pytest.fixture
 def server(loopback, monkeypatch):
     monkeypatch.setenv("GEO_URL_DUO", loopback.url + IMAGES)
-    monkeypatch.setenv("GEO_URL_LOCATIESERVER", loopback.url + "/bzk/locatieserver/search/v3_1")
-    for a in json.loads((LOCATIESERVER / "answers.json").read_text(encoding="utf-8")):
-        loopback.route(FREE, Reply(json.dumps(a["answer"]).encode()), query=a["params"])
-    loopback.route(FREE, Reply(json.dumps(EMPTY).encode()))
+    monkeypatch.setenv("GEO_URL_LOCATIESERVER", loopback.url + SERVICE_PATHS["LOCATIESERVER"])
+    serve_locatieserver(loopback)
     return loopback
-
-
-def serve_duo(server, addresses: bytes | None = None, pupils: bytes | None = None) -> None:
-    server.route(f"{IMAGES}/{duo.ADDRESSES_FILE}", Reply(addresses or (DUO_DIR / duo.ADDRESSES_FILE).read_bytes(),
-                                                        headers={"Content-Type": "text/csv"}))
-    server.route(f"{IMAGES}/{duo.PUPILS_FILE}", Reply(pupils or (DUO_DIR / duo.PUPILS_FILE).read_bytes(),
-                                                     headers={"Content-Type": "text/csv"}))
 
 
 @pytest.fixture

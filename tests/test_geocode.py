@@ -17,29 +17,23 @@ import pytest
 from geo.data import geocode, http
 from geo.data.geocode import Geocoder, Location
 from geo.errors import DataFileError, DownloadError
-from tests.helpers import FIXTURE_DATA, Reply
+from tests.helpers import (
+    FIXTURE_DATA,
+    LOCATIESERVER_FIXTURES,
+    LOCATIESERVER_FREE,
+    SERVICE_PATHS,
+    UTRECHT_PC4_CSV,
+    Reply,
+    locatieserver_answer,
+    serve_locatieserver,
+)
 
-SERVICE = Path(__file__).resolve().parent / "fixtures" / "services" / "locatieserver"
-ANSWERS = json.loads((SERVICE / "answers.json").read_text(encoding="utf-8"))
-PC4_CSV = SERVICE / "utrecht_pc4_centroids.csv"
+SERVICE = LOCATIESERVER_FIXTURES
+PC4_CSV = UTRECHT_PC4_CSV
 GEOCODED = FIXTURE_DATA / "duo_basisonderwijs_geocoded" / "utrecht_basisscholen_geocoded.csv"
-PREFIX = "/bzk/locatieserver/search/v3_1"
-FREE = PREFIX + "/free"
-EMPTY = {"response": {"numFound": 0, "start": 0, "maxScore": 0.0, "numFoundExact": True, "docs": []}}
+PREFIX = SERVICE_PATHS["LOCATIESERVER"]
+FREE = LOCATIESERVER_FREE
 _PRECISION = {"address_mulier": "address", "pc6_mulier": "pc6", "pc4_centroid": "pc4_centroid"}
-
-
-def answer_for(q: str, fq: str) -> dict:
-    return next(a["answer"] for a in ANSWERS if a["params"] == {"q": q, "fq": fq})
-
-
-def serve_answers(server, answers=ANSWERS, *, before: tuple = ()) -> None:
-    """Route every recorded answer by its query (``before``: routes that win over them), then an empty fallback."""
-    for q, fq, reply in before:
-        server.route(FREE, reply, query={"q": q, "fq": fq})
-    for a in answers:
-        server.route(FREE, Reply(json.dumps(a["answer"]).encode()), query=a["params"])
-    server.route(FREE, Reply(json.dumps(EMPTY).encode()))
 
 
 @pytest.fixture
@@ -63,7 +57,7 @@ def queries(server) -> list[tuple[str, str]]:
 
 
 def test_an_exact_hit_is_the_real_rd_point(server, client, pc4):
-    serve_answers(server)
+    serve_locatieserver(server)
     found = Geocoder(client, pc4_table=pc4).locate("3512 JR", 10)
     assert found == Location(137046.0, 455912.0, "address", "Pieterskerkhof 10, 3512JR Utrecht")
     assert queries(server) == [("3512JR 10", "type:adres")]
@@ -72,8 +66,8 @@ def test_an_exact_hit_is_the_real_rd_point(server, client, pc4):
 
 
 def test_a_fuzzy_doc_with_another_postcode_is_rejected_then_the_pc6(server, client, pc4):
-    serve_answers(server)
-    first = answer_for("3521EX 1", "type:adres")["response"]["docs"]
+    serve_locatieserver(server)
+    first = locatieserver_answer("3521EX 1", "type:adres")["response"]["docs"]
     assert first and all(d["postcode"] != "3521EX" for d in first)  # what the fuzzy matcher sends first
     found = Geocoder(client, pc4_table=pc4).locate("3521 EX", "1")
     assert found == Location(136132.0, 454616.0, "pc6", "Heycopplein, 3521EX Utrecht")
@@ -81,15 +75,15 @@ def test_a_fuzzy_doc_with_another_postcode_is_rejected_then_the_pc6(server, clie
 
 
 def test_the_same_postcode_with_another_number_is_rejected(server, client, pc4):
-    serve_answers(server)
-    docs = answer_for("3544DB 12", "type:adres")["response"]["docs"]
+    serve_locatieserver(server)
+    docs = locatieserver_answer("3544DB 12", "type:adres")["response"]["docs"]
     assert any(d["postcode"] == "3544DB" and d["huisnummer"] == 18 for d in docs)
     found = Geocoder(client, pc4_table=pc4).locate("3544DB", 12)
     assert found is not None and found.precision == "pc6" and (found.x, found.y) == (131689.0, 456385.0)
 
 
 def test_the_addition_must_match_when_given(server, client, pc4):
-    serve_answers(server)
+    serve_locatieserver(server)
     g = Geocoder(client, pc4_table=pc4)
     plain, letter = g.locate("3515VB", 33), g.locate("3515VB", "33-A")
     assert plain is not None and plain.precision == "address" and plain.label == "Nolenslaan 33, 3515VB Utrecht"
@@ -101,7 +95,7 @@ def test_the_addition_must_match_when_given(server, client, pc4):
 
 
 def test_no_hit_falls_back_to_the_pc4_centroid_or_none(server, client, pc4):
-    serve_answers(server)
+    serve_locatieserver(server)
     found = Geocoder(client, pc4_table=pc4).locate("3453 RA", 3)  # Van Lawick van Pabstlaan 3, De Meern
     assert found == Location(129431.2, 454939.5, "pc4_centroid", "PC4 3453 (centroid)")
     assert queries(server) == [("3453RA 3", "type:adres"), ("3453RA", "type:postcode")]
@@ -111,7 +105,7 @@ def test_no_hit_falls_back_to_the_pc4_centroid_or_none(server, client, pc4):
 
 
 def test_a_4_digit_postcode_goes_straight_to_the_pc4_table(server, client, pc4):
-    serve_answers(server)
+    serve_locatieserver(server)
     assert Geocoder(client, pc4_table=pc4).locate("3512", None) == Location(
         float(pc4.loc["3512", "x"]), float(pc4.loc["3512", "y"]), "pc4_centroid", "PC4 3512 (centroid)"
     )
@@ -128,12 +122,12 @@ def test_a_4_digit_postcode_goes_straight_to_the_pc4_table(server, client, pc4):
     ],
 )
 def test_bad_wkt_is_no_hit_with_a_note(server, client, pc4, wkt, note):
-    broken = json.loads(json.dumps(answer_for("3512JR 10", "type:adres")))
+    broken = json.loads(json.dumps(locatieserver_answer("3512JR 10", "type:adres")))
     broken["response"]["docs"][0]["centroide_rd"] = wkt
     postcode = {"response": {"numFound": 1, "docs": [{"type": "postcode", "postcode": "3512JR",
                                                       "weergavenaam": "Pieterskerkhof, 3512JR Utrecht",
                                                       "centroide_rd": "POINT(137040.5 455920.25)"}]}}
-    serve_answers(server, before=(("3512JR 10", "type:adres", Reply(json.dumps(broken).encode())),
+    serve_locatieserver(server, before=(("3512JR 10", "type:adres", Reply(json.dumps(broken).encode())),
                                   ("3512JR", "type:postcode", Reply(json.dumps(postcode).encode()))))
     g = Geocoder(client, pc4_table=pc4)
     found = g.locate("3512JR", 10)
@@ -149,7 +143,7 @@ def test_an_answer_without_response_docs_is_a_plain_error(server, client, answer
 
 
 def test_each_address_is_asked_once_and_then_comes_from_the_cache(server, client, pc4, tmp_path):
-    serve_answers(server)
+    serve_locatieserver(server)
     g = Geocoder(client, pc4_table=pc4)
     assert g.locate("3512JR", 10) == g.locate("3512 jr", "10")
     assert len(server.requests) == 1 and g.counts == {"address": 2}
@@ -159,7 +153,7 @@ def test_each_address_is_asked_once_and_then_comes_from_the_cache(server, client
 
 
 def test_the_98_utrecht_schools_replay_the_offline_geocoding(server, client, pc4):
-    serve_answers(server)
+    serve_locatieserver(server)
     schools = pd.read_csv(GEOCODED, dtype=str, keep_default_na=False)
     g = Geocoder(client, pc4_table=pc4)
     found = g.locate_many(
@@ -176,7 +170,7 @@ def test_the_98_utrecht_schools_replay_the_offline_geocoding(server, client, pc4
 
 
 def test_locate_many_takes_mappings_too(server, client, pc4):
-    serve_answers(server)
+    serve_locatieserver(server)
     g = Geocoder(client, pc4_table=pc4)
     rows = [{"postcode": "3512JR", "number": 10}, {"postcode": "3515VB", "number": 33, "addition": "A"}, ("", None)]
     found = g.locate_many(rows)

@@ -21,25 +21,21 @@ from geo import schema
 from geo.data import geocode, http, lrk
 from geo.data.geocode import Geocoder
 from geo.errors import DataFileError, DownloadError
-from tests.helpers import Loopback, Reply
+from tests.helpers import (
+    LOCATIESERVER_EMPTY,
+    LOCATIESERVER_FREE,
+    LRK_CSV_PATH,
+    LRK_EXPORT,
+    UTRECHT_PC4_CSV,
+    Reply,
+    StrictUserAgent,
+    serve_lrk,
+)
 
-SERVICES = Path(__file__).resolve().parent / "fixtures" / "services"
-EXPORT = SERVICES / "lrk" / "export_opendata_lrk.csv"
-CSV_PATH = "/opendata/export_opendata_lrk.csv"
-FREE = "/bzk/locatieserver/search/v3_1/free"
-EMPTY = {"response": {"numFound": 0, "start": 0, "maxScore": 0.0, "numFoundExact": True, "docs": []}}
-
-
-class StrictUserAgent(Loopback):
-    """Answers HTTP 400 on the LRK path to an anonymous or default Python User-Agent, as the real server does."""
-
-    DEFAULTS = ("Python-urllib/", "python-requests/")
-
-    def _match(self, path: str, query: dict[str, str]) -> Reply | None:
-        agent = self.requests[-1][3].get("User-Agent", "")  # the request being answered (one at a time here)
-        if path.startswith("/opendata/") and (not agent or agent.startswith(self.DEFAULTS)):
-            return Reply(b"<html><body><h1>400 Bad Request</h1></body></html>", status=400)
-        return super()._match(path, query)
+EXPORT = LRK_EXPORT
+CSV_PATH = LRK_CSV_PATH
+FREE = LOCATIESERVER_FREE
+EMPTY = LOCATIESERVER_EMPTY
 
 
 @pytest.fixture
@@ -59,16 +55,11 @@ def client(tmp_path: Path) -> http.Client:
 
 @pytest.fixture(scope="module")
 def pc4() -> pd.DataFrame:
-    return geocode.load_pc4_table(SERVICES / "locatieserver" / "utrecht_pc4_centroids.csv")
-
-
-def serve_export(server, data: bytes | None = None) -> None:
-    body = data if data is not None else EXPORT.read_bytes()
-    server.route(CSV_PATH, Reply(body, headers={"Content-Type": "text/csv"}))
+    return geocode.load_pc4_table(UTRECHT_PC4_CSV)
 
 
 def test_the_default_python_user_agent_is_refused_by_the_mimic(server):
-    serve_export(server)
+    serve_lrk(server)
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(server.url + CSV_PATH, timeout=2)
     assert refused.value.code == 400
@@ -76,7 +67,7 @@ def test_the_default_python_user_agent_is_refused_by_the_mimic(server):
 
 
 def test_kdv_and_bso_of_utrecht_with_the_identifying_user_agent(server, client, pc4):
-    serve_export(server)
+    serve_lrk(server)
     care, source, notes = lrk.fetch_childcare(client, "Utrecht", Geocoder(client, pc4_table=pc4))
 
     lrk_requests = [r for r in server.requests if r[1] == CSV_PATH]
@@ -118,13 +109,13 @@ def test_kdv_and_bso_of_utrecht_with_the_identifying_user_agent(server, client, 
 
 @pytest.mark.parametrize("name", [" utrecht ", "UTRECHT", "GM0344", "0344"])
 def test_the_municipality_is_matched_by_normalised_name_or_code(server, client, pc4, name):
-    serve_export(server)
+    serve_lrk(server)
     care, _, _ = lrk.fetch_childcare(client, name, Geocoder(client, pc4_table=pc4))
     assert len(care) == 6
 
 
 def test_a_location_outside_the_pc4_table_and_other_municipalities(server, client, pc4):
-    serve_export(server)
+    serve_lrk(server)
     with pytest.raises(DownloadError, match=r"none of the 1 KDV/BSO locations of Nieuwegein could be placed"):
         lrk.fetch_childcare(client, "Nieuwegein", Geocoder(client, pc4_table=pc4))  # 3431 is not a Utrecht PC4
     with pytest.raises(DownloadError, match=r"no location has verantwoordelijke_gemeente 'Den Haag'.*e\.g\. "
@@ -140,7 +131,7 @@ def test_a_location_outside_the_pc4_table_and_other_municipalities(server, clien
     ],
 )
 def test_an_unexpected_export_is_a_plain_download_error(server, client, data, message):
-    serve_export(server, data)
+    serve_lrk(server, data)
     with pytest.raises(DownloadError, match=message):
         lrk.fetch_childcare(client, "Utrecht", Geocoder(client))
 
@@ -163,7 +154,7 @@ def test_municipality_names_are_normalised():
 
 
 def test_the_export_is_what_the_script_writes():
-    spec = importlib.util.spec_from_file_location("make_lrk_fixture", SERVICES / "lrk" / "make_lrk_fixture.py")
+    spec = importlib.util.spec_from_file_location("make_lrk_fixture", LRK_EXPORT.parent / "make_lrk_fixture.py")
     assert spec and spec.loader
     maker = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(maker)

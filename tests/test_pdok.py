@@ -6,7 +6,6 @@ boundaries, see PROVENANCE.md) are served with their ``rel=next`` links rewritte
 
 from __future__ import annotations
 
-import gzip
 import importlib.util
 import json
 import urllib.parse
@@ -21,12 +20,20 @@ from pyproj import Transformer
 from geo import schema
 from geo.data import http, pdok
 from geo.errors import DownloadError, DuplicateCodeError, GeometryError, ParameterError
-from tests.helpers import FIXTURE_DATA, Reply
+from tests.helpers import (
+    FIXTURE_DATA,
+    PDOK_BUURTEN,
+    PDOK_FIXTURES,
+    PDOK_WIJKEN,
+    Reply,
+    geojson_reply,
+    pdok_next_href,
+    pdok_page,
+    serve_pdok,
+)
 
-PAGES = Path(__file__).resolve().parent / "fixtures" / "services" / "pdok"
-BUURTEN = "/cbs/wijken-en-buurten-2023/ogc/v1/collections/buurten/items"
-WIJKEN = "/cbs/wijken-en-buurten-2023/ogc/v1/collections/wijken/items"
-REAL_BASE = "https://api.pdok.nl"
+PAGES = PDOK_FIXTURES
+BUURTEN, WIJKEN = PDOK_BUURTEN, PDOK_WIJKEN
 
 
 @pytest.fixture
@@ -43,38 +50,13 @@ def server(loopback, monkeypatch):
     return loopback
 
 
-def page(name: str, base: str) -> dict:
-    """A recorded page with its links pointing at ``base`` instead of api.pdok.nl."""
-    text = gzip.decompress((PAGES / name).read_bytes()).decode("utf-8")
-    return json.loads(text.replace(REAL_BASE, base))
-
-
-def body(obj: object) -> Reply:
-    return Reply(json.dumps(obj).encode(), headers={"Content-Type": "application/geo+json"})
-
-
-def next_href(p: dict) -> str | None:
-    return next((link["href"] for link in p["links"] if link["rel"] == "next"), None)
-
-
-def serve(server, prefix: str, code: str, n_pages: int, *first: Reply) -> list[dict]:
-    """Route the recorded buurten pages (the first one answered by ``first`` when given) and the wijken page."""
-    pages = [page(f"{prefix}_buurten_p{i}.json.gz", server.url) for i in range(1, n_pages + 1)]
-    for previous, this in zip(pages, pages[1:], strict=False):
-        cursor = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(next_href(previous)).query))["cursor"]
-        server.route(BUURTEN, body(this), query={"cursor": cursor})  # before the first page: its query is a subset
-    server.route(BUURTEN, *(first or (body(pages[0]),)), query={"gemeentecode": code})
-    server.route(WIJKEN, body(page(f"{prefix}_wijken_p1.json.gz", server.url)), query={"gemeentecode": code})
-    return pages
-
-
 def utrecht_truth() -> gpd.GeoDataFrame:
     g = gpd.read_file(FIXTURE_DATA / "utrecht_buurten_gemeente_2013" / "utrecht_buurten_kwb2023_rd.gpkg")
     return g.set_index("bu_code").sort_index()
 
 
 def test_utrecht_111_buurten_over_three_pages(server, client):
-    pages = serve(server, "utrecht", "GM0344", 3)
+    pages = serve_pdok(server, "utrecht", "GM0344", 3)
     assert [len(p["features"]) for p in pages] == [50, 50, 11]
     buurten, source = pdok.fetch_buurten(client, "GM0344", 2023, limit=50)
 
@@ -97,14 +79,14 @@ def test_utrecht_111_buurten_over_three_pages(server, client):
 
 
 def test_requests_ask_for_rd_and_json_and_follow_next_links_exactly(server, client):
-    pages = serve(server, "utrecht", "GM0344", 3)
+    pages = serve_pdok(server, "utrecht", "GM0344", 3)
     pdok.fetch_buurten(client, "0344", 2023, limit=50)
     asked = [(r[1], r[2]) for r in server.requests]
     assert [path for path, _ in asked] == [BUURTEN, BUURTEN, BUURTEN, WIJKEN]
     first = asked[0][1]
     assert first == {"gemeentecode": "GM0344", "crs": pdok.RD_CRS_URI, "f": "json", "limit": "50"}
     for (path, query), previous in zip(asked[1:3], pages[:2], strict=True):
-        href = urllib.parse.urlsplit(next_href(previous))
+        href = urllib.parse.urlsplit(pdok_next_href(previous))
         assert path == href.path and query == dict(urllib.parse.parse_qsl(href.query))  # the link, as given
         assert query["crs"] == pdok.RD_CRS_URI and query["f"] == "json"
     assert asked[3][1]["crs"] == pdok.RD_CRS_URI and asked[3][1]["f"] == "json"
@@ -113,8 +95,8 @@ def test_requests_ask_for_rd_and_json_and_follow_next_links_exactly(server, clie
 
 
 def test_a_500_once_is_retried(server, client):
-    first_page = body(page("utrecht_buurten_p1.json.gz", server.url))
-    serve(server, "utrecht", "GM0344", 3, Reply(b"oops", status=500), first_page)
+    first_page = geojson_reply(pdok_page("utrecht_buurten_p1.json.gz", server.url))
+    serve_pdok(server, "utrecht", "GM0344", 3, Reply(b"oops", status=500), first_page)
     buurten, _ = pdok.fetch_buurten(client, "GM0344", 2023, limit=50)
     assert len(buurten) == 111
     assert client.stats["retries"] == 1 and client.waits == [0.5]
@@ -122,7 +104,7 @@ def test_a_500_once_is_retried(server, client):
 
 
 def test_cached_pages_are_reused_offline(server, client, tmp_path):
-    serve(server, "utrecht", "GM0344", 3)
+    serve_pdok(server, "utrecht", "GM0344", 3)
     online, _ = pdok.fetch_buurten(client, "GM0344", 2023, limit=50)
     offline, _ = pdok.fetch_buurten(http.Client(cache_dir=tmp_path / "cache", offline=True), "GM0344", 2023, limit=50)
     assert list(offline.index) == list(online.index) and offline.geometry.equals(online.geometry)
@@ -130,12 +112,12 @@ def test_cached_pages_are_reused_offline(server, client, tmp_path):
 
 
 def test_names_are_stripped_and_a_wijknaam_on_the_buurten_is_used(server, client):
-    p = page("utrecht_buurten_p3.json.gz", server.url)
+    p = pdok_page("utrecht_buurten_p3.json.gz", server.url)
     p["links"] = []
     for f in p["features"]:
         f["properties"].update(buurtnaam=f"  {f['properties']['buurtnaam']} ", gemeentenaam="Utrecht   ",
                                wijknaam="Wijk 10 Vleuten-De Meern ")
-    server.route(BUURTEN, body(p))
+    server.route(BUURTEN, geojson_reply(p))
     buurten, _ = pdok.fetch_buurten(client, "GM0344", 2023)
     assert buurten.loc["BU03441041", schema.BUURT_NAME] == "Rijnenburg"
     assert set(buurten[schema.MUNICIPALITY_NAME]) == {"Utrecht"}
@@ -146,7 +128,7 @@ def test_names_are_stripped_and_a_wijknaam_on_the_buurten_is_used(server, client
 def test_an_empty_answer_names_the_municipality_and_year(server, client):
     empty = {"links": [], "numberReturned": 0, "timeStamp": "2026-12-02T10:00:00Z", "type": "FeatureCollection",
              "features": []}
-    server.route(BUURTEN, body(empty))
+    server.route(BUURTEN, geojson_reply(empty))
     with pytest.raises(DownloadError, match=r"no buurten for GM9999 in 2023 \(0 features"):
         pdok.fetch_buurten(client, "GM9999", 2023)
 
@@ -167,63 +149,63 @@ def test_an_answer_that_is_not_buurt_geojson_is_a_plain_error(server, client, an
 
 
 def test_missing_properties_are_named(server, client):
-    p = page("utrecht_buurten_p3.json.gz", server.url)
+    p = pdok_page("utrecht_buurten_p3.json.gz", server.url)
     for f in p["features"]:
         f["properties"] = {"code": f["properties"]["buurtcode"]}
     p["links"] = []
-    server.route(BUURTEN, body(p))
+    server.route(BUURTEN, geojson_reply(p))
     with pytest.raises(DownloadError, match=r"buurtcode, buurtnaam, wijkcode, gemeentecode, gemeentenaam missing "
                                             r"\(found code\)"):
         pdok.fetch_buurten(client, "GM0344", 2023)
 
 
 def test_an_answer_in_lon_lat_is_refused(server, client):
-    p = page("utrecht_buurten_p3.json.gz", server.url)
+    p = pdok_page("utrecht_buurten_p3.json.gz", server.url)
     to_ll = Transformer.from_crs(28992, 4326, always_xy=True)
     for f in p["features"]:
         rd = shapely.geometry.shape(f["geometry"])
         geom = shapely.transform(rd, lambda xy: np.column_stack(to_ll.transform(*xy.T)))
         f["geometry"] = json.loads(shapely.to_geojson(geom))
     p["links"] = []
-    server.route(BUURTEN, body(p))
+    server.route(BUURTEN, geojson_reply(p))
     with pytest.raises(DownloadError, match=r"expected RD coordinates.*lon/lat-like values"):
         pdok.fetch_buurten(client, "GM0344", 2023)
 
 
 def test_buurten_of_other_municipalities_mean_the_filter_was_ignored(server, client):
-    p = page("utrecht_buurten_p3.json.gz", server.url)
-    p["features"] += page("delft_buurten_p1.json.gz", server.url)["features"][:2]
+    p = pdok_page("utrecht_buurten_p3.json.gz", server.url)
+    p["features"] += pdok_page("delft_buurten_p1.json.gz", server.url)["features"][:2]
     p["links"] = []
-    server.route(BUURTEN, body(p))
+    server.route(BUURTEN, geojson_reply(p))
     with pytest.raises(DownloadError, match=r"expected only buurten with gemeentecode GM0344, found also GM0503"):
         pdok.fetch_buurten(client, "GM0344", 2023)
 
 
 def test_duplicated_codes_and_endless_pages_are_errors(server, client):
-    p = page("utrecht_buurten_p3.json.gz", server.url)
+    p = pdok_page("utrecht_buurten_p3.json.gz", server.url)
     p["links"] = [{"rel": "next", "href": server.url + BUURTEN + "?gemeentecode=GM0344&cursor=again"}]
-    server.route(BUURTEN, body(p))
+    server.route(BUURTEN, geojson_reply(p))
     with pytest.raises(DownloadError, match="the pages do not end"):
         pdok.fetch_buurten(client, "GM0344", 2023)
 
     p["links"] = []
     p["features"].append(p["features"][0])
     server.routes.clear()
-    server.route(BUURTEN, body(p))
+    server.route(BUURTEN, geojson_reply(p))
     with pytest.raises(DuplicateCodeError, match=r"expected each buurt code once, found 1 duplicated: BU03441012"):
         pdok.fetch_buurten(http.Client(cache_dir=client.cache_dir / "other"), "GM0344", 2023)
 
 
 def test_delft_coarse_polygons_are_repaired_or_refused(server, client):
     """The CBS 2014 TopoJSON shapes of Delft: 21 of 91 invalid, 15 with no area left after repair."""
-    full = page("delft_buurten_p1.json.gz", server.url)
+    full = pdok_page("delft_buurten_p1.json.gz", server.url)
     collapsed = [
         f["properties"]["buurtcode"] for f in full["features"]
         if shapely.make_valid(shapely.geometry.shape(f["geometry"])).geom_type not in ("Polygon", "MultiPolygon",
                                                                                         "GeometryCollection")
     ]
     assert collapsed
-    serve(server, "delft", "GM0503", 1)
+    serve_pdok(server, "delft", "GM0503", 1)
     with pytest.raises(GeometryError, match=r": 15 buurt polygons have no area left after repair: BU0503"):
         pdok.fetch_buurten(client, "GM0503", 2023)
 
@@ -231,8 +213,8 @@ def test_delft_coarse_polygons_are_repaired_or_refused(server, client):
     repairable = [f for f in repairable if shapely.make_valid(shapely.geometry.shape(f["geometry"])).area > 0]
     n_invalid = sum(not shapely.geometry.shape(f["geometry"]).is_valid for f in repairable)
     server.routes.clear()
-    server.route(BUURTEN, body({**full, "features": repairable}))
-    server.route(WIJKEN, body(page("delft_wijken_p1.json.gz", server.url)))
+    server.route(BUURTEN, geojson_reply({**full, "features": repairable}))
+    server.route(WIJKEN, geojson_reply(pdok_page("delft_wijken_p1.json.gz", server.url)))
     buurten, source = pdok.fetch_buurten(http.Client(cache_dir=client.cache_dir / "b"), "GM0503", 2023)
     assert n_invalid > 0 and f"repaired {n_invalid} invalid polygons with make_valid" in source["notes"]
     assert buurten.geometry.is_valid.all() and set(buurten.geom_type) <= {"Polygon", "MultiPolygon"}
