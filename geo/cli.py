@@ -219,6 +219,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="use only what is in the download cache (data/cache); nothing is downloaded")
     f.add_argument("--refresh", action="store_true", help="download again even what is in the cache")
     f.add_argument("--cache-dir", default=None, help="download cache (default: data/cache)")
+    f.add_argument("--pc4", default=None,
+                   help="PC4 centroid table for addresses the geocoder cannot place "
+                        "(default: the shipped data/national/pc4_centroids.csv)")
     return parser
 
 
@@ -679,10 +682,12 @@ def cmd_network(args: argparse.Namespace) -> int:
 def cmd_fetch(args: argparse.Namespace) -> int:
     """Exit 0: complete; 3: written but with missing layers (named); 2: nothing written (see geo.data.fetch)."""
     from geo.data.fetch import fetch_dataset
+    from geo.data.geocode import load_pc4_table
     from geo.data.http import DEFAULT_CACHE_DIR, Client
+    from geo.data.national import PC4_FILE
 
     def show(layer: str, message: str) -> None:
-        print(f"{layer:<10} {message}", file=sys.stderr, flush=True)
+        print(f"\r\033[K{layer:<10} {message}", file=sys.stderr, flush=True)  # ends a download progress line
 
     def bytes_in(what: str, done: int, total: int | None) -> None:
         size = f"{done / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
@@ -690,7 +695,9 @@ def cmd_fetch(args: argparse.Namespace) -> int:
 
     client = Client(cache_dir=Path(args.cache_dir) if args.cache_dir else DEFAULT_CACHE_DIR,
                     offline=args.no_network, refresh=args.refresh, progress=None if args.no_network else bytes_in)
-    report = fetch_dataset(args.gemeente, year=args.year, out_dir=args.out, client=client, progress=show)
+    pc4 = load_pc4_table(Path(args.pc4) if args.pc4 else PC4_FILE)
+    report = fetch_dataset(args.gemeente, year=args.year, out_dir=args.out, client=client, progress=show,
+                           pc4_table=pc4)
     print("\n".join(report.lines()))
     return report.exit_code
 

@@ -20,10 +20,8 @@ try, LRK 500s, the Locatieserver timing out, CBS nabijheid truncated JSON, DUO c
 recording ``sleep``; the CLI runs (which take the default client) are the fault-free fetch, one fault, the resume and
 ``--no-network``.
 
-The CLI passes no PC4 table to ``fetch_dataset`` yet (``geo/cli.py`` has no such option), so through the CLI the
-addresses the Locatieserver does not find cannot be placed: 58 of Utrecht's 98 schools are left out and none of the
-LRK rows (constructed postcodes, never an address) can be placed, so a CLI fetch of these fixtures is partial
-(childcare missing). Through :func:`fetch_dataset` with the PC4 table the same answers make a complete dataset.
+The CLI gives the geocoder the shipped national PC4 table (``data/national/pc4_centroids.csv``, ``--pc4``), so the
+addresses the Locatieserver does not find land on their PC4 centroid and a CLI fetch of these fixtures is complete.
 """
 
 from __future__ import annotations
@@ -49,7 +47,7 @@ from geo import schema
 from geo.data import fetch, files, geocode, http
 from geo.data.fetch import EXIT_FAILED, EXIT_OK, EXIT_PARTIAL, fetch_dataset
 from geo.decide import pipeline
-from geo.errors import DataFileError, DownloadError, ParameterError
+from geo.errors import DownloadError, ParameterError
 from tests.helpers import (
     DUO_ADDRESSES_FILE,
     DUO_IMAGES,
@@ -273,22 +271,22 @@ def test_the_cli_fetches_by_name_then_rebuilds_offline_without_a_request(server,
                for r in server.requests)
     lines = done.stdout.splitlines()
     assert lines[0] == "Utrecht (GM0344)"
-    assert lines[1:5] == ["  buurten    111", "  kwb        111", "  nabijheid  109", "  schools    40"]
-    # No PC4 table through the CLI (see the module docstring): childcare cannot be placed, the fetch is partial.
-    assert done.returncode == EXIT_PARTIAL
-    assert lines[5].startswith("  childcare  MISSING: LRK: none of the 7 KDV/BSO locations of Utrecht could be placed")
-    assert "  osm        0" in lines and "DUO: 58 branches could not be placed and are left out" in done.stdout
-    assert "no PC4 table was given" in done.stdout
-    assert lines[-1] == f"written: {tmp_path / 'a'} (partial)" and lines[-2].startswith("requests: ")
+    assert lines[1:5] == ["  buurten    111", "  kwb        111", "  nabijheid  109", "  schools    98"]
+    # The shipped PC4 table places what the Locatieserver does not find: the fetch is complete.
+    assert done.returncode == EXIT_OK, done.stdout
+    assert "  osm        0" in lines and "  childcare  6" in lines
+    # only the fixture's one LRK row with a postcode no PC4 table has (3599SS) stays unplaced, and is named
+    assert "64 on a PC4 centroid, 1 not placed" in done.stdout and "'Formaattest KDV zonder plek'" in done.stdout
+    assert lines[-1] == f"written: {tmp_path / 'a'}" and lines[-2].startswith("requests: ")
     assert "buurten    111 buurten (2023)" in done.stderr and "nabijheid  6 columns" in done.stderr
     meta = json.loads((tmp_path / "a" / "dataset.json").read_text(encoding="utf-8"))
-    assert list(meta["missing_layers"]) == ["childcare"]
+    assert meta["missing_layers"] == {}
 
     asked = len(server.requests)
     offline = run_cli(server, "fetch", "--gemeente", "GM0344", "--out", str(tmp_path / "b"), "--cache-dir", str(cache),
                       "--no-network")
     assert len(server.requests) == asked  # not one request
-    assert offline.returncode == EXIT_PARTIAL and "Traceback" not in offline.stderr
+    assert offline.returncode == EXIT_OK and "Traceback" not in offline.stderr
     assert offline.stdout.splitlines()[:-2] == lines[:-2]
     assert offline.stdout.splitlines()[-2].startswith("requests: 0 downloaded")
     assert_same_dataset(tmp_path / "a", tmp_path / "b")
@@ -306,7 +304,7 @@ def test_the_cli_names_a_layer_cbs_sent_truncated_and_keeps_nothing_corrupt(serv
                            "be read: OData v4: ") and "not complete JSON" in line and "OData v3: " in line
     assert "kwb        111" in done.stdout
     meta = json.loads((tmp_path / "u" / "dataset.json").read_text(encoding="utf-8"))
-    assert set(meta["missing_layers"]) == {"nabijheid", "childcare"}  # childcare: no PC4 table through the CLI
+    assert set(meta["missing_layers"]) == {"nabijheid"}
     assert not any(c.startswith("cbs_dist_") for c in files.load_dataset(tmp_path / "u").buurten.columns)
     assert_no_truncated_answer_cached(server, tmp_path / "cache")
 
@@ -418,9 +416,6 @@ def test_a_fault_makes_a_partial_dataset_and_a_rerun_completes_it(server, tmp_pa
     assert len(files.load_dataset(out).facilities) == 104 and temp_folders(tmp_path) == []
 
 
-@pytest.mark.xfail(strict=True, raises=DataFileError,
-                   reason="geo.data.files.load_facilities refuses an empty facilities layer, which a fetch whose "
-                          "three facility sources all failed writes")
 def test_a_fetch_without_any_facility_is_still_a_dataset(server, tmp_path, pc4):
     for path in (f"{DUO_IMAGES}/{DUO_ADDRESSES_FILE}", LRK_CSV_PATH, OVERPASS_INTERPRETER):
         server.route(path, Reply(b"<html>Internal Server Error</html>", status=500))
@@ -428,7 +423,9 @@ def test_a_fetch_without_any_facility_is_still_a_dataset(server, tmp_path, pc4):
     report = fetch_utrecht(tmp_path / "utrecht", make_client(tmp_path / "cache"), pc4)
     assert report.exit_code == EXIT_PARTIAL and set(report.missing_layers) == {"schools", "childcare", "osm"}
     assert json.loads((tmp_path / "utrecht" / "dataset.json").read_text(encoding="utf-8"))["n_facilities"] == {}
-    assert len(files.load_dataset(tmp_path / "utrecht").facilities) == 0
+    dataset = files.load_dataset(tmp_path / "utrecht")
+    assert len(dataset.facilities) == 0
+    assert pipeline.run(tmp_path / "utrecht").table[schema.RANK].notna().sum() > 100  # still ranks, on CBS distances
 
 
 def test_pdok_down_writes_nothing_and_says_so_plainly(server, tmp_path, pc4, monkeypatch):
@@ -518,7 +515,7 @@ def test_a_killed_fetch_resumes_without_asking_again_what_it_had(server, tmp_pat
     (stale / "dataset.gpkg").write_bytes(b"half")
 
     done = run_cli(server, "fetch", "--gemeente", "GM0344", "--out", str(out), "--cache-dir", str(cache))
-    assert done.returncode == EXIT_PARTIAL and "Traceback" not in done.stderr  # childcare: no PC4 table via the CLI
+    assert done.returncode == EXIT_OK and "Traceback" not in done.stderr
     second = server.requests[len(first):]
     # What the killed fetch had finished is not asked again: the list of municipalities, PDOK, CBS (404s included).
     assert services_asked(first[:-1]) == {"CBS_ODATA4", "CBS_ODATA3", "PDOK_OGC"}

@@ -203,13 +203,8 @@ def test_maastricht_one_post_counts_per_type_and_the_frame(overpass, client):
     assert overpass.hits(INTERPRETER) == 1 and len(again) == len(frame)
 
 
-<<<<<<< HEAD
 def test_ways_and_relations_land_at_their_center_and_playgrounds_are_kept(overpass, client):
-    overpass.route(INTERPRETER, Reply(AMSTERDAM.read_bytes()))
-=======
-def test_ways_and_relations_land_at_their_center_and_playgrounds_are_counted(overpass, client):
     serve_overpass(overpass, Reply(AMSTERDAM.read_bytes()))
->>>>>>> wt-e2e
     frame, source, notes = osm_facilities.fetch_facilities(client, "GM0363")
     elements = objects(AMSTERDAM)
     expected = Counter(expected_type(e["tags"]) for e in elements)

@@ -8,6 +8,7 @@ import streamlit as st
 
 from geo.data import national
 from geo.data.fetch import LAYERS, fetch_dataset, slug
+from geo.data.geocode import load_pc4_table
 from geo.data.http import Client
 from geo.errors import PlanningError
 from ui.datasets import PICKER_KEY, Choice, choices
@@ -35,7 +36,8 @@ def render_fetch_action(choice: Choice, root: Path, lang: str) -> None:
 
     try:
         report = fetch_dataset(choice.code, out_dir=root / slug(choice.name), client=Client(),
-                               municipalities=national.municipalities(), progress=step)
+                               municipalities=national.municipalities(), progress=step,
+                               pc4_table=load_pc4_table(national.PC4_FILE))
     except PlanningError as exc:
         bar.empty()
         st.error(f"**{t('fetch_failed', lang)}** {md_escape(str(exc))}")

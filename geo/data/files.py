@@ -441,8 +441,12 @@ def load_facilities(
     facility_type: str | None = None,
     crs: str | None = None,
     require_name: bool = True,
+    allow_empty: bool = False,
 ) -> Loaded:
     """Read facility points: GeoPackage/GeoJSON/GeoParquet, or CSV with x/y or lon/lat.
+
+    ``allow_empty``: a layer with no features is an empty (typed) frame instead of an error — a dataset whose
+    facility sources all failed still opens (its distances then come from CBS or are missing).
 
     Required columns: ``name`` and ``facility_type`` (or pass ``facility_type=``
     for a file with one type). With ``require_name=False`` (batch routing, where
@@ -464,6 +468,14 @@ def load_facilities(
     elif suffix in VECTOR_SUFFIXES:
         gdf = read_vector(p, layer=layer)
         report = LoadReport(source=p.name, rows_read=len(gdf))
+        if len(gdf) == 0 and allow_empty:
+            columns = (schema.FACILITY_ID, schema.FACILITY_TYPE, schema.FACILITY_NAME)
+            empty = gpd.GeoDataFrame(
+                {c: pd.Series(dtype="object") for c in columns},
+                geometry=gpd.GeoSeries([], crs=schema.WORK_CRS), crs=schema.WORK_CRS,
+            )
+            empty[schema.FACILITY_CAPACITY] = pd.Series(dtype="float64")
+            return Loaded(frame=empty, report=report)
         if len(gdf) == 0:
             raise DataFileError(f"'{p.name}': expected facility points, found 0 features.")
         if crs is not None:
@@ -620,7 +632,7 @@ def load_dataset(directory: str | Path) -> Dataset:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise DataFileError(f"'{meta_path}' is not valid JSON: {exc}") from None
     buurten = load_buurten(gpkg, layer="buurten", code_column=schema.BUURT_CODE, name_column=schema.BUURT_NAME).frame
-    facilities = load_facilities(gpkg, layer="facilities").frame
+    facilities = load_facilities(gpkg, layer="facilities", allow_empty=True).frame
     return Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(d))
 
 

@@ -31,6 +31,8 @@ from geo.errors import ParameterError
 
 #: Where the base layer lives in the repository.
 NATIONAL_DIR = DATA_DIR / "national"
+#: PC4 centroids (EPSG:28992) of the whole country: the geocoder's last fallback (MIT, © 2014 Bob den Otter, 4pp).
+PC4_FILE = NATIONAL_DIR / "pc4_centroids.csv"
 BUURTEN_FILE = "buurten_kwb_2024.parquet"
 SHAPES_FILE = "buurt_shapes_2014.parquet"
 SCHOOLS_FILE = "schools_duo_2025.parquet"
