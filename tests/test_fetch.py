@@ -589,3 +589,28 @@ def test_the_delft_fixtures_are_what_the_script_cuts(full_shared_data):
     spec.loader.exec_module(maker)
     for name, data in maker.subset(full_shared_data).items():
         assert data == (DELFT / name).read_bytes(), name
+
+
+# --------------------------------------------------------------------------- fetch and build agree
+
+
+def test_fetch_gives_the_values_the_offline_build_gives_for_the_same_data(server, tmp_path, pc4):
+    """The same CBS 2023 rows, boundaries and DUO files, once fetched and once built from files (data/utrecht)."""
+    serve_utrecht(server)
+    report = fetch_utrecht(tmp_path / "u2023", make_client(tmp_path / "cache"), pc4, year=2023)
+    assert report.exit_code == EXIT_OK
+    fetched, built = files.load_dataset(tmp_path / "u2023"), files.load_dataset(REPO / "data" / "utrecht")
+    assert sorted(fetched.buurten.index) == sorted(built.buurten.index)
+    for column in ("a_inw", "a_00_14", "a_soz_wb", "g_wozbag", "p_wcorpw", *[
+        schema.cbs_dist_col(t) for t in ("childcare", "after_school_care", "library", "swimming_pool")
+    ]):
+        pd.testing.assert_series_equal(
+            fetched.buurten[column].astype("float64").sort_index(), built.buurten[column].astype("float64").sort_index(),
+            check_names=False, obj=column,
+        )
+    schools_f = fetched.facilities[fetched.facilities[schema.FACILITY_TYPE] == "primary_school"].sort_index()
+    schools_b = built.facilities[built.facilities[schema.FACILITY_TYPE] == "primary_school"].sort_index()
+    assert list(schools_f.index) == list(schools_b.index)  # the 98 DUO branches, same ids
+    assert (schools_f[schema.FACILITY_CAPACITY].to_numpy() == schools_b[schema.FACILITY_CAPACITY].to_numpy()).all()
+    assert (schools_f.geometry.distance(schools_b.geometry) < 1.0).all()  # same points, to the metre
+    assert list(schools_f[schema.LOCATION_PRECISION]) == list(schools_b[schema.LOCATION_PRECISION])
