@@ -605,7 +605,8 @@ def test_fetch_gives_the_values_the_offline_build_gives_for_the_same_data(server
         schema.cbs_dist_col(t) for t in ("childcare", "after_school_care", "library", "swimming_pool")
     ]):
         pd.testing.assert_series_equal(
-            fetched.buurten[column].astype("float64").sort_index(), built.buurten[column].astype("float64").sort_index(),
+            fetched.buurten[column].astype("float64").sort_index(),
+            built.buurten[column].astype("float64").sort_index(),
             check_names=False, obj=column,
         )
     schools_f = fetched.facilities[fetched.facilities[schema.FACILITY_TYPE] == "primary_school"].sort_index()
