@@ -7,7 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from geo.data import national
-from geo.data.fetch import LAYERS, fetch_dataset, slug
+from geo.data.build import slug
+from geo.data.fetch import LAYERS, fetch_dataset
 from geo.data.geocode import load_pc4_table
 from geo.data.http import Client
 from geo.errors import PlanningError

@@ -41,11 +41,9 @@ import dataclasses
 import glob
 import json
 import os
-import re
 import shutil
 import tempfile
 import time
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -58,6 +56,7 @@ import pandas as pd
 from geo import schema
 from geo.catalog import FACILITY_TYPES
 from geo.data import cbs, duo, lrk, osm_facilities, pdok
+from geo.data.build import slug
 from geo.data.files import DATASET_FILE, DATASET_META, write_dataset
 from geo.data.geocode import Geocoder
 from geo.data.http import Client
@@ -124,12 +123,6 @@ class FetchReport:
         else:
             out.append("nothing written: without buurt polygons there is no dataset")
         return out
-
-
-def slug(name: str) -> str:
-    """A folder name for a municipality: ``'s-Hertogenbosch`` → ``s-hertogenbosch``."""
-    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "gemeente"
 
 
 # --------------------------------------------------------------------------- the client of one fetch
