@@ -482,7 +482,7 @@ def _level(path: Path, level: str, prefix: str) -> pd.DataFrame | None:
     return frame.loc[frame.index.str.startswith(prefix)]
 
 
-def _strip_wijk(names: pd.Series) -> pd.Series:
+def strip_wijk(names: pd.Series) -> pd.Series:
     return names.astype(str).str.replace(r"^Wijk \d+\s+", "", regex=True)
 
 
@@ -515,7 +515,7 @@ def read_kwb(kwb_files: Sequence[KwbFile], code: str, notes: list[str]) -> KwbDa
                 name = str(gm["regio"].dropna().iloc[0]).strip()
         wijk = _level(kf.path, "wijk", "WK" + digits)
         if wijk is not None and "regio" in wijk.columns:
-            new = _strip_wijk(wijk["regio"])
+            new = strip_wijk(wijk["regio"])
             wijk_names = pd.concat([wijk_names, new[~new.index.isin(wijk_names.index)]])
 
     order: list[str] = []
@@ -628,7 +628,7 @@ def load_buurten_file(spec: BuurtenFile) -> files.Loaded:
         return files.load_buurten(path, layer=layer, code_column=spec.code_column, name_column=spec.name_column)
     dropped: list[str] = []
     if empty.any() and not empty.all():
-        code_col = spec.code_column or files._find_column(frame.columns, files.BUURT_CODE_CANDIDATES)
+        code_col = spec.code_column or files.find_column(frame.columns, files.BUURT_CODE_CANDIDATES)
         dropped = frame.loc[empty, code_col].astype(str).tolist() if code_col else [str(i) for i in frame.index[empty]]
         frame = frame.loc[~empty]
     with tempfile.TemporaryDirectory() as tmp:
@@ -893,7 +893,7 @@ _KNOWN_PRECISION = frozenset({"source", "address", "pc6", "pc4_centroid"})
 
 
 def _text_table(path: Path) -> pd.DataFrame:
-    table = files._read_any_table(files.check_file(path))
+    table = files.read_any_table(files.check_file(path))
     table.columns = [str(c).strip() for c in table.columns]
     if "VESTIGINGSCODE" not in table.columns:
         raise MissingColumnError(

@@ -194,7 +194,7 @@ def schools_frame(
         raise error(f"DUO: none of the {len(branches)} branches of {code} could be placed; {notes[-1]}")
     frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=schema.WORK_CRS)
     report = files.LoadReport(source=f"DUO vestigingen basisonderwijs ({code})", rows_read=len(branches))
-    out = files._validate_facilities(frame, source=report.source, facility_type=None, report=report)
+    out = files.validate_facilities(frame, source=report.source, facility_type=None, report=report)
     source = {
         "id": SOURCE_ID,
         "title": "Alle vestigingen basisonderwijs; Aantal leerlingen per vestiging",

@@ -43,7 +43,7 @@ VECTOR_SUFFIXES = {".gpkg", ".geojson", ".json", ".shp", ".fgb", ".parquet", ".g
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xls"}
 
 _CODE_PATTERN = re.compile(r"^(BU|WK|GM)\d{4,8}$")
-_DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
+DECIMAL_COMMA = re.compile(r"^-?\d+,\d+$")
 
 
 @dataclass
@@ -102,7 +102,7 @@ def check_file(path: str | Path) -> Path:
     return p
 
 
-def _find_column(columns: pd.Index, candidates: tuple[str, ...]) -> str | None:
+def find_column(columns: pd.Index, candidates: tuple[str, ...]) -> str | None:
     lower = {str(c).lower(): c for c in columns}
     for cand in candidates:
         if cand.lower() in lower:
@@ -124,7 +124,7 @@ def _clean_cbs_values(frame: pd.DataFrame, report: LoadReport) -> pd.DataFrame:
         s = s.mask(is_marker)
         non_missing = s.dropna()
         fixed = non_missing.where(
-            ~non_missing.str.match(_DECIMAL_COMMA), non_missing.str.replace(",", ".", regex=False)
+            ~non_missing.str.match(DECIMAL_COMMA), non_missing.str.replace(",", ".", regex=False)
         )
         num = pd.to_numeric(fixed, errors="coerce")
         if len(non_missing) and num.notna().all() and not _looks_like_code(non_missing):
@@ -151,7 +151,7 @@ def _looks_like_code(values: pd.Series) -> bool:
     return bool(values.str.match(r"^0\d+$").any())
 
 
-def _read_any_table(p: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
+def read_any_table(p: Path, *, sheet: str | int | None = None) -> pd.DataFrame:
     suffix = p.suffix.lower()
     try:
         if suffix in {".xlsx", ".xls"}:
@@ -186,7 +186,7 @@ def _code_column(frame: pd.DataFrame, preferred: str | None, source: str) -> str
                 f"'{source}': expected a region code column '{preferred}'; found columns: {_list_cols(frame)}."
             )
         return preferred
-    named = _find_column(
+    named = find_column(
         frame.columns, BUURT_CODE_CANDIDATES + ("Regioaanduiding/Codering (code)", "Codering_3", "WijkenEnBuurten")
     )
     if named is not None and frame[named].astype(str).str.strip().str.match(_CODE_PATTERN).any():
@@ -206,7 +206,7 @@ def _list_cols(frame: pd.DataFrame, limit: int = 12) -> str:
     return ", ".join(cols[:limit]) + (f" … ({len(cols)} in all)" if len(cols) > limit else "")
 
 
-def _raise_duplicates(codes: pd.Series, what: str, source: str) -> None:
+def raise_duplicates(codes: pd.Series, what: str, source: str) -> None:
     dup = codes[codes.duplicated(keep=False)]
     if len(dup):
         uniq = sorted(set(dup.astype(str)))
@@ -247,7 +247,7 @@ def load_cbs_table(
         ``report.suppressed``; rows of other levels are listed in ``report.dropped``.
     """
     p = check_file(path)
-    raw = _read_any_table(p, sheet=sheet)
+    raw = read_any_table(p, sheet=sheet)
     if raw.empty or raw.shape[1] == 0:
         raise DataFileError(f"'{p.name}' has no data rows: expected a CBS table with one row per region.")
     raw.columns = [str(c).strip() for c in raw.columns]
@@ -269,7 +269,7 @@ def load_cbs_table(
         )
     table = raw.loc[keep].copy()
     table[col] = codes[keep]
-    _raise_duplicates(table[col], f"{level} code", p.name)
+    raise_duplicates(table[col], f"{level} code", p.name)
     idx_name = schema.BUURT_CODE if level == "buurt" else f"{level}_code"
     table = table.set_index(col)
     table.index.name = idx_name
@@ -365,7 +365,7 @@ def load_buurten(
     report = LoadReport(source=p.name, rows_read=len(gdf))
     if len(gdf) == 0:
         raise DataFileError(f"'{p.name}': expected buurt polygons, found 0 features.")
-    code_col = code_column or _find_column(gdf.columns, BUURT_CODE_CANDIDATES)
+    code_col = code_column or find_column(gdf.columns, BUURT_CODE_CANDIDATES)
     if code_col is None or code_col not in gdf.columns:
         raise MissingColumnError(
             f"'{p.name}': expected a buurt code column (one of {', '.join(BUURT_CODE_CANDIDATES)}); "
@@ -376,8 +376,8 @@ def load_buurten(
         raise MissingColumnError(
             f"'{p.name}': {int((codes.isna() | (codes == '')).sum())} buurten have no code in '{code_col}'."
         )
-    _raise_duplicates(codes, "buurt code", p.name)
-    name_col = name_column or _find_column(gdf.drop(columns=[code_col]).columns, BUURT_NAME_CANDIDATES)
+    raise_duplicates(codes, "buurt code", p.name)
+    name_col = name_column or find_column(gdf.drop(columns=[code_col]).columns, BUURT_NAME_CANDIDATES)
     names = gdf[name_col].astype("string") if name_col else codes
     if name_col is None:
         report.notes.append("no name column found; the buurt code is used as name")
@@ -400,7 +400,7 @@ def load_buurten(
     invalid = ~gdf.geometry.is_valid
     if invalid.any():
         gdf = gdf.set_geometry(shapely.make_valid(gdf.geometry.values))
-        gdf = gdf.set_geometry(gdf.geometry.apply(_polygonal_part))
+        gdf = gdf.set_geometry(gdf.geometry.apply(polygonal_part))
         report.notes.append(f"repaired {int(invalid.sum())} invalid polygons with make_valid")
     other = gdf.drop(columns=[c for c in (code_col, name_col) if c] + [gdf.geometry.name])
     out = gpd.GeoDataFrame(
@@ -418,7 +418,7 @@ def load_buurten(
     return Loaded(out, report)
 
 
-def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
+def polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
     """Keep only the polygonal part of a make_valid result (it may add lines)."""
     if geom.geom_type in {"Polygon", "MultiPolygon"}:
         return geom
@@ -428,10 +428,10 @@ def _polygonal_part(geom: shapely.Geometry) -> shapely.Geometry:
 
 # --------------------------------------------------------------------------- facilities
 
-_X_CANDIDATES = ("x", "x_rd", "rd_x", "xcoord")
-_Y_CANDIDATES = ("y", "y_rd", "rd_y", "ycoord")
-_LON_CANDIDATES = ("lon", "lng", "longitude", "lengtegraad")
-_LAT_CANDIDATES = ("lat", "latitude", "breedtegraad")
+X_CANDIDATES = ("x", "x_rd", "rd_x", "xcoord")
+Y_CANDIDATES = ("y", "y_rd", "rd_y", "ycoord")
+LON_CANDIDATES = ("lon", "lng", "longitude", "lengtegraad")
+LAT_CANDIDATES = ("lat", "latitude", "breedtegraad")
 
 
 def load_facilities(
@@ -460,7 +460,7 @@ def load_facilities(
     p = check_file(path)
     suffix = p.suffix.lower()
     if suffix in TABLE_SUFFIXES:
-        table = _read_any_table(p)
+        table = read_any_table(p)
         report = LoadReport(source=p.name, rows_read=len(table))
         if table.empty:
             raise DataFileError(f"'{p.name}' has no rows: expected one row per facility.")
@@ -485,15 +485,15 @@ def load_facilities(
             f"'{p.name}': expected a GeoPackage, GeoJSON, GeoParquet or CSV file, found '{p.suffix or 'no extension'}'."
         )
     return Loaded(
-        _validate_facilities(gdf, source=p.name, facility_type=facility_type, report=report, require_name=require_name),
+        validate_facilities(gdf, source=p.name, facility_type=facility_type, report=report, require_name=require_name),
         report,
     )
 
 
 def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, report: LoadReport) -> gpd.GeoDataFrame:
     table.columns = [str(c).strip() for c in table.columns]
-    xcol, ycol = _find_column(table.columns, _X_CANDIDATES), _find_column(table.columns, _Y_CANDIDATES)
-    loncol, latcol = _find_column(table.columns, _LON_CANDIDATES), _find_column(table.columns, _LAT_CANDIDATES)
+    xcol, ycol = find_column(table.columns, X_CANDIDATES), find_column(table.columns, Y_CANDIDATES)
+    loncol, latcol = find_column(table.columns, LON_CANDIDATES), find_column(table.columns, LAT_CANDIDATES)
     if xcol and ycol:
         cx, cy, default_crs = xcol, ycol, schema.WORK_CRS
     elif loncol and latcol:
@@ -506,7 +506,7 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
 
     def parse(col: str) -> pd.Series:
         s = table[col].astype("string").str.strip()
-        s = s.where(~s.str.match(_DECIMAL_COMMA).fillna(False), s.str.replace(",", ".", regex=False))
+        s = s.where(~s.str.match(DECIMAL_COMMA).fillna(False), s.str.replace(",", ".", regex=False))
         return pd.to_numeric(s.mask(s.isin(schema.CBS_MISSING_MARKERS)), errors="coerce")
 
     xs, ys = parse(cx), parse(cy)
@@ -526,14 +526,14 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(xs[~bad], ys[~bad]), crs=crs or default_crs)
 
 
-def _validate_facilities(
+def validate_facilities(
     gdf: gpd.GeoDataFrame, *, source: str, facility_type: str | None, report: LoadReport, require_name: bool = True
 ) -> gpd.GeoDataFrame:
     gdf = gdf.copy()
     gdf.columns = [str(c).strip() if c != gdf.geometry.name else c for c in gdf.columns]
     if facility_type is not None:
         gdf[schema.FACILITY_TYPE] = facility_type
-    name_col = _find_column(gdf.columns, ("name", "naam", "accommodatie naam", "vestigingsnaam"))
+    name_col = find_column(gdf.columns, ("name", "naam", "accommodatie naam", "vestigingsnaam"))
     if name_col is None and not require_name:
         id_col = schema.FACILITY_ID if schema.FACILITY_ID in gdf.columns else ("id" if "id" in gdf.columns else None)
         gdf[schema.FACILITY_NAME] = gdf[id_col].astype(str) if id_col else [f"{i + 1}" for i in range(len(gdf))]
@@ -556,7 +556,7 @@ def _validate_facilities(
         gdf[schema.FACILITY_ID] = [f"{source.rsplit('.', 1)[0]}-{i + 1}" for i in range(len(gdf))]
         report.notes.append("no facility_id column; ids made from the row number")
     gdf[schema.FACILITY_ID] = gdf[schema.FACILITY_ID].astype(str)
-    _raise_duplicates(gdf[schema.FACILITY_ID], "facility_id", source)
+    raise_duplicates(gdf[schema.FACILITY_ID], "facility_id", source)
     empty = gdf.geometry.isna() | gdf.geometry.is_empty
     report.drop("no geometry", gdf.loc[empty, schema.FACILITY_ID].tolist())
     gdf = gdf.loc[~empty]

@@ -164,7 +164,7 @@ def childcare_frame(
         raise error(f"LRK: none of the {len(used)} KDV/BSO locations of {gemeente} could be placed; {notes[-1]}")
     frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=schema.WORK_CRS)
     report = files.LoadReport(source=f"LRK kinderopvang ({gemeente})", rows_read=len(used))
-    out = files._validate_facilities(frame, source=report.source, facility_type=None, report=report)
+    out = files.validate_facilities(frame, source=report.source, facility_type=None, report=report)
     source = {
         "id": SOURCE_ID,
         "title": "Landelijk Register Kinderopvang, open data export (KDV en BSO)",

@@ -375,7 +375,7 @@ def _national_kwb(path: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         schema.BUURT_CODE: codes,
         schema.BUURT_NAME: b["regio"].astype(str).to_numpy(dtype=object),
         schema.WIJK_CODE: wijk_codes,
-        schema.WIJK_NAME: pd.Series(wijk_codes).map(build._strip_wijk(w["regio"])).to_numpy(dtype=object),
+        schema.WIJK_NAME: pd.Series(wijk_codes).map(build.strip_wijk(w["regio"])).to_numpy(dtype=object),
         schema.MUNICIPALITY_CODE: gm_codes,
         schema.MUNICIPALITY_NAME: pd.Series(gm_codes).map(names).to_numpy(dtype=object),
     })

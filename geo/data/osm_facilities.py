@@ -7,8 +7,8 @@ with ``out center tags`` (nodes at their position, ways and relations at the cen
 bounding box). ``fetch_facilities`` posts it through the one HTTP client
 (:class:`geo.data.http.Client`: identifying User-Agent, 2 slots per host, ``Retry-After`` on 429,
 cached answer), checks the answer with the street download's Overpass checks
-(:func:`geo.data.overpass._parse_overpass`), and returns the facility frame the loaders return
-(EPSG:28992, :mod:`geo.schema` columns, validated by :func:`geo.data.files._validate_facilities`),
+(:func:`geo.data.overpass.parse_overpass_json`), and returns the facility frame the loaders return
+(EPSG:28992, :mod:`geo.schema` columns, validated by :func:`geo.data.files.validate_facilities`),
 the source record for ``dataset.json`` and notes on everything left out or changed.
 
 Nothing is dropped silently: objects of a type the catalog does not have,
@@ -32,9 +32,9 @@ import shapely
 
 from geo import schema
 from geo.catalog import FACILITY_TYPES
-from geo.data.files import LoadReport, _validate_facilities
+from geo.data.files import LoadReport, validate_facilities
 from geo.data.http import Client, service_url
-from geo.data.overpass import _parse_overpass
+from geo.data.overpass import parse_overpass_json
 from geo.errors import DownloadError, ParameterError
 from geo.network.ways import check_polygon_rd
 
@@ -372,7 +372,7 @@ def parse_facilities(
     order = np.lexsort((gdf[schema.FACILITY_ID].to_numpy(), gdf[schema.FACILITY_TYPE].to_numpy()))
     gdf = gdf.iloc[order].reset_index(drop=True)
     report = LoadReport(source=f"Overpass {code}", rows_read=len(gdf))
-    gdf = _validate_facilities(gdf, source=f"Overpass answer for {code}", facility_type=None, report=report)
+    gdf = validate_facilities(gdf, source=f"Overpass answer for {code}", facility_type=None, report=report)
     notes.extend(report.notes)
     return gdf, notes
 
@@ -428,7 +428,7 @@ def fetch_facilities(
         headers={"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"},
     )
     try:
-        data = _parse_overpass(raw, source=f"{what}: the answer of {url}", error=DownloadError)
+        data = parse_overpass_json(raw, source=f"{what}: the answer of {url}", error=DownloadError)
         frame, notes = parse_facilities(data, gemeente_code=ref, polygon=polygon)
     except DownloadError:
         client.cache_file(url, body).unlink(missing_ok=True)  # never keep an answer that cannot be used

@@ -195,7 +195,7 @@ def _fetch(url: str, query: str, out_path: Path, *, read_timeout: float, progres
         raise DownloadError(f"{where} failed: the compressed answer is corrupt ({exc}).") from None
 
 
-def _parse_overpass(text: bytes, *, source: str, error: type[PlanningError]) -> dict:
+def parse_overpass_json(text: bytes, *, source: str, error: type[PlanningError]) -> dict:
     """Parse and check an Overpass JSON answer; ``error`` is the type raised for a bad one."""
     stripped = text.lstrip()
     if not stripped:
@@ -269,7 +269,7 @@ def download_osm(
     part = target.with_name(target.name + ".part")
     try:
         _fetch(url, query, part, read_timeout=read_timeout or timeout + 60, progress=progress)
-        _parse_overpass(part.read_bytes(), source=f"The answer of {url}", error=DownloadError)
+        parse_overpass_json(part.read_bytes(), source=f"The answer of {url}", error=DownloadError)
         part.replace(target)
         target.with_suffix(".overpassql").write_text(query + "\n", encoding="utf-8")
     finally:
@@ -289,7 +289,7 @@ def read_overpass_json(path: str | Path) -> OsmWays:
     p = Path(path)
     if not p.is_file():
         raise DataFileError(f"Overpass JSON file not found: expected '{p}'.")
-    data = _parse_overpass(p.read_bytes(), source=f"'{p.name}'", error=DataFileError)
+    data = parse_overpass_json(p.read_bytes(), source=f"'{p.name}'", error=DataFileError)
     positions: dict[int, tuple[float, float]] = {}
     way_ids: list[int] = []
     tags: list[Mapping[str, str]] = []

@@ -182,7 +182,7 @@ def _validated(frame: pd.DataFrame, code: str, what: str, notes: list[str]) -> g
     blank = codes.isna() | (codes == "")
     if blank.any():
         raise DownloadError(f"{what}: {int(blank.sum())} features have no buurtcode.")
-    files._raise_duplicates(codes, "buurt code", what)
+    files.raise_duplicates(codes, "buurt code", what)
     others = sorted(set(frame["gemeentecode"].fillna("(none)")) - {code})
     if others:
         raise DownloadError(
@@ -209,7 +209,7 @@ def _validated(frame: pd.DataFrame, code: str, what: str, notes: list[str]) -> g
     invalid = (~gdf.geometry.is_valid).to_numpy()
     if invalid.any():
         geoms = np.asarray(gdf.geometry.values, dtype=object)
-        geoms[invalid] = [files._polygonal_part(g) for g in shapely.make_valid(geoms[invalid])]
+        geoms[invalid] = [files.polygonal_part(g) for g in shapely.make_valid(geoms[invalid])]
         gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=schema.WORK_CRS))
         broken = ~gdf.geometry.geom_type.isin(["Polygon", "MultiPolygon"]) | gdf.geometry.is_empty
         if broken.any():

@@ -514,17 +514,17 @@ def detect_coordinates(xs: Sequence[float] | pd.Series, ys: Sequence[float] | pd
 def _numbers(values: pd.Series) -> pd.Series:
     """Numbers from text cells, a Dutch decimal comma read as a point (as the loader reads them)."""
     s = values.astype("string").str.strip()
-    s = s.where(~s.str.match(files._DECIMAL_COMMA).fillna(False), s.str.replace(",", ".", regex=False))
+    s = s.where(~s.str.match(files.DECIMAL_COMMA).fillna(False), s.str.replace(",", ".", regex=False))
     return pd.to_numeric(s, errors="coerce")
 
 
 def _coordinate_columns(table: pd.DataFrame) -> tuple[str, str] | None:
     """The columns the loader takes the coordinates from: x/y when present, else lon/lat."""
     cols = pd.Index([str(c).strip() for c in table.columns])
-    x, y = files._find_column(cols, files._X_CANDIDATES), files._find_column(cols, files._Y_CANDIDATES)
+    x, y = files.find_column(cols, files.X_CANDIDATES), files.find_column(cols, files.Y_CANDIDATES)
     if x and y:
         return str(x), str(y)
-    lon, lat = files._find_column(cols, files._LON_CANDIDATES), files._find_column(cols, files._LAT_CANDIDATES)
+    lon, lat = files.find_column(cols, files.LON_CANDIDATES), files.find_column(cols, files.LAT_CANDIDATES)
     return (str(lon), str(lat)) if lon and lat else None
 
 
@@ -604,7 +604,7 @@ def _read_facilities(path: Path, name: str, data: bytes, limits: Limits, facilit
     if path.suffix.lower() in files.TABLE_SUFFIXES:
         if path.suffix.lower() == ".csv":
             _check_features(name, data.count(b"\n"), limits, "rows")
-        table = files._read_any_table(path)
+        table = files.read_any_table(path)
         _check_features(name, len(table), limits, "rows")
         columns = [str(c).strip() for c in table.columns]
         coords = _coordinate_columns(table)
@@ -638,7 +638,7 @@ def _read_facilities(path: Path, name: str, data: bytes, limits: Limits, facilit
         roles["type"] = type_col
     else:
         raw = pd.Series(facility_type, index=frame.index, dtype="string")
-    name_col = files._find_column(pd.Index(columns), ("name", "naam", "accommodatie naam", "vestigingsnaam"))
+    name_col = files.find_column(pd.Index(columns), ("name", "naam", "accommodatie naam", "vestigingsnaam"))
     if name_col is not None:
         roles["name"] = str(name_col)
 
