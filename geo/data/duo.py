@@ -192,9 +192,9 @@ def schools_frame(
     notes.extend(geocoder.notes[notes_before:])
     if not rows:
         raise error(f"DUO: none of the {len(branches)} branches of {code} could be placed; {notes[-1]}")
-    frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=schema.WORK_CRS)
-    report = files.LoadReport(source=f"DUO vestigingen basisonderwijs ({code})", rows_read=len(branches))
-    out = files.validate_facilities(frame, source=report.source, facility_type=None, report=report)
+    out = files.facilities_from_points(
+        rows, xs, ys, source=f"DUO vestigingen basisonderwijs ({code})", rows_read=len(branches)
+    )
     source = {
         "id": SOURCE_ID,
         "title": "Alle vestigingen basisonderwijs; Aantal leerlingen per vestiging",

@@ -526,6 +526,15 @@ def _points_from_table(table: pd.DataFrame, *, source: str, crs: str | None, rep
     return gpd.GeoDataFrame(table, geometry=gpd.points_from_xy(xs[~bad], ys[~bad]), crs=crs or default_crs)
 
 
+def facilities_from_points(
+    rows: list[dict], xs: list[float], ys: list[float], *, source: str, rows_read: int
+) -> gpd.GeoDataFrame:
+    """Facility records with their RD coordinates as a validated facility frame (as :func:`load_facilities` makes)."""
+    frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=schema.WORK_CRS)
+    return validate_facilities(frame, source=source, facility_type=None, report=LoadReport(source=source,
+                                                                                             rows_read=rows_read))
+
+
 def validate_facilities(
     gdf: gpd.GeoDataFrame, *, source: str, facility_type: str | None, report: LoadReport, require_name: bool = True
 ) -> gpd.GeoDataFrame:

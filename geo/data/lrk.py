@@ -162,9 +162,7 @@ def childcare_frame(
     notes.extend(geocoder.notes[notes_before:])
     if not rows:
         raise error(f"LRK: none of the {len(used)} KDV/BSO locations of {gemeente} could be placed; {notes[-1]}")
-    frame = gpd.GeoDataFrame(rows, geometry=gpd.points_from_xy(xs, ys), crs=schema.WORK_CRS)
-    report = files.LoadReport(source=f"LRK kinderopvang ({gemeente})", rows_read=len(used))
-    out = files.validate_facilities(frame, source=report.source, facility_type=None, report=report)
+    out = files.facilities_from_points(rows, xs, ys, source=f"LRK kinderopvang ({gemeente})", rows_read=len(used))
     source = {
         "id": SOURCE_ID,
         "title": "Landelijk Register Kinderopvang, open data export (KDV en BSO)",

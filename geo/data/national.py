@@ -55,6 +55,7 @@ VARIABLES = ("a_inw", "a_man", "a_vrouw", "a_00_14", "a_15_24", "a_25_44", "a_45
 #: Column of the base buurten: the year of the shape (2014) or empty when the buurt has none.
 SHAPE_YEAR = "shape_year"
 
+_BUILD_SOURCES = {s["id"]: s for s in build.SOURCES}
 SOURCES = (
     {
         "id": "cbs_kwb_2024",
@@ -74,24 +75,8 @@ SOURCES = (
         "attribution": "Bron: CBS, Kadaster",
         "url": "https://github.com/ties/cbs_gebiedsindelingen_topojson",
     },
-    {
-        "id": "duo_bo",
-        "title": "Alle vestigingen basisonderwijs; Aantal leerlingen per vestiging",
-        "publisher": "Dienst Uitvoering Onderwijs (DUO)",
-        "year": 2025,
-        "licence": "CC0 1.0",
-        "attribution": "DUO Open Onderwijsdata",
-        "url": "https://duo.nl/open_onderwijsdata/",
-    },
-    {
-        "id": "pc4_centroids",
-        "title": "Postcodetabel PC4-centroïden (offline geocoding of schools)",
-        "publisher": "drikusroor/dutch-postal-code-city-coordinates",
-        "year": 2016,
-        "licence": "MIT",
-        "attribution": "© 2022 Drikus Roor",
-        "url": "https://github.com/drikusroor/dutch-postal-code-city-coordinates",
-    },
+    _BUILD_SOURCES['duo_bo'],  # the same record as the Utrecht build
+    _BUILD_SOURCES['pc4_centroids'],  # the same record as the Utrecht build
     {
         "id": "cbs_achterstandsscores",
         "title": "Achterstandsscores basisscholen 2019 (score zonder drempel)",
