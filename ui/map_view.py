@@ -11,7 +11,7 @@ from streamlit_folium import st_folium
 from geo import schema
 from geo.decide.pipeline import PipelineResult
 from layers.basemap import APP_LEAFLET_BASE
-from layers.geometry import from_lonlat
+from layers.geometry import drawable, from_lonlat
 from layers.results_map import build_results_map
 from layers.scenario import build_scenario_layer
 from ui.i18n import t
@@ -25,13 +25,11 @@ def render_map(
     """Draw the map; return the buurt code the user clicked, if any."""
     lang = params.lang
     table = result.table
-    drawable = table.geometry.notna() & ~table.geometry.is_empty
-    if not drawable.all():
-        # A base-layer municipality may have buurten without a (2014) shape: ranked, but not drawn.
-        st.info(t("map_no_shapes", lang) + f" ({int((~drawable).sum())} / {len(table)})")
-        if not drawable.any():
+    shown = drawable(table)  # a base-layer municipality may have buurten without a (2014) shape: ranked, not drawn
+    if len(shown) < len(table):
+        st.info(t("map_no_shapes", lang) + f" ({len(table) - len(shown)} / {len(table)})")
+        if shown.empty:
             return None
-        table = table[drawable]
     fac = result.prepared.dataset.facilities
     kept = st.session_state.get(SCENARIOS) or []
     m = build_results_map(
