@@ -278,9 +278,9 @@ def test_delft_networks_are_found_used_and_labelled_approximate() -> None:
     assert walk.n_edges > bike.n_edges  # walking ignores one-way streets, cycling keeps them
 
 
-def test_delft_networks_are_what_the_build_writes(full_shared_data: Path, tmp_path: Path) -> None:
+def test_delft_networks_are_what_the_build_writes(data_root: Path, tmp_path: Path) -> None:
     written = build.build_networks(
-        full_shared_data / "osm_delft_gemeente_drive_graphml_2020" / "Delft.graphml", name="delft", out_dir=tmp_path
+        data_root / "osm_delft_gemeente_drive_graphml_2020" / "Delft.graphml", name="delft", out_dir=tmp_path
     )
     assert written == json.loads((DELFT_DIR / "dataset.json").read_text(encoding="utf-8"))["network"]
     for mode in ("walk", "bike"):

@@ -9,7 +9,7 @@ from pathlib import Path
 from geo.data.build import SHARED_FILES
 
 #: The copy must stay small enough to live in the repository.
-MAX_TOTAL_BYTES = 6_000_000
+MAX_TOTAL_BYTES = 7_000_000  # incl. the 2.2 MB Delft drive network the build test needs
 BOOKKEEPING = {"README.md", "SHA256SUMS", "copy_shared.py", ".gitattributes"}
 
 
