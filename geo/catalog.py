@@ -35,7 +35,9 @@ class FacilityType:
     key: str
     label_nl: str
     label_en: str
-    domain: str
+    #: The rijke-schooldag domain a provider of this type can offer (:data:`DOMAINS`); ``None`` when the type is
+    #: not a partner for school-age activities (a day nursery is for children under 4, a school is the school).
+    domain: str | None
     #: Marker colour on the map (colour-blind-safe palette, Okabe–Ito).
     color: str
     #: Font Awesome 4 icon name used by folium markers.
@@ -52,18 +54,25 @@ FACILITY_TYPES = MappingProxyType(
             FacilityType("sport", "Sportaccommodatie", "Sports facility", "sport_health", "#009E73", "futbol-o"),
             FacilityType("swimming_pool", "Zwembad", "Swimming pool", "sport_health", "#56B4E9", "tint"),
             FacilityType("library", "Bibliotheek", "Library", "cognitive", "#0072B2", "book"),
-            FacilityType("primary_school", "Basisschool", "Primary school", "cognitive", "#E69F00", "graduation-cap"),
-            FacilityType("childcare", "Kinderdagverblijf", "Day nursery", "social_emotional", "#CC79A7", "child"),
+            FacilityType("primary_school", "Basisschool", "Primary school", None, "#E69F00", "graduation-cap"),
+            FacilityType("childcare", "Kinderdagverblijf", "Day nursery", None, "#CC79A7", "child"),
             FacilityType(
                 "after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#D55E00",
                 "home",
             ),
             FacilityType("culture", "Cultuurvoorziening", "Culture venue", "culture", "#9467BD", "music"),
             FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#7F7F7F", "users"),
-            FacilityType("playground", "Speeltuin", "Playground", "sport_health", "#F0E442", "child"),
+            FacilityType("playground", "Speeltuin", "Playground", "social_emotional", "#F0E442", "child"),
         )
     }
 )
+
+
+def domain_facility_types(domain: str) -> tuple[str, ...]:
+    """The facility types whose providers offer ``domain`` (catalogue order)."""
+    if domain not in DOMAINS:
+        raise ParameterError(f"Unknown domain '{domain}'; expected one of: {', '.join(DOMAINS)}.")
+    return tuple(ft.key for ft in FACILITY_TYPES.values() if ft.domain == domain)
 
 
 def get_facility_type(key: str) -> FacilityType:

@@ -19,6 +19,7 @@ from geo.catalog import (
     INDICATORS,
     PRESET_LABELS,
     PRESETS,
+    domain_facility_types,
     get_facility_type,
     get_indicator,
     get_preset,
@@ -61,7 +62,7 @@ def test_every_facility_type_has_labels_a_domain_a_distinct_colour_and_an_access
     for key, ft in FACILITY_TYPES.items():
         assert ft.key == key
         assert ft.label("nl") == ft.label_nl and ft.label("en") == ft.label_en and ft.label_nl != ft.label_en
-        assert ft.domain in DOMAINS
+        assert ft.domain is None or ft.domain in DOMAINS
         assert re.fullmatch(r"#[0-9A-F]{6}", ft.color), ft.color
         ind = INDICATORS[f"dist_{key}_m"]
         assert (ind.group, ind.direction, ind.facility_type) == (ACCESS, +1, key)
@@ -94,3 +95,13 @@ def test_lookups_find_what_the_catalog_holds() -> None:
     assert get_facility_type("library") is FACILITY_TYPES["library"]
     assert get_indicator("children_0_14") is INDICATORS["children_0_14"]
     assert get_preset("need_only") == dict(PRESETS["need_only"])
+
+
+def test_the_documented_domain_mapping_of_facility_types() -> None:
+    assert domain_facility_types("sport_health") == ("sport", "swimming_pool")
+    assert domain_facility_types("cognitive") == ("library",)
+    assert "playground" in domain_facility_types("social_emotional")
+    # Not partners for a school's activities: the school itself and the day nursery (children under 4).
+    assert FACILITY_TYPES["primary_school"].domain is None and FACILITY_TYPES["childcare"].domain is None
+    with pytest.raises(ParameterError, match="Unknown domain"):
+        domain_facility_types("nonsense")
