@@ -133,3 +133,44 @@ NETWORK = "network"
 #: No figure for this facility type.
 NO_DATA = "none"
 MEASURES = (NETWORK, CBS_ROAD, STRAIGHT_LINE, NO_DATA)
+
+# --- schools (the rijke schooldag by school) ------------------------------------
+#: DUO branch code: BRIN + 2-digit vestiging number (``00AP00``); facility ids of DUO schools are ``duo-<code>``.
+SCHOOL_CODE = "school_code"
+SCHOOL_NAME = "school_name"
+PUPILS = "pupils"
+PUPILS_YEAR = "pupils_year"
+#: Change in pupils over the last five DUO years, percent (e.g. 2020 → 2025).
+PUPILS_TREND_PCT = "pupils_trend_pct"
+#: CBS achterstandsscore without threshold (absolute: grows with school size) and per pupil.
+SCHOOL_SCORE = "achterstandsscore"
+RELATIVE_SCORE = "relative_score"
+#: True when CBS marks the score unreliable (≤ 40 pupils).
+SCORE_UNRELIABLE = "score_unreliable"
+SCORE_YEAR = "score_year"
+#: Position by relative score among all branches of the CBS file (1 = highest).
+NATIONAL_RANK = "national_rank"
+#: Pupil-weighted percentile: the share of the country's pupils at branches with a lower relative score.
+NATIONAL_PERCENTILE = "national_percentile"
+#: Position by relative score among the branches of the dataset (1 = highest).
+LOCAL_RANK = "local_rank"
+#: Among the branches with the highest relative scores that together hold 10 % of pupils (estimate).
+ELIGIBLE_LIKE = "eligible_like"
+#: On the municipality's own list of eligible branches (None: no list loaded).
+ELIGIBLE_LISTED = "eligible_listed"
+DOMAINS_KNOWN = "domains_known"
+DOMAINS_MISSING = "domains_missing"
+GAP_SCORE = "gap_score"
+CATCHMENT_BUURTEN = "catchment_buurten"
+CATCHMENT_CHILDREN = "catchment_children_0_14"
+CATCHMENT_NEED = "catchment_need_index"
+#: Per domain: the reach status of a school.
+REACH_IN = "in_reach"
+REACH_OUT = "out_of_reach"
+REACH_UNKNOWN = "unknown"
+REACH_STATUSES = (REACH_IN, REACH_OUT, REACH_UNKNOWN)
+
+
+def domain_col(domain: str, what: str) -> str:
+    """Per-domain column of the school table: ``<domain>_<what>`` (``what``: dist_m, time_min, n_within, status)."""
+    return f"{domain}_{what}"

@@ -16,7 +16,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from geo import schema
-from geo.catalog import ACCESS, INDICATORS, NEED, REACH
+from geo.catalog import ACCESS, DOMAINS, INDICATORS, NEED, REACH
 from geo.lang import check_lang, pick
 
 #: (Dutch, English) name of each concept, by key.
@@ -57,6 +57,34 @@ TERMS = MappingProxyType(
         "no_variation": ("geen verschil tussen buurten", "no variation between buurten"),
         "median": ("mediaan", "median"),
         "no_inhabitants": ("geen inwoners – niet gerangschikt", "no inhabitants – not ranked"),
+        # schools (geo.decide.schools)
+        "schools": ("Scholen", "Schools"),
+        "school": ("School", "School"),
+        "school_code": ("Vestigingscode", "Branch code"),
+        "pupils": ("Leerlingen", "Pupils"),
+        "pupils_year": ("Jaar leerlingen", "Pupils year"),
+        "pupils_trend_pct": ("Trend leerlingen (5 jaar, %)", "Pupil trend (5 years, %)"),
+        "achterstandsscore": ("Achterstandsscore (CBS)", "Disadvantage score (CBS)"),
+        "relative_score": ("Relatieve achterstandsscore", "Relative disadvantage score"),
+        "score_unreliable": ("Score onbetrouwbaar (≤ 40 leerlingen)", "Score unreliable (≤ 40 pupils)"),
+        "national_rank": ("Plaats landelijk", "National rank"),
+        "national_percentile": ("Landelijk percentiel (leerlingen)", "National percentile (pupils)"),
+        "local_rank": ("Plaats in de gemeente", "Rank in the municipality"),
+        "eligible_like": ("Vergelijkbaar met categorie A (schatting)", "Comparable to category A (estimate)"),
+        "eligible_listed": ("Op de lijst van de gemeente", "On the municipality's list"),
+        "domains_known": ("Domeinen met gegevens", "Domains with data"),
+        "domains_missing": ("Domeinen zonder aanbieder binnen bereik", "Domains without a provider in reach"),
+        "gap_score": ("Tekortscore", "Gap score"),
+        "catchment_buurten": ("Buurten rond de school", "Buurten around the school"),
+        "catchment_children_0_14": ("Kinderen 0–14 rond de school", "Children 0–14 around the school"),
+        "catchment_need_index": ("Behoefte-index rond de school", "Need index around the school"),
+        "gap_card": ("Tekortkaart", "Gap card"),
+        "domain": ("Domein", "Domain"),
+        "in_reach": ("binnen bereik", "in reach"),
+        "out_of_reach": ("niet binnen bereik", "not in reach"),
+        "unknown": ("onbekend", "unknown"),
+        "nearest_provider": ("Dichtstbijzijnde aanbieder", "Nearest provider"),
+        "candidate_partner": ("Mogelijke partner", "Candidate partner"),
     }
 )
 
@@ -127,6 +155,14 @@ _COLUMN_TERMS = MappingProxyType(
         schema.PRIORITY_SCORE: "priority_score",
         schema.RANK: "rank",
         schema.STATUS: "status",
+        **{c: c for c in (
+            schema.PUPILS, schema.PUPILS_YEAR, schema.PUPILS_TREND_PCT, schema.SCHOOL_SCORE, schema.RELATIVE_SCORE,
+            schema.SCORE_UNRELIABLE, schema.NATIONAL_RANK, schema.NATIONAL_PERCENTILE, schema.LOCAL_RANK,
+            schema.ELIGIBLE_LIKE, schema.ELIGIBLE_LISTED, schema.DOMAINS_KNOWN, schema.DOMAINS_MISSING,
+            schema.GAP_SCORE, schema.CATCHMENT_BUURTEN, schema.CATCHMENT_CHILDREN, schema.CATCHMENT_NEED,
+            schema.SCHOOL_CODE,
+        )},
+        schema.SCHOOL_NAME: "school",
     }
 )
 _PREFIX_TERMS = (
@@ -166,7 +202,14 @@ def column_label(column: str, lang: str) -> str:
     for prefix, key in _PREFIX_TERMS:
         if column.startswith(prefix) and column[len(prefix):] in INDICATORS:
             return term(key, lang).format(INDICATORS[column[len(prefix):]].label(lang))
+    if column.endswith("_status") and column.removesuffix("_status") in DOMAINS:
+        return pick(DOMAINS[column.removesuffix("_status")], lang)
     return column
+
+
+def domain_name(domain: str, lang: str) -> str:
+    """The name of a rijke-schooldag development domain (:data:`geo.catalog.DOMAINS`)."""
+    return pick(DOMAINS[domain], lang)
 
 
 def precision_note(location_precision: object, lang: str) -> str | None:

@@ -919,6 +919,30 @@ def _newest_pupils(pupils: pd.DataFrame, branches: pd.Index) -> tuple[pd.Series,
     return pd.Series(np.nan, index=pupils.index, dtype=float), None
 
 
+def pupil_history(path: Path, branches: Iterable[str] | None = None, *, years: int = 10) -> pd.DataFrame:
+    """Pupils per branch and year (the last ``years`` ``LEERLINGEN_<year>`` columns of DUO file 06).
+
+    Rows are ``VESTIGINGSCODE``; columns are the years as integers; a 0 in DUO's file (branch not open that
+    year) reads as missing, never as an empty school.
+    """
+    t = _text_table(path).set_index("VESTIGINGSCODE")
+    if t.index.has_duplicates:
+        raise files.DuplicateCodeError(f"'{path.name}': expected each VESTIGINGSCODE once.")
+    by_year = sorted(
+        (int(m.group(1)), c) for c in t.columns if (m := re.fullmatch(r"(?i)leerlingen_(\d{4})", c))
+    )[-years:]
+    if not by_year:
+        raise MissingColumnError(f"'{path.name}': expected DUO columns LEERLINGEN_<year>.")
+    out = pd.DataFrame(
+        {y: pd.to_numeric(t[c].replace("", np.nan), errors="coerce") for y, c in by_year}, index=t.index
+    )
+    out = out.where(out > 0)
+    if branches is not None:
+        out = out.loc[out.index.isin(list(branches))]
+    out.index.name = "VESTIGINGSCODE"
+    return out.sort_index()
+
+
 def duo_schools(
     school: SchoolFiles,
     notes: list[str] | None = None,

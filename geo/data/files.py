@@ -747,3 +747,52 @@ def load_area(path_text: str | Path, *, what: str = "--polygon") -> shapely.Geom
         kinds = sorted({g.geom_type for g in geoms}) or ["nothing"]
         raise GeometryError(f"{what} '{path.name}': expected polygons (a municipality area), found {', '.join(kinds)}.")
     return shapely.union_all(polygons)
+
+
+# --------------------------------------------------------------------------- lists of school branches
+
+#: A DUO branch code: BRIN (4 characters) + vestiging number (2 digits), e.g. ``00AP00``.
+SCHOOL_CODE_PATTERN = re.compile(r"^[0-9A-Z]{4}[0-9]{2}$")
+_SCHOOL_CODE_COLUMNS = ("vestigingscode", "brin6", "brin_vestiging", "vestiging", "code")
+
+
+def parse_school_codes(values: Any) -> tuple[frozenset[str], list[str]]:
+    """Valid DUO branch codes among ``values`` (stripped, upper-cased) and the non-empty values that are not codes."""
+    good: set[str] = set()
+    bad: list[str] = []
+    for v in values:
+        text = "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip().upper()
+        if not text:
+            continue
+        if SCHOOL_CODE_PATTERN.match(text):
+            good.add(text)
+        else:
+            bad.append(str(v).strip())
+    return frozenset(good), bad
+
+
+def load_school_codes(path: str | Path) -> tuple[frozenset[str], list[str]]:
+    """A municipality's list of eligible branches: a CSV/XLSX with a ``VESTIGINGSCODE`` column, or a text file
+    with one code per line. Returns the codes and the lines that are not codes; raises when there is no code."""
+    p = check_file(Path(path))
+    if p.suffix.lower() in (".txt", ""):
+        values: list[Any] = p.read_text(encoding="utf-8-sig").splitlines()
+    else:
+        table = read_any_table(p)
+        lower = {str(c).strip().lower(): c for c in table.columns}
+        col = next((lower[c] for c in _SCHOOL_CODE_COLUMNS if c in lower), None)
+        if col is None and len(table.columns) == 1:
+            col = table.columns[0]
+        if col is None:
+            raise MissingColumnError(
+                f"'{p.name}': expected a column VESTIGINGSCODE with DUO branch codes (e.g. 00AP00); "
+                f"found: {', '.join(map(str, table.columns[:8]))}."
+            )
+        values = [col, *table[col].tolist()] if SCHOOL_CODE_PATTERN.match(str(col).strip().upper()) else \
+            table[col].tolist()
+    codes, bad = parse_school_codes(values)
+    if not codes:
+        raise InvalidValueError(
+            f"'{p.name}': no DUO branch code found (expected codes like 00AP00, one per row)."
+        )
+    return codes, bad

@@ -37,6 +37,11 @@ BUURTEN_FILE = "buurten_kwb_2024.parquet"
 SHAPES_FILE = "buurt_shapes_2014.parquet"
 SCHOOLS_FILE = "schools_duo_2025.parquet"
 GEMEENTEN_FILE = "gemeenten_2024.csv"
+#: Every branch of the CBS achterstandsscores (2019, all 6,295, incl. branches closed since): the national
+#: reference a branch's percentile is computed on.
+SCORES_FILE = "achterstandsscores_2019.parquet"
+#: DUO pupils per branch over the last ten years (file 06), for the trend.
+PUPILS_HISTORY_FILE = "pupils_duo_history.parquet"
 MANIFEST_FILE = "manifest.json"
 
 #: The shared open data the base layer is built from (``--shared`` root + these paths).
@@ -112,6 +117,28 @@ def _tables(directory: str) -> tuple[pd.DataFrame, gpd.GeoDataFrame, pd.DataFram
     schools = pd.read_parquet(d / SCHOOLS_FILE)
     gemeenten = pd.read_csv(d / GEMEENTEN_FILE, dtype={"code": str, "name": str}, encoding="utf-8")
     return buurten, shapes, schools, gemeenten
+
+
+@lru_cache(maxsize=2)
+def school_scores(directory: str | Path = NATIONAL_DIR) -> pd.DataFrame:
+    """The CBS achterstandsscores of every branch in the country (index ``VESTIGINGSCODE``).
+
+    Columns as :func:`geo.data.build.school_scores` makes them (score without threshold, per pupil, funded pupils,
+    unreliable flag); ``attrs["year"]`` is the peildatum year.
+    """
+    path = files.check_file(Path(directory) / SCORES_FILE)
+    t = pd.read_parquet(path).set_index("VESTIGINGSCODE")
+    t.attrs["year"] = int(t.pop("year").iloc[0]) if "year" in t.columns and len(t) else None
+    return t
+
+
+@lru_cache(maxsize=2)
+def pupil_history(directory: str | Path = NATIONAL_DIR) -> pd.DataFrame:
+    """DUO pupils per branch (index ``VESTIGINGSCODE``) and year (integer columns); missing = not open."""
+    path = files.check_file(Path(directory) / PUPILS_HISTORY_FILE)
+    t = pd.read_parquet(path).set_index("VESTIGINGSCODE")
+    t.columns = [int(c) for c in t.columns]
+    return t
 
 
 def municipalities(directory: str | Path = NATIONAL_DIR) -> pd.DataFrame:
@@ -311,11 +338,17 @@ def build_national(shared_dir: str | Path, out_dir: str | Path = NATIONAL_DIR) -
         build.SchoolFiles(paths["schools"], pupils=paths["pupils"], scores=paths["scores"]), notes, keep_unplaced=True
     )
     schools = _school_table(schools)
+    scores = build.school_scores(paths["scores"]).sort_index()
+    scores["year"] = build.scores_year(paths["scores"])
+    history = build.pupil_history(paths["pupils"], schools[schema.FACILITY_ID].str.removeprefix("duo-"))
+    history.columns = [str(c) for c in history.columns]
 
     buurten.to_parquet(out / BUURTEN_FILE, index=False, compression="zstd")
     shapes.to_parquet(out / SHAPES_FILE, index=False, compression="zstd")
     schools.to_parquet(out / SCHOOLS_FILE, index=False, compression="zstd")
     gemeenten.to_csv(out / GEMEENTEN_FILE, index=False, encoding="utf-8", lineterminator="\n")
+    scores.reset_index().to_parquet(out / SCORES_FILE, index=False, compression="zstd")
+    history.astype("Int32").reset_index().to_parquet(out / PUPILS_HISTORY_FILE, index=False, compression="zstd")
     manifest = {
         "built_by": "python -m geo build-national",
         "statistics_year": STATISTICS_YEAR,
@@ -328,15 +361,20 @@ def build_national(shared_dir: str | Path, out_dir: str | Path = NATIONAL_DIR) -
             "school_branches": int(len(schools)),
             "school_branches_without_location": int(schools["x"].isna().sum()),
             "school_branches_with_score": int(schools[build.DISADVANTAGE_SCORE].notna().sum()),
+            "score_branches_national": int(len(scores)),
+            "pupil_history_years": [int(history.columns[0]), int(history.columns[-1])],
         },
         "notes": notes,
         "inputs": {k: {"path": v, "sha256": _sha256(paths[k])} for k, v in SHARED_INPUTS.items()},
         "files": {name: {"bytes": (out / name).stat().st_size}
-                  for name in (BUURTEN_FILE, SHAPES_FILE, SCHOOLS_FILE, GEMEENTEN_FILE)},
+                  for name in (BUURTEN_FILE, SHAPES_FILE, SCHOOLS_FILE, GEMEENTEN_FILE, SCORES_FILE,
+                               PUPILS_HISTORY_FILE)},
         "sources": [dict(s) for s in SOURCES],
     }
     (out / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     _tables.cache_clear()
+    school_scores.cache_clear()
+    pupil_history.cache_clear()
     return manifest
 
 

@@ -70,6 +70,15 @@ class AccessEngine(Protocol):
         """How many of ``origins`` the engine cannot reach at all (0 for straight lines)."""
         ...
 
+    def within(
+        self, origins: gpd.GeoSeries, targets: gpd.GeoSeries, limit_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every (origin, target) pair at most ``limit_m`` apart: origin positions, target positions, metres.
+
+        Sorted by origin, then target. A pair not listed is farther than the limit (or unreachable).
+        """
+        ...
+
 
 @dataclass(frozen=True)
 class StraightLineEngine:
@@ -84,6 +93,15 @@ class StraightLineEngine:
     def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
         """Every point has a straight-line distance."""
         return 0
+
+    def within(
+        self, origins: gpd.GeoSeries, targets: gpd.GeoSeries, limit_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(origins) == 0 or len(targets) == 0:
+            return _no_pairs()
+        o, f = shapely.STRtree(targets.values).query(origins.values, predicate="dwithin", distance=float(limit_m))
+        d = shapely.distance(origins.values[o], targets.values[f])
+        return _sorted_pairs(o, f, d)
 
     def nearest(self, origins: gpd.GeoSeries, targets: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
         tree = shapely.STRtree(targets.values)
@@ -133,9 +151,32 @@ class NetworkEngine:
         """How many origins lie farther than ``max_snap_m`` from the network."""
         return int((~routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m).ok).sum())
 
+    def within(
+        self, origins: gpd.GeoSeries, targets: gpd.GeoSeries, limit_m: float
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if len(origins) == 0 or len(targets) == 0:
+            return _no_pairs()
+        o = routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m)
+        f = routing.snap_points(self.network, _xy(targets), max_snap_m=self.max_snap_m)
+        if not (o.ok.any() and f.ok.any()):
+            return _no_pairs()
+        costs = routing.facility_origin_costs(self.network, o, f, limit_m=float(limit_m))
+        return _sorted_pairs(costs.origin, costs.facility, costs.dist_m)
+
 
 def _xy(points: gpd.GeoSeries) -> np.ndarray:
     return np.column_stack([points.x.to_numpy(), points.y.to_numpy()])
+
+
+def _no_pairs() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0)
+
+
+def _sorted_pairs(
+    o: np.ndarray, f: np.ndarray, d: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    order = np.lexsort((f, o))
+    return o[order].astype(np.int64), f[order].astype(np.int64), np.asarray(d, dtype=float)[order]
 
 
 @dataclass(frozen=True)
