@@ -222,6 +222,24 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("--pc4", default=None,
                    help="PC4 centroid table for addresses the geocoder cannot place "
                         "(default: the shipped data/national/pc4_centroids.csv)")
+    sh = sub.add_parser("schools", help="the rijke schooldag by school: disadvantage, domains within walking reach, "
+                                        "gap score and catchment per primary-school branch (CSV), or one gap card")
+    sh.add_argument("--out", required=True, help="output: .csv (one row per branch), or .html with --card")
+    sh.add_argument("--data", default=None, help="dataset folder (default: the embedded Utrecht data)")
+    sh.add_argument("--gemeente", default=None, metavar="CODE",
+                    help="a municipality by CBS code or name (its dataset in data/, else the national base layer)")
+    sh.add_argument("--network", default=None, metavar="FILE|none",
+                    help="walking network (.npz/.osm/.graphml); default: the dataset's own walk network if built, "
+                         "else straight line; 'none' forces straight line")
+    sh.add_argument("--minutes", type=float, default=10.0,
+                    help="walking minutes (child speed) a domain must be reached in (default 10)")
+    sh.add_argument("--eligible", default=None, metavar="FILE",
+                    help="the municipality's list of eligible branches (CSV/XLSX with VESTIGINGSCODE, or TXT)")
+    sh.add_argument("--card", default=None, metavar="CODE", help="write the printable gap card of this branch")
+    sh.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS),
+                    help="weight preset for the catchment need index")
+    sh.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
+    sh.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the gap card")
     return parser
 
 
@@ -526,6 +544,71 @@ def _engine_for(dataset: files.Dataset, network_path: str | None, mode: str, spe
     return NetworkEngine(build_network(path, mode=mode), speed_kmh=speed), speed
 
 
+def _dataset_arg(args: argparse.Namespace) -> files.Dataset:
+    """--data or --gemeente (not both); default: the embedded Utrecht data."""
+    from geo.data.paths import DEFAULT_DATA_DIR
+
+    if args.gemeente and args.data:
+        raise ParameterError("Give --data or --gemeente, not both.")
+    if args.gemeente:
+        from geo.data.national import load_municipality
+
+        return load_municipality(args.gemeente)
+    return files.load_dataset(args.data or DEFAULT_DATA_DIR)
+
+
+def cmd_schools(args: argparse.Namespace) -> int:
+    from geo.data import national
+    from geo.decide import schools
+    from geo.decide.pipeline import prepare, rank
+
+    out = Path(args.out)
+    want = ".html" if args.card else ".csv"
+    if out.suffix.lower() != want:
+        raise files.DataFileError(f"--out: expected a {want} file{' with --card' if args.card else ''}, "
+                                  f"found '{out.name}'.")
+    if not out.parent.is_dir():
+        raise files.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder "
+                                  f"'{out.parent}'.")
+    settings = schools.ReachSettings(minutes=args.minutes)
+    dataset = _dataset_arg(args)
+    eligible = None
+    if args.eligible:
+        eligible, bad = files.load_school_codes(args.eligible)
+        if bad:
+            print(f"{args.eligible}: {len(bad)} lines are not branch codes and are ignored: {', '.join(bad[:5])}")
+    engine = None
+    if (args.network or "").lower() != "none":
+        engine, _ = _engine_for(dataset, args.network, schools.REACH_MODE, settings.speed_kmh)
+    result = schools.analyse_schools(dataset, scores=national.school_scores(), history=national.pupil_history(),
+                                     engine=engine, settings=settings, eligible_codes=eligible)
+    ranking = rank(prepare(dataset), _ranking_params(args))
+    table = schools.with_need(result, ranking.table)
+    how = (f"walking over the {engine.network.mode} network at {settings.speed_kmh:g} km/h" if engine is not None
+           else "straight line (approximation)")
+    if result.network_approximation:
+        how += f" — {result.network_approximation[1]}"
+    if args.card:
+        from geo.report.school_card import gap_card
+        from layers.school_card import card_html
+
+        code = args.card.strip().upper()
+        card = gap_card(result, code, ranking.table, args.lang, dataset_name=dataset.name)
+        out.write_text(card_html(card, standalone=True), encoding="utf-8")
+        print(f"Wrote {out}: gap card of {code} ({how}).")
+        return 0
+    columns = schools.csv_columns(table)
+    table = table.round({schema.RELATIVE_SCORE: 4, schema.NATIONAL_PERCENTILE: 2})
+    table[columns].to_csv(out, index=False, encoding="utf-8", lineterminator="\n")
+    n_score = int(table[schema.SCHOOL_SCORE].notna().sum())
+    n_like = int(table[schema.ELIGIBLE_LIKE].fillna(False).sum())
+    print(f"Wrote {out}: {len(table)} branches of {dataset.name}, {n_score} with a CBS achterstandsscore, "
+          f"{n_like} comparable to category A (estimate); reach {how}, within {args.minutes:g} minutes.")
+    for note in result.notes:
+        print(f"  - {note}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from geo.data.paths import detect_app_version
     from geo.decide.pipeline import run
@@ -709,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
         "build-default": cmd_build_default, "build": cmd_build, "build-national": cmd_build_national,
         "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
         "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario, "export": cmd_export,
-        "fetch": cmd_fetch,
+        "fetch": cmd_fetch, "schools": cmd_schools,
     }
     try:
         return handlers[args.command](args)

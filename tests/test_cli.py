@@ -381,3 +381,40 @@ def test_build_national_without_shared_data_exits_2(capsys: pytest.CaptureFixtur
     code, _, err = run(capsys, "build-national", "--shared", str(tmp_path / "none"), "--out", str(tmp_path / "n"))
     assert code == 2 and not (tmp_path / "n").exists()
     assert_one_line_error(err, "File not found", "Kerncijfers_wijken_en_buurten_2024")
+
+
+# --------------------------------------------------------------------------- schools
+
+
+def test_schools_writes_one_row_per_utrecht_branch(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out = tmp_path / "schools.csv"
+    code, stdout, _ = run(capsys, "schools", "--out", str(out))
+    assert code == 0 and "98 branches of Utrecht, 94 with a CBS achterstandsscore" in stdout
+    assert "straight line (approximation)" in stdout
+    t = pd.read_csv(out, dtype={"school_code": str})
+    assert len(t) == 98 and t["school_code"].is_unique
+    for col in ("school_name", "pupils", "achterstandsscore", "relative_score", "national_percentile",
+                "eligible_like", "sport_health_dist_m", "sport_health_time_min", "sport_health_n_within_10min",
+                "orientation_status", "gap_score", "catchment_need_index"):
+        assert col in t.columns, col
+    assert set(t["orientation_status"]) == {"unknown"}  # no nature/museum/makerspace data in Utrecht
+    assert t["relative_score"].notna().sum() == 94
+
+
+def test_schools_on_delft_walks_the_network_and_says_it_is_car_roads(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "delft.csv"
+    code, stdout, _ = run(capsys, "schools", "--data", str(ROOT / "data" / "delft"), "--out", str(out),
+                          "--minutes", "15")
+    assert code == 0 and "walk network" in stdout and "car roads only" in stdout
+    t = pd.read_csv(out)
+    assert len(t) == 25 and "sport_health_n_within_15min" in t.columns
+
+
+def test_schools_bad_arguments_exit_2_with_one_line(capsys, tmp_path: Path) -> None:
+    code, _, err = run(capsys, "schools", "--out", str(tmp_path / "x.txt"))
+    assert code == 2 and "expected a .csv" in err and len(err.strip().splitlines()) == 1
+    (tmp_path / "list.csv").write_text("naam\nDe Regenboog\n", encoding="utf-8")
+    code, _, err = run(capsys, "schools", "--out", str(tmp_path / "s.csv"), "--eligible", str(tmp_path / "list.csv"))
+    assert code == 2 and "no DUO branch code" in err
+    code, _, err = run(capsys, "schools", "--out", str(tmp_path / "s.csv"), "--minutes", "0")
+    assert code == 2 and "minutes" in err.lower()

@@ -151,7 +151,6 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Reistijden over het straten-netwerk: {mode}, {speed} km/u ({nodes} knooppunten; bron: {source}).",
         "Travel times over the street network: {mode}, {speed} km/h ({nodes} nodes; source: {source}).",
     ),
-    "unknown": ("onbekend", "unknown"),
     "nearest_school": (
         "Dichtstbijzijnde basisschool: {name} ({pupils} leerlingen in 2025), {dist} m {measure}.",
         "Nearest primary school: {name} ({pupils} pupils in 2025), {dist} m {measure}.",

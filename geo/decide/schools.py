@@ -35,7 +35,7 @@ import pandas as pd
 from geo import schema, units
 from geo.catalog import DOMAINS, FACILITY_TYPES, domain_facility_types
 from geo.data import build, files
-from geo.decide.access import AccessEngine, StraightLineEngine, compute_origin_points
+from geo.decide.access import AccessEngine, NetworkEngine, StraightLineEngine, compute_origin_points
 from geo.errors import ParameterError
 
 #: The facility type of a school branch.
@@ -350,8 +350,9 @@ def domain_reach(
     return out
 
 
-def _school_buurt(schools: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame) -> pd.Series:
-    """The buurt code each school lies in (the nearest buurt for a point just outside every polygon)."""
+def _school_buurt(schools: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame, *, strict: bool = False) -> pd.Series:
+    """The buurt (its index label) each school lies in; without ``strict``, the nearest buurt for a point outside
+    every polygon (a school on the border or at a postcode centroid just outside)."""
     out = pd.Series(None, index=schools.index, dtype=object)
     placed = schools.geometry.notna() & ~schools.geometry.is_empty
     if not placed.any() or buurten.empty:
@@ -362,7 +363,7 @@ def _school_buurt(schools: gpd.GeoDataFrame, buurten: gpd.GeoDataFrame) -> pd.Se
     polys = polys.loc[polys.geometry.notna() & ~polys.geometry.is_empty]
     if polys.empty:
         return out
-    hit = gpd.sjoin_nearest(pts, polys, how="left")
+    hit = gpd.sjoin(pts, polys, how="inner", predicate="within") if strict else gpd.sjoin_nearest(pts, polys)
     hit = hit[~hit.index.duplicated(keep="first")]
     out.loc[hit.index] = hit["_code"].to_numpy()
     buurt_index = pd.Series(buurten.index, index=buurten[schema.BUURT_CODE].to_numpy())
@@ -439,7 +440,7 @@ def school_catchment(
     ok = i >= 0
     rows.append(pd.DataFrame({schema.SCHOOL_CODE: school_codes[i[ok]], schema.BUURT_CODE: codes[ok],
                               CATCHMENT_REASON: "nearest", REACH_DIST: dn[ok]}))
-    inside = _school_buurt(placed, drawn).dropna()
+    inside = _school_buurt(placed, drawn, strict=True).dropna()
     rows.append(pd.DataFrame({schema.SCHOOL_CODE: inside.index.to_numpy(dtype=object),
                               schema.BUURT_CODE: drawn.loc[inside.to_numpy(), schema.BUURT_CODE].to_numpy(dtype=object),
                               CATCHMENT_REASON: "contains", REACH_DIST: np.nan}))
@@ -502,6 +503,8 @@ class SchoolsResult:
     #: The measure id of the engine (``network`` or ``straight_line``) and its walking mode.
     method: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: (nl, en) label when the network itself is an approximation (car roads only), else None.
+    network_approximation: tuple[str, str] | None = None
 
     def table(self) -> gpd.GeoDataFrame:
         """Branches with the per-domain summary (wide) and the gap columns."""
@@ -534,14 +537,31 @@ def analyse_schools(
     branches = branches.join(gaps)
     limit = float(units.metres(settings.minutes, settings.speed_kmh))
     catchment = school_catchment(branches, dataset.buurten, engine=engine, limit_m=limit)
+    approximation = None
+    if isinstance(engine, NetworkEngine):
+        label = engine.network.meta.get("approximation")
+        if isinstance(label, dict) and {"nl", "en"} <= set(label):
+            approximation = (str(label["nl"]), str(label["en"]))
     return SchoolsResult(branches=branches, reach=reach, catchment=catchment, settings=settings,
-                         method=engine.name, notes=tuple(notes))
+                         method=engine.name, notes=tuple(notes), network_approximation=approximation)
 
 
 def with_need(result: SchoolsResult, buurt_table: pd.DataFrame) -> gpd.GeoDataFrame:
     """The school table plus the catchment profile from a ranking's buurt table (need index per buurt)."""
     table = result.table()
     return table.join(catchment_profile(result.catchment, buurt_table, table.index))
+
+
+def csv_columns(table: pd.DataFrame) -> list[str]:
+    """The columns of the one-row-per-branch CSV, in reading order (the CLI and the app's download)."""
+    head = [schema.SCHOOL_CODE, schema.SCHOOL_NAME, schema.FACILITY_ADDRESS, schema.LOCATION_PRECISION,
+            schema.PUPILS, schema.PUPILS_YEAR, schema.PUPILS_TREND_PCT, schema.SCHOOL_SCORE, schema.RELATIVE_SCORE,
+            schema.SCORE_UNRELIABLE, schema.SCORE_YEAR, schema.NATIONAL_RANK, schema.NATIONAL_PERCENTILE,
+            schema.LOCAL_RANK, schema.ELIGIBLE_LIKE, schema.ELIGIBLE_LISTED]
+    per_domain = [c for d in DOMAINS for c in table.columns if c.startswith(f"{d}_")]
+    tail = [schema.DOMAINS_KNOWN, schema.DOMAINS_MISSING, schema.GAP_SCORE, schema.CATCHMENT_BUURTEN,
+            schema.CATCHMENT_CHILDREN, schema.CATCHMENT_NEED]
+    return [c for c in (*head, *per_domain, *tail) if c in table.columns]
 
 
 def facility_type_names(keys: str, lang: str) -> str:
