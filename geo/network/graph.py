@@ -112,6 +112,25 @@ class Network:
             self._cache["lcc"] = labels == int(np.argmax(counts))
         return self._cache["lcc"]
 
+    def subset(self, keep: np.ndarray) -> Network:
+        """The network on the nodes where ``keep`` is True, with the edges between two kept nodes.
+
+        A path that lies wholly within a region keeps every node and edge, so a search bounded by a distance
+        ``B`` from points inside an area gives the same answers on the network clipped to that area grown by
+        ``B`` (:func:`geo.batch` partitions use this).
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (self.n_nodes,):
+            raise ParameterError(f"subset: expected one flag per node ({self.n_nodes}), found {keep.shape}.")
+        new_index = np.full(self.n_nodes, -1, dtype=np.int64)
+        new_index[keep] = np.arange(int(keep.sum()))
+        src, dst = self.edge_from(), self.indices.astype(np.int64)
+        both = keep[src] & keep[dst]
+        meta = dict(self.meta)
+        meta["subset_of_nodes"] = self.n_nodes
+        return from_edges(self.x[keep], self.y[keep], new_index[src[both]], new_index[dst[both]],
+                          self.length_m[both], mode=self.mode, node_id=self.node_id[keep], meta=meta)
+
     def segments(self) -> dict[str, np.ndarray]:
         """Undirected segments ``u < v`` with length and which directions exist. Cached.
 
