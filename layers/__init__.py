@@ -7,6 +7,7 @@
   (:mod:`layers.standalone`);
 - the print map :func:`build_choropleth_svg` (:mod:`layers.svg_map`) and the decision pack
   :func:`build_decision_pack_html` (:mod:`layers.decision_pack`);
+- a school's gap card :func:`card_html` (:mod:`layers.school_card`);
 - all exports of a ranking: :func:`write_exports` and the download bytes (:mod:`layers.exports`).
 
 Typical use::
@@ -29,6 +30,7 @@ from layers.format import format_number
 from layers.labels import column_label, higher_is_more_need, map_label
 from layers.legend import Legend, LegendEntry
 from layers.results_map import build_results_map
+from layers.school_card import card_html
 from layers.standalone import ExportError, build_standalone_map_html, result_map_html
 from layers.svg_map import build_choropleth_svg
 
@@ -45,6 +47,7 @@ __all__ = [
     "build_facility_legend",
     "build_results_map",
     "build_standalone_map_html",
+    "card_html",
     "classify",
     "column_label",
     "decision_pack_bytes",
