@@ -63,6 +63,7 @@ __all__ = [
     "eligible_estimate_note",
     "gap_card",
     "ranked_by_gap",
+    "reach_measure_note",
 ]
 
 #: Buurten listed under the catchment figures (most need first).
@@ -644,7 +645,7 @@ def _approximations(
     if precision:
         notes.append(precision[:1].upper() + precision[1:] + ".")
     if any(d.method == schema.STRAIGHT_LINE and d.status != schema.REACH_UNKNOWN for d in domains):
-        notes.append(_say("straight_line_note", lang))
+        notes.append(reach_measure_note(result, lang))
     cbs = _cbs_domains(domains)
     if cbs:
         text = join_words(cbs, lang)
@@ -652,6 +653,12 @@ def _approximations(
     if result.method == schema.NETWORK and network_approximation:
         notes.append(pick(network_approximation, lang))
     return tuple(notes)
+
+
+def reach_measure_note(result: SchoolsResult, lang: str) -> str:
+    """The approximation behind the distances from the schools: the straight-line sentence, or ''."""
+    check_lang(lang)
+    return _say("straight_line_note", lang) if result.method == schema.STRAIGHT_LINE else ""
 
 
 def _words(lang: str, minutes: float) -> Mapping[str, str]:
