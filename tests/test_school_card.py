@@ -150,6 +150,16 @@ def test_an_unknown_domain_says_why_and_never_no_provider(town):
     assert _domain(_card(town, SCHOOL_A, "en"), "culture").why == "no data in this dataset on: culture venue"
 
 
+def test_a_school_without_a_location_is_unknown_everywhere_and_says_why():
+    ds = town_dataset()
+    ds.facilities.loc[ds.facilities[schema.FACILITY_ID] == "duo-AA0000", "geometry"] = None
+    card = gap_card(analyse_schools(ds, scores=town_scores(), history=town_history()), SCHOOL_A, None, "nl")
+    assert {d.status for d in card.domains} == {schema.REACH_UNKNOWN}
+    assert all(d.why for d in card.domains)
+    assert [d.why for d in card.domains if d.method != schema.NO_DATA] == ["de school heeft geen locatie"] * 3
+    assert card.partners == () and card.gap_score == "0"
+
+
 def test_candidate_partner_per_missing_domain(town):
     a = _card(town, SCHOOL_A)
     assert [(p.domain, p.provider) for p in a.partners] == [("sport_health", "Gymzaal Oost"), ("cognitive", "")]
@@ -236,18 +246,22 @@ def test_method_sources_and_approximations(town):
 
 def test_a_car_road_network_is_labelled(town):
     ds = town_dataset()
-    engine = NetworkEngine(grid_network(ds.buurten.total_bounds, 100.0), speed_kmh=4.0)
-    routed = analyse_schools(ds, scores=town_scores(), history=town_history(), engine=engine)
-    label = {"nl": CAR_ROADS_APPROXIMATION[0], "en": CAR_ROADS_APPROXIMATION[1]}
-    for lang in LANGUAGES:
-        card = gap_card(routed, SCHOOL_A, None, lang, network_approximation=label)
-        assert label[lang] in card.approximations
-    card = gap_card(routed, SCHOOL_A, None, "nl", network_approximation=label)
-    assert _domain(card, "sport_health").measure == "over het straten-netwerk"
-    assert not _domain(card, "sport_health").approximate
+    network = grid_network(ds.buurten.total_bounds, 100.0)
+    network.meta["approximation"] = {"nl": CAR_ROADS_APPROXIMATION[0], "en": CAR_ROADS_APPROXIMATION[1]}
+    routed = analyse_schools(ds, scores=town_scores(), history=town_history(),
+                             engine=NetworkEngine(network, speed_kmh=4.0))
+    for k, lang in enumerate(LANGUAGES):
+        card = gap_card(routed, SCHOOL_A, None, lang)
+        assert CAR_ROADS_APPROXIMATION[k] in card.approximations
+    card = gap_card(routed, SCHOOL_A, None, "nl")
+    sport = _domain(card, "sport_health")
+    assert sport.measure == "over het straten-netwerk" and not sport.approximate
     assert "over het straten-netwerk" in card.method
-    # Without a network, the car-road label does not apply.
-    assert label["nl"] not in gap_card(town, SCHOOL_A, None, "nl", network_approximation=label).approximations
+    assert not any("hemelsbreed" in n for n in card.approximations)
+    # A walking network of footpaths carries no such label.
+    plain = analyse_schools(ds, scores=town_scores(), history=town_history(),
+                            engine=NetworkEngine(grid_network(ds.buurten.total_bounds, 100.0), speed_kmh=4.0))
+    assert CAR_ROADS_APPROXIMATION[0] not in gap_card(plain, SCHOOL_A, None, "nl").approximations
 
 
 def test_unknown_code_and_language_are_refused(town):

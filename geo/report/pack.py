@@ -773,12 +773,9 @@ def schools_section(
             )
         )
     scored = ordered[ordered[schema.GAP_SCORE].notna()]
-    approximation = result.prepared.dataset.meta.get("approximation")
-    network_note = approximation if isinstance(approximation, Mapping) and set(approximation) >= {"nl", "en"} else None
 
     def card(code: str) -> GapCard:
-        return gap_card(schools, code, result.table, lang, dataset_name=municipality,
-                        network_approximation=network_note, created=created)
+        return gap_card(schools, code, result.table, lang, dataset_name=municipality, created=created)
 
     cards = {str(code): card(str(code)) for code in scored.index[:n_cards]}
     if selected_school is not None:

@@ -10,7 +10,8 @@ print, the decision pack).
 
 Approximations are said where they are shown: a straight-line distance reads "hemelsbreed (benadering)", a
 CBS average "CBS-gemiddelde afstand over de weg in de buurt van de school, geen aanbieder bekend", a school
-placed at its postcode centre carries :func:`geo.terms.precision_note`, a car-road network its own label, and
+placed at its postcode centre carries :func:`geo.terms.precision_note`, a car-road network its own label
+(``SchoolsResult.network_approximation``), and
 ``eligible_like`` always says it is an estimate (:func:`eligible_estimate_note`). A domain without data is
 "onbekend" with the reason, never "no provider".
 
@@ -477,21 +478,23 @@ def _school_facts(row: pd.Series, branches: pd.DataFrame, lang: str, place: str)
     return tuple(facts), estimate
 
 
-def _domain_row(r: pd.Series, lang: str) -> DomainRow:
+def _domain_row(r: pd.Series, lang: str, placed: bool) -> DomainRow:
     domain = str(r[REACH_DOMAIN])
     status = str(r[REACH_STATUS])
     method = str(r[REACH_METHOD])
     without = str(r[REACH_TYPES_WITHOUT_DATA] or "")
     why = ""
     if status == schema.REACH_UNKNOWN:
-        if method == schema.NO_DATA:
+        if not placed and method != schema.NO_DATA:
+            why = _say("unknown_no_location", lang)
+        elif method == schema.NO_DATA:
             types = domain_facility_types(domain)
             why = (_say("unknown_no_data", lang, types=facility_type_names(without, lang)) if types
                    else _say("unknown_no_types", lang))
         elif method == schema.CBS_ROAD:
             why = _say("unknown_no_cbs", lang)
         else:
-            why = _say("unknown_no_location", lang)
+            why = _say("partner_none", lang)
     no_data = ""
     if without and not (status == schema.REACH_UNKNOWN and method == schema.NO_DATA):
         no_data = _say("no_data_on", lang, types=facility_type_names(without, lang))
@@ -638,7 +641,6 @@ def _approximations(
     result: SchoolsResult,
     domains: tuple[DomainRow, ...],
     precision: str,
-    network_approximation: Mapping[str, str] | None,
     lang: str,
 ) -> tuple[str, ...]:
     notes = []
@@ -650,8 +652,8 @@ def _approximations(
     if cbs:
         text = join_words(cbs, lang)
         notes.append(_say("cbs_note", lang, domains=text[:1].upper() + text[1:]))
-    if result.method == schema.NETWORK and network_approximation:
-        notes.append(pick(network_approximation, lang))
+    if result.method == schema.NETWORK and result.network_approximation:
+        notes.append(pick(result.network_approximation, lang))
     return tuple(notes)
 
 
@@ -678,7 +680,6 @@ def gap_card(
     *,
     dataset_name: str = "",
     share_link: str | None = None,
-    network_approximation: Mapping[str, str] | None = None,
     created: date | datetime | None = None,
 ) -> GapCard:
     """The gap card of branch ``code`` as one frozen object.
@@ -699,10 +700,6 @@ def gap_card(
         The municipality or dataset, shown in the header and the sources.
     share_link
         The app's link to this card (shown as text; a web link becomes clickable).
-    network_approximation
-        The walking network's ``meta["approximation"]`` (``{"nl": …, "en": …}``, e.g. a car-road network,
-        :data:`geo.data.build.CAR_ROADS_APPROXIMATION`); shown with the approximations when the result was
-        routed over a network.
     created
         Date of the card (default: today).
 
@@ -729,7 +726,9 @@ def gap_card(
     reach = reach.set_index(REACH_DOMAIN).reindex(list(DOMAINS)).reset_index()
     place = dataset_name.strip()
     facts, estimate = _school_facts(row, branches, lang, place)
-    domains = tuple(_domain_row(r, lang) for _, r in reach.iterrows())
+    geometry = branches.geometry.loc[key]
+    placed = geometry is not None and not geometry.is_empty
+    domains = tuple(_domain_row(r, lang, placed) for _, r in reach.iterrows())
     partners = tuple(
         _partner(r, d, lang)
         for (_, r), d in zip(reach.iterrows(), domains, strict=True)
@@ -777,7 +776,7 @@ def gap_card(
         catchment_rows=catchment_rows,
         catchment_note=catchment_note,
         method=_method(result, domains, lang),
-        approximations=_approximations(result, domains, precision, network_approximation, lang),
+        approximations=_approximations(result, domains, precision, lang),
         sources=_say("sources", lang, year=_year(row.get(schema.SCORE_YEAR)) or "?",
                      pupils_year=f" {pupils_year}" if pupils_year else "",
                      data=_say("sources_data", lang, name=place) if place else ""),
