@@ -7,6 +7,8 @@
   (:mod:`layers.standalone`);
 - the print map :func:`build_choropleth_svg` (:mod:`layers.svg_map`) and the decision pack
   :func:`build_decision_pack_html` (:mod:`layers.decision_pack`);
+- a school's gap card :func:`card_html` (:mod:`layers.school_card`) and the schools map
+  :func:`schools_map` / :func:`schools_layer` (:mod:`layers.schools_map`);
 - all exports of a ranking: :func:`write_exports` and the download bytes (:mod:`layers.exports`).
 
 Typical use::
@@ -29,6 +31,8 @@ from layers.format import format_number
 from layers.labels import column_label, higher_is_more_need, map_label
 from layers.legend import Legend, LegendEntry
 from layers.results_map import build_results_map
+from layers.school_card import card_html
+from layers.schools_map import schools_layer, schools_map
 from layers.standalone import ExportError, build_standalone_map_html, result_map_html
 from layers.svg_map import build_choropleth_svg
 
@@ -45,6 +49,7 @@ __all__ = [
     "build_facility_legend",
     "build_results_map",
     "build_standalone_map_html",
+    "card_html",
     "classify",
     "column_label",
     "decision_pack_bytes",
@@ -54,5 +59,7 @@ __all__ = [
     "map_html_bytes",
     "map_label",
     "result_map_html",
+    "schools_layer",
+    "schools_map",
     "write_exports",
 ]

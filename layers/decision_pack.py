@@ -9,10 +9,10 @@ in print), so the browser's *Print → Save as PDF* gives the PDF.
 What the pack says comes from :func:`geo.report.pack.build_pack_content` as one
 frozen object; this module adds the maps and renders it through the autoescaping
 template ``templates/decision_pack.html.j2`` (its CSS, ``decision_pack.css``, is
-inlined). The map appears twice: as a static SVG drawn from the buurt polygons
-(:mod:`layers.svg_map`: prints without JavaScript, numbered top buurten) and, on
-screen only, as the interactive standalone map of :mod:`layers.standalone` in an
-``<iframe srcdoc>``.
+inlined; with schools, the gap cards' ``school_card.css`` too). The map appears
+twice: as a static SVG drawn from the buurt polygons (:mod:`layers.svg_map`:
+prints without JavaScript, numbered top buurten) and, on screen only, as the
+interactive standalone map of :mod:`layers.standalone` in an ``<iframe srcdoc>``.
 """
 
 from __future__ import annotations
@@ -26,10 +26,12 @@ import geopandas as gpd
 from geo import schema
 from geo.catalog import FACILITY_TYPES
 from geo.decide.pipeline import PipelineResult
+from geo.decide.schools import SchoolsResult
 from geo.report.pack import build_pack_content
 from layers.facilities import APPROXIMATE_PRECISIONS
 from layers.labels import map_label, word
 from layers.render import render
+from layers.school_card import STATUS_SYMBOLS
 from layers.standalone import result_map_html
 from layers.svg_map import build_choropleth_svg
 
@@ -73,6 +75,8 @@ def build_decision_pack_html(
     interactive_map: bool = True,
     isochrones: gpd.GeoDataFrame | None = None,
     isochrone_mode: str = "walk",
+    schools: SchoolsResult | None = None,
+    selected_school: str | None = None,
 ) -> str:
     """The decision pack of a ranking as one self-contained, print-ready HTML page.
 
@@ -109,6 +113,11 @@ def build_decision_pack_html(
         Embed the interactive map (screen only; print uses the SVG map).
     isochrones, isochrone_mode
         Isochrone bands for the interactive map.
+    schools
+        The dataset's schools (:func:`geo.decide.schools.analyse_schools`): adds the Scholen section (the
+        branches by gap score and, each on its own printed page, the gap cards of the first three).
+    selected_school
+        A branch code whose gap card is printed too.
 
     Returns
     -------
@@ -125,6 +134,8 @@ def build_decision_pack_html(
         share_link=share_link,
         app_version=app_version,
         created=created,
+        schools=schools,
+        selected_school=selected_school,
     )
     fac = result.prepared.dataset.facilities
     types = list(facility_types) if facility_types is not None else sorted(set(fac[schema.FACILITY_TYPE]))
@@ -160,5 +171,6 @@ def build_decision_pack_html(
         interactive_note=word("interactive_note", lang),
         # A plain str, so the template escapes the whole page into the srcdoc attribute.
         map_html=str(map_html) if interactive_map and map_html else None,
+        symbols=STATUS_SYMBOLS,
     )
     return str(page)

@@ -20,6 +20,7 @@ from geo import schema
 from geo.data import files
 from geo.data.paths import detect_app_version
 from geo.decide.pipeline import PipelineResult, output_columns
+from geo.decide.schools import SchoolsResult
 from geo.errors import DataFileError
 from geo.lang import check_lang, pick
 from geo.report.record import (
@@ -90,10 +91,13 @@ def decision_pack_bytes(
     isochrones: gpd.GeoDataFrame | None = None,
     isochrone_mode: str = "walk",
     app_version: str | None = None,
+    schools: SchoolsResult | None = None,
+    selected_school: str | None = None,
 ) -> bytes:
     """The decision pack (:func:`layers.decision_pack.build_decision_pack_html`) as UTF-8.
 
-    ``app_version`` defaults to the git commit (:func:`geo.data.paths.detect_app_version`).
+    ``app_version`` defaults to the git commit (:func:`geo.data.paths.detect_app_version`); ``schools`` and
+    ``selected_school`` add the Scholen section with its gap cards.
     """
     return build_decision_pack_html(
         result,
@@ -105,6 +109,8 @@ def decision_pack_bytes(
         isochrones=isochrones,
         isochrone_mode=isochrone_mode,
         app_version=app_version if app_version is not None else detect_app_version(),
+        schools=schools,
+        selected_school=selected_school,
     ).encode("utf-8")
 
 
@@ -123,6 +129,8 @@ def write_exports(
     top_n: int = 10,
     created: datetime | None = None,
     app_version: str | None = None,
+    schools: SchoolsResult | None = None,
+    selected_school: str | None = None,
 ) -> dict[str, Path]:
     """Write every export of ``result`` into ``out_dir`` (which must exist).
 
@@ -142,7 +150,7 @@ def write_exports(
         ``"nl"`` or ``"en"`` for the HTML files.
     map_column, facility_types, isochrones, isochrone_mode
         What the maps show (as in :func:`layers.standalone.build_standalone_map_html`).
-    share_link, robustness, robustness_draws, top_n
+    share_link, robustness, robustness_draws, top_n, schools, selected_school
         For the decision pack (see :func:`layers.decision_pack.build_decision_pack_html`).
     created
         Export time recorded in the files (default: now, UTC).
@@ -192,6 +200,8 @@ def write_exports(
         app_version=app_version,
         isochrones=isochrones,
         isochrone_mode=isochrone_mode,
+        schools=schools,
+        selected_school=selected_school,
     )
     paths["decision_pack"].write_text(pack, encoding="utf-8")
     return paths

@@ -269,6 +269,88 @@ def utrecht_facilities() -> gpd.GeoDataFrame:
     )
 
 
+# --------------------------------------------------------------------------- a hand-made town with three schools
+# Four square buurten (1 km; 'Hoek' 500 m) at RD (150000, 450000); three schools on the line y = 450500; a gym and
+# an after-school care as points, the library only as a CBS road distance; no culture data. Every answer of
+# geo.decide.schools on it can be worked out by hand (the tests of the gap card and the school map do so).
+
+#: Branch codes of the three schools: A has a score, B a hostile name and a PC4 location, C no score (new).
+SCHOOL_A, SCHOOL_B, SCHOOL_C = "AA0000", "BB0000", "CC0000"
+HOSTILE_SCHOOL = "<script>alert(1)</script> De Boog"
+
+
+def town_dataset():
+    """The hand-made town as a :class:`geo.data.files.Dataset` (EPSG:28992)."""
+    from shapely.geometry import box
+
+    from geo.data.files import Dataset
+
+    buurten = gpd.GeoDataFrame(
+        {
+            schema.BUURT_CODE: ["BU00000001", "BU00000002", "BU00000003", "BU00000004"],
+            schema.BUURT_NAME: ["West", "Midden", "Oost", "Hoek"],
+            schema.cbs_dist_col("library"): [900.0, 400.0, np.nan, np.nan],
+        },
+        geometry=[box(150000, 450000, 151000, 451000), box(151000, 450000, 152000, 451000),
+                  box(152000, 450000, 153000, 451000), box(150000, 451000, 150500, 451500)],
+        crs=schema.WORK_CRS,
+    )
+    rows = [
+        ("duo-AA0000", "primary_school", "De Regenboog", 412.0, "Schoolstraat 1, 1234 AB Testdorp", "leerlingen 2025",
+         "address", 150500, 450500),
+        ("duo-BB0000", "primary_school", HOSTILE_SCHOOL, 200.0, None, "leerlingen 2025", "pc4_centroid",
+         152500, 450500),
+        ("duo-CC0000", "primary_school", "Nieuwe School", 100.0, "Nieuweweg 3, 1234 AC Testdorp", "leerlingen 2025",
+         "address", 151500, 450500),
+        ("gym-1", "sport", "Gymzaal Oost", np.nan, None, None, "source", 151300, 450500),
+        ("bso-1", "after_school_care", "BSO De Zon", np.nan, None, None, "source", 151000, 450500),
+    ]
+    cols = [schema.FACILITY_ID, schema.FACILITY_TYPE, schema.FACILITY_NAME, schema.FACILITY_CAPACITY,
+            schema.FACILITY_ADDRESS, schema.FACILITY_DETAIL, schema.LOCATION_PRECISION, "x", "y"]
+    df = pd.DataFrame(rows, columns=cols)
+    facilities = gpd.GeoDataFrame(df.drop(columns=["x", "y"]), geometry=gpd.points_from_xy(df["x"], df["y"]),
+                                  crs=schema.WORK_CRS)
+    return Dataset(buurten=buurten, facilities=facilities, meta={"name": "Testdorp"}, directory="")
+
+
+def town_scores() -> pd.DataFrame:
+    """CBS scores: A 248 on 400 funded pupils (0.62), B 200 on 800 (0.25), a big school elsewhere (0.01); C none.
+
+    Of the 11,200 pupils, A's 400 are the top 3.6 % (category-A-like); with B the top reaches 10.7 % (B is not).
+    """
+    from geo.data import build
+
+    t = pd.DataFrame(
+        {build.DISADVANTAGE_SCORE: [248.0, 200.0, 100.0], build.DISADVANTAGE_PUPILS: [400.0, 800.0, 10000.0],
+         build.DISADVANTAGE_UNRELIABLE: [False, False, False]},
+        index=pd.Index(["AA0000", "BB0000", "ZZ0000"], name="VESTIGINGSCODE"),
+    )
+    t.attrs["year"] = 2019
+    return t
+
+
+def town_history() -> pd.DataFrame:
+    """DUO pupils 2019–2025: A 400 → 412 (+3 %), B 250 → 200 (−20 %) from 2020; C opened in 2024."""
+    years = list(range(2019, 2026))
+    return pd.DataFrame(
+        [[390, 400, 405, 410, 410, 411, 412], [260, 250, 240, 230, 220, 210, 200],
+         [np.nan] * 5 + [80, 100]],
+        index=pd.Index(["AA0000", "BB0000", "CC0000"], name="VESTIGINGSCODE"), columns=years,
+    )
+
+
+def town_buurt_table() -> pd.DataFrame:
+    """A ranking's buurt table for the town: children 0–14 and need index per buurt."""
+    return pd.DataFrame(
+        {
+            schema.BUURT_CODE: ["BU00000001", "BU00000002", "BU00000003", "BU00000004"],
+            schema.BUURT_NAME: ["West", "Midden", "Oost", "Hoek"],
+            schema.CHILDREN_0_14: [300.0, 200.0, 100.0, 50.0],
+            schema.NEED_INDEX: [1.2, 0.4, -0.5, 2.0],
+        }
+    )
+
+
 def full_map(ranking: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, **choropleth_kwargs) -> folium.Map:
     """A map with the choropleth, three facility layers and their legend, built layer by layer."""
     m = build_base_map(ranking)

@@ -18,12 +18,15 @@ from markupsafe import escape
 
 from geo import schema
 from geo.catalog import INDICATORS
+from geo.data import national
 from geo.decide.explain import explain_buurt
 from geo.decide.pipeline import run
+from geo.decide.schools import analyse_schools
 from geo.errors import ParameterError
 from geo.lang import format_number
 from geo.terms import column_label
 from layers.decision_pack import build_decision_pack_html
+from layers.exports import decision_pack_bytes, write_exports
 from tests.helpers import HOSTILE_LINK, HOSTILE_NAME, Doc, with_hostile_top_name
 
 
@@ -267,3 +270,55 @@ def test_decision_pack_refuses_nonsense(result):
         build_decision_pack_html(result, top_n=0, interactive_map=False)
     with pytest.raises(ParameterError):
         build_decision_pack_html(result, lang="de", interactive_map=False)
+
+
+# --------------------------------------------------------------------------- the Scholen section
+
+
+@pytest.fixture(scope="module")
+def schools(result):
+    return analyse_schools(result.prepared.dataset, scores=national.school_scores(),
+                           history=national.pupil_history())
+
+
+@pytest.fixture(scope="module")
+def schools_pack(result, schools) -> str:
+    return build_decision_pack_html(result, schools=schools, selected_school="07VW00", interactive_map=False)
+
+
+def test_pack_without_schools_has_no_cards(pack_html):
+    assert "gap-card" not in pack_html and 'class="schools' not in pack_html
+
+
+def test_pack_with_schools_parses_and_loads_nothing(schools_pack):
+    doc = Doc(schools_pack)
+    assert doc.errors == [] and doc.resources == []
+    assert ".gap-card" in schools_pack  # the card style is inlined
+
+
+def test_pack_schools_table_and_one_page_per_card(schools_pack):
+    doc = Doc(schools_pack)
+    rows = doc.tables["grid schools-table"]
+    assert rows[0][1] == "School" and len(rows) == 11
+    assert rows[1][1] == "PCB Buurtschool Hart van Noord 17ZR00" and rows[1][-1] == "2.990"
+    pages = re.findall(r'<section class="school-card-page page-break"><article class="gap-card"', schools_pack)
+    assert len(pages) == 4  # the top three by gap score and the selected school
+    assert schools_pack.index('class="schools page-break"') < schools_pack.index('class="method page-break"')
+    assert "Rooms Katholieke Basisschool Joannes XXIII" in schools_pack
+    assert "vergelijkbaar met categorie A — schatting op CBS-scores 2019" in schools_pack
+
+
+def test_pack_school_names_are_escaped(result, schools):
+    branches = schools.branches.copy()
+    branches.loc["17ZR00", schema.SCHOOL_NAME] = HOSTILE_NAME
+    hostile = dataclasses.replace(schools, branches=branches)
+    html = build_decision_pack_html(result, schools=hostile, interactive_map=False)
+    assert HOSTILE_NAME not in html and str(escape(HOSTILE_NAME)) in html
+    assert Doc(html).errors == []
+
+
+def test_pack_bytes_and_folder_export_pass_the_schools_on(result, schools, tmp_path):
+    html = decision_pack_bytes(result, schools=schools, selected_school="07VW00", app_version="v").decode("utf-8")
+    assert html.count('<article class="gap-card"') == 4
+    paths = write_exports(result, tmp_path, schools=schools, app_version="v")
+    assert paths["decision_pack"].read_text(encoding="utf-8").count('<article class="gap-card"') == 3

@@ -10,7 +10,9 @@ import pytest
 
 from geo import schema
 from geo.catalog import ACCESS
+from geo.data import national
 from geo.decide.pipeline import run
+from geo.decide.schools import analyse_schools
 from geo.errors import MissingColumnError, ParameterError
 from geo.report.pack import (
     PackContent,
@@ -137,3 +139,57 @@ def test_map_title_names_municipality_date_weighting_and_sources(result):
     assert note.startswith("2 December 2026 · Weighting: Rich school day (default) · ")
 
 
+
+
+# --------------------------------------------------------------------------- the Scholen section
+
+
+@pytest.fixture(scope="module")
+def schools(result):
+    return analyse_schools(result.prepared.dataset, scores=national.school_scores(),
+                           history=national.pupil_history())
+
+
+def test_pack_without_schools_has_no_school_section(content):
+    assert content.schools is None
+
+
+def test_school_section_ranks_by_gap_score_and_labels_the_estimate(result, schools):
+    section = build_pack_content(result, schools=schools, created=datetime(2026, 12, 2, tzinfo=UTC)).schools
+    assert section is not None and section.heading == "Scholen"
+    assert section.headers == (
+        "Plaats", "School", "Leerlingen", "Relatieve achterstandsscore", "Vergelijkbaar met categorie A (schatting)",
+        "Domeinen zonder aanbieder binnen bereik", "Tekortscore",
+    )
+    assert len(section.rows) == 10 and [r.rank for r in section.rows] == list(range(1, 11))
+    first = section.rows[0]
+    assert (first.code, first.name, first.pupils, first.relative_score, first.eligible_like, first.domains_missing,
+            first.gap_score) == ("17ZR00", "PCB Buurtschool Hart van Noord", "711", "4,20", "ja", "1", "2.990")
+    gaps = schools.branches.loc[[r.code for r in section.rows], schema.GAP_SCORE].to_list()
+    assert gaps == sorted(gaps, reverse=True)
+    assert section.notes[0] == (
+        "Vergelijkbaar met categorie A — schatting op CBS-scores 2019; de echte lijst kan worden geladen."
+    )
+    assert any("hemelsbreed (benadering)" in n for n in section.notes)
+    assert any(n.startswith("4 scholen hebben geen CBS-achterstandsscore") for n in section.notes)
+    assert section.intro[0].startswith("98 basisscholen (DUO) in Utrecht, naar tekortscore")
+
+
+def test_school_section_cards_are_the_top_three_and_the_selected_school(result, schools):
+    plain = build_pack_content(result, schools=schools).schools
+    assert [c.code for c in plain.cards] == [r.code for r in plain.rows[:3]]
+    assert plain.cards[0].gap_sentence.startswith("1 domein zonder aanbieder binnen 10 minuten lopen")
+    chosen = build_pack_content(result, schools=schools, selected_school="07vw00").schools
+    assert [c.code for c in chosen.cards] == [*(r.code for r in plain.rows[:3]), "07VW00"]
+    assert "de gekozen school" in chosen.intro[-1]
+    again = build_pack_content(result, schools=schools, selected_school=plain.rows[0].code).schools
+    assert [c.code for c in again.cards] == [c.code for c in plain.cards]  # no card twice
+    with pytest.raises(ParameterError, match="no primary-school branch"):
+        build_pack_content(result, schools=schools, selected_school="XX9999")
+
+
+def test_school_section_in_english(result, schools):
+    section = build_pack_content(result, lang="en", schools=schools).schools
+    assert section.heading == "Schools" and section.rows[0].eligible_like == "yes"
+    assert section.notes[0].startswith("Comparable to category A — an estimate from the CBS scores of 2019")
+    assert section.cards[0].lang == "en" and section.cards[0].kind == "Gap card"

@@ -5,7 +5,9 @@
 - :mod:`geo.report.method`: the method in plain words, the one text the app and the
   decision pack show;
 - :mod:`geo.report.pack`: the content of the decision pack as one frozen
-  :class:`~geo.report.pack.PackContent` (rendered to HTML by :mod:`layers.decision_pack`).
+  :class:`~geo.report.pack.PackContent` (rendered to HTML by :mod:`layers.decision_pack`);
+- :mod:`geo.report.school_card`: the gap card of one school as one frozen
+  :class:`~geo.report.school_card.GapCard` (rendered by :mod:`layers.school_card`).
 
 ``geo.report`` imports from ``geo.decide``, never the other way round.
 """
@@ -22,14 +24,17 @@ from geo.report.record import (
     ranking_csv_bytes,
     ranking_zip_bytes,
 )
+from geo.report.school_card import GapCard, gap_card
 
 __all__ = [
     "EXPORT_BASENAME",
+    "GapCard",
     "METHOD_FORMAT",
     "METHOD_SIDECAR_SUFFIX",
     "MethodSection",
     "PackContent",
     "build_pack_content",
+    "gap_card",
     "gpkg_metadata",
     "map_title",
     "method_json",

@@ -5,7 +5,10 @@ one frozen :class:`PackContent`: the header, the summary, the top buurten with
 why, the robustness texts, the weights and distance tables, the method, the
 sources and the disclaimer, every figure already formatted for the language.
 :mod:`layers.decision_pack` renders it through an autoescaping template and adds
-the maps; it does not call back into ``geo``.
+the maps; it does not call back into ``geo``. Given a
+:class:`geo.decide.schools.SchoolsResult`, the pack also has a *Scholen* section
+(:class:`SchoolsSection`): the branches with the highest gap score and the gap
+cards (:mod:`geo.report.school_card`) of the first few and of a chosen school.
 
 Each sentence is written once, as a ``(Dutch, English)`` template filled by one
 code path (:func:`geo.lang.pick`). Concept names (priority score, need index,
@@ -29,16 +32,27 @@ from geo.catalog import INDICATORS
 from geo.decide.explain import explain_buurt
 from geo.decide.pipeline import PipelineResult
 from geo.decide.robustness import robust_counts
+from geo.decide.schools import SchoolsResult
 from geo.errors import MissingColumnError, ParameterError
 from geo.lang import check_lang, format_date, format_number, pick
-from geo.report.method import MethodSection, lower_first, method_sections, n_buurten
+from geo.report.method import MethodSection, join_words, lower_first, method_sections, n_buurten
 from geo.report.record import access_measure_rows, data_sources, municipality_name, preset_description
+from geo.report.school_card import (
+    GapCard,
+    card_word,
+    eligible_estimate_note,
+    gap_card,
+    ranked_by_gap,
+    reach_measure_note,
+)
 from geo.terms import group_name, measure_label, term
 
 __all__ = [
     "AccessRow",
     "PackContent",
     "Robustness",
+    "SchoolRow",
+    "SchoolsSection",
     "SourceRow",
     "TopRow",
     "WeightRow",
@@ -48,6 +62,7 @@ __all__ = [
     "robustness_headline",
     "robustness_parts",
     "robustness_summary",
+    "schools_section",
     "top_buurten",
     "unpack_robustness",
     "weights_table",
@@ -85,6 +100,7 @@ _WORDS = MappingProxyType(
         "attribution": ("Naamsvermelding", "Attribution"),
         "build_notes": ("Bij het samenstellen van de gegevens", "When the data were built"),
         "interactive": ("Interactieve kaart", "Interactive map"),
+        "schools_top": ("Scholen met de hoogste tekortscore", "Schools with the highest gap score"),
     }
 )
 
@@ -164,6 +180,33 @@ _SENTENCES = MappingProxyType(
             "weighting.",
         ),
         "in_the_top": ("in de top", "in the top"),
+        # schools
+        "schools_intro": (
+            "{n} basisscholen (DUO) in {municipality}, naar tekortscore: per school de domeinen zonder aanbieder "
+            "binnen {m} minuten lopen × de relatieve achterstandsscore × de leerlingen.",
+            "{n} primary-school branches (DUO) in {municipality}, by gap score: per school the domains without a "
+            "provider within a {m}-minute walk × the relative disadvantage score × the pupils.",
+        ),
+        "schools_cards": (
+            "Op de volgende bladzijden de tekortkaart van {which}, elk op een eigen bladzijde.",
+            "The following pages hold the gap card of {which}, each on a page of its own.",
+        ),
+        "schools_top_cards": (
+            "de {n} scholen met de hoogste tekortscore",
+            "the {n} schools with the highest gap score",
+        ),
+        "schools_top_card": ("de school met de hoogste tekortscore", "the school with the highest gap score"),
+        "schools_selected": ("de gekozen school", "the selected school"),
+        "schools_no_score": (
+            "{n} scholen hebben geen CBS-achterstandsscore (nieuwe scholen) en dus geen tekortscore; zij staan "
+            "onderaan, niet op 0.",
+            "{n} branches have no CBS disadvantage score (new schools) and so no gap score; they are listed last, "
+            "not as 0.",
+        ),
+        "schools_none": (
+            "Deze dataset heeft geen basisscholen (DUO).",
+            "This dataset has no primary-school branches (DUO).",
+        ),
     }
 )
 #: "hangt/hangen (af)", "depends/depend (on)": singular and plural.
@@ -503,6 +546,35 @@ class SourceRow:
 
 
 @dataclass(frozen=True)
+class SchoolRow:
+    """One school in the pack's table of gap scores, every figure formatted."""
+
+    rank: int
+    code: str
+    name: str
+    pupils: str
+    relative_score: str
+    #: 'ja' / 'nee' / 'geen score (nieuwe school)': the estimate, labelled in the section's notes.
+    eligible_like: str
+    domains_missing: str
+    gap_score: str
+
+
+@dataclass(frozen=True)
+class SchoolsSection:
+    """The pack's Scholen section: the branches by gap score and the gap cards to print."""
+
+    heading: str
+    intro: tuple[str, ...]
+    headers: tuple[str, ...]
+    rows: tuple[SchoolRow, ...]
+    #: The estimate's label, approximations, branches without a score.
+    notes: tuple[str, ...]
+    #: The gap cards, each printed on its own page: the first by gap score, then the selected school.
+    cards: tuple[GapCard, ...]
+
+
+@dataclass(frozen=True)
 class PackContent:
     """Everything the decision pack says, in one language, as plain text (escape when rendering)."""
 
@@ -536,6 +608,8 @@ class PackContent:
     years: str
     osm_note: str
     build_notes: tuple[str, ...]
+    #: The Scholen section; ``None`` when the pack was made without schools.
+    schools: SchoolsSection | None = None
 
     @property
     def numbered(self) -> dict[str, int]:
@@ -654,6 +728,92 @@ def _source_rows(result: PipelineResult) -> tuple[SourceRow, ...]:
     return tuple(rows)
 
 
+#: Schools in the pack's table, and gap cards printed for the first of them.
+SCHOOL_TABLE_N = 10
+SCHOOL_CARDS_N = 3
+
+
+def schools_section(
+    schools: SchoolsResult,
+    result: PipelineResult,
+    lang: str = "nl",
+    *,
+    selected_school: str | None = None,
+    top_n: int = SCHOOL_TABLE_N,
+    n_cards: int = SCHOOL_CARDS_N,
+    created: datetime | None = None,
+) -> SchoolsSection:
+    """The Scholen section: the ``top_n`` branches by gap score and the cards of the first ``n_cards`` (+ selected).
+
+    The cards take their catchment need from ``result`` (the ranking the pack is about); a ``selected_school``
+    that is not a branch of ``schools`` is a :class:`~geo.errors.ParameterError` (from
+    :func:`geo.report.school_card.gap_card`).
+    """
+    check_lang(lang)
+    if top_n < 1 or n_cards < 0:
+        raise ParameterError(f"Schools in the pack: expected top_n ≥ 1 and n_cards ≥ 0; found {top_n}, {n_cards}.")
+    municipality = municipality_name(result)
+    branches = schools.branches
+    ordered = ranked_by_gap(schools)
+    m = format_number(schools.settings.minutes, lang=lang, decimals=0 if float(schools.settings.minutes).is_integer()
+                      else 1)
+    rows = []
+    for k, (code, r) in enumerate(ordered.head(top_n).iterrows(), start=1):
+        like = r[schema.ELIGIBLE_LIKE]
+        rows.append(
+            SchoolRow(
+                rank=k,
+                code=str(code),
+                name=str(r[schema.SCHOOL_NAME]),
+                pupils=_num(r[schema.PUPILS], lang, 0),
+                relative_score=_num(r[schema.RELATIVE_SCORE], lang, 2),
+                eligible_like=card_word("no_score" if _is_nan(like) else "yes" if like else "no", lang),
+                domains_missing=_num(r[schema.DOMAINS_MISSING], lang, 0),
+                gap_score=_num(r[schema.GAP_SCORE], lang, 0),
+            )
+        )
+    scored = ordered[ordered[schema.GAP_SCORE].notna()]
+
+    def card(code: str) -> GapCard:
+        return gap_card(schools, code, result.table, lang, dataset_name=municipality, created=created)
+
+    cards = {str(code): card(str(code)) for code in scored.index[:n_cards]}
+    if selected_school is not None:
+        chosen = card(selected_school)
+        cards.setdefault(chosen.code, chosen)
+    intro = [_say("schools_intro", lang, n=len(branches), municipality=municipality, m=m)]
+    if not len(branches):
+        intro = [_say("schools_none", lang)]
+    which = []
+    n_top = min(n_cards, len(scored))
+    if n_top:
+        which.append(_say("schools_top_cards", lang, n=n_top) if n_top > 1 else _say("schools_top_card", lang))
+    if selected_school is not None:
+        which.append(_say("schools_selected", lang))
+    if which:
+        intro.append(_say("schools_cards", lang, which=join_words(which, lang)))
+    listed = schema.ELIGIBLE_LISTED in branches.columns and branches[schema.ELIGIBLE_LISTED].notna().any()
+    year = branches[schema.SCORE_YEAR].dropna().iloc[0] if branches[schema.SCORE_YEAR].notna().any() else None
+    estimate = eligible_estimate_note(lang, year, list_loaded=bool(listed))
+    notes = [f"{estimate[:1].upper()}{estimate[1:]}."]
+    measure = reach_measure_note(schools, lang)
+    if measure:
+        notes.append(measure)
+    n_none = int(branches[schema.RELATIVE_SCORE].isna().sum())
+    if n_none:
+        notes.append(_say("schools_no_score", lang, n=n_none))
+    headers = (term("rank", lang), term("school", lang), term("pupils", lang), term("relative_score", lang),
+               term("eligible_like", lang), term("domains_missing", lang), term("gap_score", lang))
+    return SchoolsSection(
+        heading=term("schools", lang),
+        intro=tuple(intro),
+        headers=headers,
+        rows=tuple(rows),
+        notes=tuple(notes),
+        cards=tuple(cards.values()),
+    )
+
+
 def _words(lang: str) -> Mapping[str, str]:
     words: dict[str, Any] = {key: pick(pair, lang) for key, pair in _WORDS.items()}
     words["weighting"] = term("weighting", lang)
@@ -671,6 +831,8 @@ def build_pack_content(
     share_link: str | None = None,
     app_version: str | None = None,
     created: datetime | None = None,
+    schools: SchoolsResult | None = None,
+    selected_school: str | None = None,
 ) -> PackContent:
     """Everything the decision pack of ``result`` says, as one frozen object.
 
@@ -689,6 +851,11 @@ def build_pack_content(
         Number of buurten in the top table (ties at the last place are all kept).
     share_link, app_version, created
         Shown in the header (``created`` defaults to now).
+    schools
+        The dataset's schools (:func:`geo.decide.schools.analyse_schools`): adds the Scholen section
+        (:func:`schools_section`); ``None``: the pack has no school section.
+    selected_school
+        A branch code whose gap card is printed too (with ``schools`` only).
     """
     check_lang(lang)
     if top_n < 1:
@@ -745,4 +912,7 @@ def build_pack_content(
         years=years,
         osm_note=_say("osm", lang),
         build_notes=tuple(str(n) for n in meta.get("build_notes") or ()),
+        schools=None if schools is None else schools_section(
+            schools, result, lang, selected_school=selected_school, created=created
+        ),
     )
