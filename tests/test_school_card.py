@@ -83,7 +83,7 @@ def test_town_card_says_who_the_school_is(town):
         schema.SCHOOL_SCORE: "248",
         schema.RELATIVE_SCORE: "0,62",
         schema.NATIONAL_PERCENTILE: "96,4",
-        schema.NATIONAL_RANK: "1",
+        schema.NATIONAL_RANK: "1 van 3",
         schema.LOCAL_RANK: "1 van 2",
         schema.ELIGIBLE_LIKE: "ja",
     }
@@ -157,7 +157,7 @@ def test_a_school_without_a_location_is_unknown_everywhere_and_says_why():
     assert {d.status for d in card.domains} == {schema.REACH_UNKNOWN}
     assert all(d.why for d in card.domains)
     assert [d.why for d in card.domains if d.method != schema.NO_DATA] == ["de school heeft geen locatie"] * 3
-    assert card.partners == () and card.gap_score == "0"
+    assert card.partners == () and card.gap_score == "–"  # no known domain: no score, not 0
 
 
 def test_candidate_partner_per_missing_domain(town):
@@ -288,7 +288,7 @@ def test_utrecht_card_known_answers(utrecht):
     facts = {f.key: f.value for f in card.facts}
     assert facts[schema.PUPILS] == "711 (2025)"
     assert facts[schema.RELATIVE_SCORE] == "4,20"
-    assert facts[schema.NATIONAL_RANK] == "70"
+    assert facts[schema.NATIONAL_RANK] == "70 van 6.295"
     assert facts[schema.LOCAL_RANK] == "6 van 94"  # 4 of the 98 branches have no score
     assert facts[schema.ELIGIBLE_LIKE] == "ja"
     # 1 missing domain (the library: CBS 900 m) × 4.2049 × 711 = 2,989.7; two decimals would give 2,986.

@@ -328,3 +328,16 @@ def test_a_dataset_without_schools_gives_an_empty_table_and_a_note(utrecht) -> N
     res = schools.analyse_schools(no_schools, scores=national.school_scores())
     assert res.branches.empty and res.reach.empty and res.catchment.empty
     assert any("no primary-school" in n for n in res.notes)
+
+
+def test_a_school_off_the_network_is_unknown_not_missing(delft_walk: Network) -> None:
+    xy = np.c_[delft_walk.x, delft_walk.y]
+    far = xy.max(axis=0) + 5_000.0  # 5 km beyond the network: cannot be placed on it
+    facilities = _point_frame([("duo-AA0000", "primary_school", *xy[0]), ("duo-BB0000", "primary_school", *far),
+                               ("sport-1", "sport", *xy[10])])
+    branches = schools.school_branches(facilities, scores=None).assign(**{schema.RELATIVE_SCORE: 1.0})
+    reach = schools.domain_reach(branches, facilities, None, engine=NetworkEngine(delft_walk, speed_kmh=4.0))
+    sport = reach[reach.domain == "sport_health"].set_index("school_code")["status"]
+    assert sport["BB0000"] == schema.REACH_UNKNOWN and sport["AA0000"] != schema.REACH_UNKNOWN
+    gaps = schools.gap_scores(branches, reach)
+    assert gaps.at["BB0000", schema.DOMAINS_KNOWN] == 0 and np.isnan(gaps.at["BB0000", schema.GAP_SCORE])

@@ -70,6 +70,10 @@ class AccessEngine(Protocol):
         """How many of ``origins`` the engine cannot reach at all (0 for straight lines)."""
         ...
 
+    def unsnapped(self, origins: gpd.GeoSeries) -> np.ndarray:
+        """Per origin: True when the engine cannot place it at all (too far from the network)."""
+        ...
+
     def within(
         self, origins: gpd.GeoSeries, targets: gpd.GeoSeries, limit_m: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -93,6 +97,9 @@ class StraightLineEngine:
     def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
         """Every point has a straight-line distance."""
         return 0
+
+    def unsnapped(self, origins: gpd.GeoSeries) -> np.ndarray:
+        return np.zeros(len(origins), dtype=bool)
 
     def within(
         self, origins: gpd.GeoSeries, targets: gpd.GeoSeries, limit_m: float
@@ -149,7 +156,12 @@ class NetworkEngine:
 
     def count_unsnapped(self, origins: gpd.GeoSeries) -> int:
         """How many origins lie farther than ``max_snap_m`` from the network."""
-        return int((~routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m).ok).sum())
+        return int(self.unsnapped(origins).sum())
+
+    def unsnapped(self, origins: gpd.GeoSeries) -> np.ndarray:
+        if len(origins) == 0:
+            return np.zeros(0, dtype=bool)
+        return ~routing.snap_points(self.network, _xy(origins), max_snap_m=self.max_snap_m).ok
 
     def within(
         self, origins: gpd.GeoSeries, targets: gpd.GeoSeries, limit_m: float

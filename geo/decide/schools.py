@@ -316,7 +316,12 @@ def domain_reach(
                 o, _, dd = engine.within(pts, targets.geometry, count_m)
                 counts = np.bincount(o, minlength=len(pts))
                 part.iloc[rows, part.columns.get_loc(REACH_COUNT)] = counts.astype(float)
-            part[REACH_STATUS] = np.where(placed, schema.REACH_OUT, schema.REACH_UNKNOWN)
+            # Known only where the school itself can be placed on the engine's network (else unknown, not missing);
+            # a placed school with no reachable provider is out of reach.
+            on_engine = placed.copy()
+            if placed.any():
+                on_engine[placed] = ~engine.unsnapped(origins[placed])
+            part[REACH_STATUS] = np.where(on_engine, schema.REACH_OUT, schema.REACH_UNKNOWN)
         elif cbs_types:
             part[REACH_METHOD] = schema.CBS_ROAD
             part[REACH_TYPES_WITH_DATA] = ",".join(cbs_types)
@@ -402,7 +407,8 @@ def gap_scores(branches: pd.DataFrame, reach: pd.DataFrame) -> pd.DataFrame:
     out[schema.DOMAINS_MISSING] = missing.sum(axis=1).astype(int)
     pupils = branches[schema.PUPILS].astype(float)
     rel = branches[schema.RELATIVE_SCORE].astype(float)
-    out[schema.GAP_SCORE] = (out[schema.DOMAINS_MISSING] * rel * pupils).round(1)
+    # No known domain (e.g. a school without a location): no gap score, rather than a 0 that reads "all in reach".
+    out[schema.GAP_SCORE] = (out[schema.DOMAINS_MISSING] * rel * pupils).where(out[schema.DOMAINS_KNOWN] > 0).round(1)
     return out
 
 
@@ -505,6 +511,8 @@ class SchoolsResult:
     notes: tuple[str, ...] = field(default_factory=tuple)
     #: (nl, en) label when the network itself is an approximation (car roads only), else None.
     network_approximation: tuple[str, str] | None = None
+    #: How many branches the national ranking holds (the "of N" of a national rank); None without scores.
+    national_ranked: int | None = None
 
     def table(self) -> gpd.GeoDataFrame:
         """Branches with the per-domain summary (wide) and the gap columns."""
@@ -542,8 +550,10 @@ def analyse_schools(
         label = engine.network.meta.get("approximation")
         if isinstance(label, dict) and {"nl", "en"} <= set(label):
             approximation = (str(label["nl"]), str(label["en"]))
+    n_ranked = None if scores is None else int(national_ranking(scores)[schema.NATIONAL_RANK].notna().sum())
     return SchoolsResult(branches=branches, reach=reach, catchment=catchment, settings=settings,
-                         method=engine.name, notes=tuple(notes), network_approximation=approximation)
+                         method=engine.name, notes=tuple(notes), network_approximation=approximation,
+                         national_ranked=n_ranked)
 
 
 def with_need(result: SchoolsResult, buurt_table: pd.DataFrame) -> gpd.GeoDataFrame:

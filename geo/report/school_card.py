@@ -433,7 +433,9 @@ def ranked_by_gap(result: SchoolsResult) -> pd.DataFrame:
     return b.loc[order.index]
 
 
-def _school_facts(row: pd.Series, branches: pd.DataFrame, lang: str, place: str) -> tuple[tuple[Fact, ...], str]:
+def _school_facts(
+    row: pd.Series, branches: pd.DataFrame, lang: str, place: str, national_ranked: int | None = None
+) -> tuple[tuple[Fact, ...], str]:
     facts = []
     pupils = _num(row[schema.PUPILS], lang)
     year = _year(row.get(schema.PUPILS_YEAR))
@@ -458,7 +460,10 @@ def _school_facts(row: pd.Series, branches: pd.DataFrame, lang: str, place: str)
         pct = _num(row[schema.NATIONAL_PERCENTILE], lang, 1)
         facts.append(Fact(schema.NATIONAL_PERCENTILE, term("national_percentile", lang), pct,
                           _say("percentile_note", lang, pct=pct)))
-        facts.append(Fact(schema.NATIONAL_RANK, term("national_rank", lang), _num(row[schema.NATIONAL_RANK], lang),
+        national = _num(row[schema.NATIONAL_RANK], lang)
+        if national_ranked:
+            national = _say("of", lang, rank=national, n=_num(national_ranked, lang))
+        facts.append(Fact(schema.NATIONAL_RANK, term("national_rank", lang), national,
                           _say("national_rank_note", lang)))
         n_local = int(branches[schema.LOCAL_RANK].notna().sum())
         facts.append(Fact(schema.LOCAL_RANK, term("local_rank", lang),
@@ -725,7 +730,7 @@ def gap_card(
     reach = result.reach.loc[result.reach[schema.SCHOOL_CODE] == key]
     reach = reach.set_index(REACH_DOMAIN).reindex(list(DOMAINS)).reset_index()
     place = dataset_name.strip()
-    facts, estimate = _school_facts(row, branches, lang, place)
+    facts, estimate = _school_facts(row, branches, lang, place, result.national_ranked)
     geometry = branches.geometry.loc[key]
     placed = geometry is not None and not geometry.is_empty
     domains = tuple(_domain_row(r, lang, placed) for _, r in reach.iterrows())
