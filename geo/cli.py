@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="weight draws for the robustness summary (0 = leave it out; default 1000)")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--top", type=int, default=10, metavar="N", help="top N in the pack and robustness (default 10)")
+    e.add_argument("--school", default=None, metavar="CODE",
+                   help="also print this branch's gap card in the pack's Scholen section")
+    e.add_argument("--no-schools", action="store_true", help="leave the Scholen section out of the pack")
 
     sc = sub.add_parser("scenario", help="add or remove facilities and compare access and ranking before/after")
     sc.add_argument("--add", action="append", default=[], metavar="TYPE,X,Y[,CAPACITY]",
@@ -629,10 +632,25 @@ def cmd_export(args: argparse.Namespace) -> int:
         from geo.decide.robustness import compute_robustness
 
         robustness = compute_robustness(result.ranking, params, n_draws=args.robustness, seed=args.seed, top_n=args.top)
+    school_result = None
+    if not args.no_schools:
+        from geo.data import national
+        from geo.decide import schools
+
+        dataset = result.prepared.dataset
+        settings = schools.ReachSettings()
+        engine, _ = _engine_for(dataset, None, schools.REACH_MODE, settings.speed_kmh)
+        school_result = schools.analyse_schools(dataset, scores=national.school_scores(),
+                                                history=national.pupil_history(), engine=engine, settings=settings)
+        if school_result.branches.empty:
+            school_result = None
+    selected_school = args.school.strip().upper() if args.school else None
+    if selected_school and (school_result is None or selected_school not in school_result.branches.index):
+        raise ParameterError(f"--school: no primary-school branch '{selected_school}' in this dataset.")
     paths = write_exports(
         result, out_dir, lang=args.lang, map_column=args.map_column, share_link=args.share_link,
         robustness=robustness, robustness_draws=args.robustness or None, top_n=args.top,
-        app_version=detect_app_version(),
+        app_version=detect_app_version(), schools=school_result, selected_school=selected_school,
     )
     for kind, path in paths.items():
         print(f"{kind}: {path}")

@@ -418,3 +418,24 @@ def test_schools_bad_arguments_exit_2_with_one_line(capsys, tmp_path: Path) -> N
     assert code == 2 and "no DUO branch code" in err
     code, _, err = run(capsys, "schools", "--out", str(tmp_path / "s.csv"), "--minutes", "0")
     assert code == 2 and "minutes" in err.lower()
+
+
+def test_schools_card_writes_the_printable_gap_card(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "card.html"
+    code, stdout, _ = run(capsys, "schools", "--card", "17zr00", "--out", str(out), "--lang", "en")
+    assert code == 0 and "gap card of 17ZR00" in stdout
+    html = out.read_text(encoding="utf-8")
+    assert "PCB Buurtschool Hart van Noord" in html and "@media print" in html and "Gap card" in html
+    code, _, err = run(capsys, "schools", "--card", "XX9900", "--out", str(out))
+    assert code == 2 and "XX9900" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "schools", "--card", "17ZR00", "--out", str(tmp_path / "card.csv"))
+    assert code == 2 and "expected a .html" in err
+
+
+def test_export_puts_the_schools_and_the_chosen_card_in_the_pack(capsys, tmp_path: Path) -> None:
+    code, stdout, _ = run(capsys, "export", "--out-dir", str(tmp_path), "--robustness", "0", "--school", "17ZR00")
+    assert code == 0
+    pack = next(tmp_path.glob("*beslisdocument.html")).read_text(encoding="utf-8")
+    assert "Scholen" in pack and "PCB Buurtschool Hart van Noord" in pack and "categorie A" in pack
+    code, _, err = run(capsys, "export", "--out-dir", str(tmp_path), "--robustness", "0", "--school", "XX9900")
+    assert code == 2 and "XX9900" in err
