@@ -259,8 +259,15 @@ def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.
     return files.Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(directory))
 
 
-def _schools(schools_all: pd.DataFrame, code: str) -> gpd.GeoDataFrame:
-    rows = schools_all.loc[(schools_all[schema.MUNICIPALITY_CODE] == code) & schools_all["x"].notna()]
+def national_schools(directory: str | Path = NATIONAL_DIR) -> gpd.GeoDataFrame:
+    """Every placed DUO primary-school branch of the country as facilities (PC4 centroids, EPSG:28992)."""
+    _, _, schools_all, _ = _tables(str(directory))
+    return _schools(schools_all, None)
+
+
+def _schools(schools_all: pd.DataFrame, code: str | None) -> gpd.GeoDataFrame:
+    mine = schools_all[schema.MUNICIPALITY_CODE] == code if code is not None else True
+    rows = schools_all.loc[mine & schools_all["x"].notna()]
     rows = rows.sort_values(schema.FACILITY_ID)
     columns = [
         schema.FACILITY_ID, schema.FACILITY_TYPE, schema.FACILITY_NAME, schema.FACILITY_CAPACITY,
