@@ -232,7 +232,8 @@ def run_partition(
             notes.append(str(approx["en"]))
     dataset = files.Dataset(buurten=ds.buurten, facilities=facilities, meta=ds.meta, directory=ds.directory)
     result = rank(prepare(dataset, engine=engine), settings.params())
-    buurten = _censored_buurten(result, buffer_m)
+    pool_types = frozenset(pool[schema.FACILITY_TYPE]) if pool is not None else frozenset()
+    buurten = _censored_buurten(result, buffer_m, pool_types, engine)
     own_schools = schools.school_facilities(ds.facilities)
     school_rows = pd.DataFrame()
     if len(own_schools):
@@ -254,19 +255,30 @@ def run_partition(
                            notes=tuple(notes))
 
 
-def _censored_buurten(result: PipelineResult, buffer_m: float) -> gpd.GeoDataFrame:
-    """The ranking table's rows with point-based distances beyond the buffer read as 'beyond the band'."""
+def _censored_buurten(
+    result: PipelineResult, buffer_m: float, pool_types: frozenset[str], engine: AccessEngine
+) -> gpd.GeoDataFrame:
+    """The ranking table's rows with point-based distances beyond the buffer read as 'beyond the band'.
+
+    A type the country's pool has but the partition's buffer does not is beyond the band everywhere (not "no
+    data": there are such facilities, none within reach).
+    """
     t = result.table.copy()
     for key, measure in result.prepared.access.measures.items():
-        if measure.method not in (schema.NETWORK, schema.STRAIGHT_LINE):
-            continue
         col = schema.dist_col(key)
-        beyond = t[col] > buffer_m
+        if measure.method == schema.NO_DATA and key in pool_types:
+            t[col] = np.inf
+            t[schema.method_col(key)] = engine.name
+        elif measure.method not in (schema.NETWORK, schema.STRAIGHT_LINE):
+            continue
+        beyond = ~(t[col] <= buffer_m) & t[col].notna()
         t[f"{CENSORED_PREFIX}{key}"] = beyond
         t.loc[beyond, col] = buffer_m
         tcol = schema.time_col(key)
-        if tcol in t.columns and measure.speed_kmh:
-            t.loc[beyond, tcol] = units.minutes(buffer_m, measure.speed_kmh)
+        if engine.routes_over_network and engine.speed_kmh:
+            if tcol not in t.columns:
+                t[tcol] = np.nan
+            t.loc[beyond, tcol] = units.minutes(buffer_m, engine.speed_kmh)
     keep = [c for c in schema.BUURT_ID_COLUMNS if c in t.columns]
     rest = [c for c in t.columns if c not in keep and c != "geometry"]
     out = gpd.GeoDataFrame(t[keep + rest], geometry=t.geometry.to_numpy(), crs=schema.WORK_CRS)

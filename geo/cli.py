@@ -34,7 +34,7 @@ from geo import schema
 from geo.catalog import DEFAULT_PRESET, INDICATORS, PRESETS
 from geo.data import files
 from geo.data.paths import NETWORKS_DIR, SHARED_DATA_DIR
-from geo.errors import ParameterError, PlanningError
+from geo.errors import EXIT_BAD_INPUT, EXIT_PARTIAL, ParameterError, PlanningError
 from geo.network.routing import MAX_SNAP_M
 from geo.units import MODES
 
@@ -42,7 +42,6 @@ if TYPE_CHECKING:
 
     from geo.network.graph import Network
 
-EXIT_BAD_INPUT = 2
 
 
 def _parse_weight(text: str) -> tuple[str, float]:
@@ -243,6 +242,22 @@ def build_parser() -> argparse.ArgumentParser:
                     help="weight preset for the catchment need index")
     sh.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE", help="override one weight")
     sh.add_argument("--lang", choices=("nl", "en"), default="nl", help="language of the gap card")
+    bt = sub.add_parser("batch", help="every municipality at once on Dask: the app's pipeline per municipality "
+                                      "(+ a buffer across the border) into one national file")
+    bt.add_argument("--gemeenten", required=True, metavar="all|GM0344,GM0503,…",
+                    help="'all' (the 342 municipalities of the base layer) or municipality codes/names")
+    bt.add_argument("--out", required=True, metavar="DIR.parquet",
+                    help="GeoParquet folder partitioned by municipality; <out>.csv and <out>_schools.csv beside it")
+    how = bt.add_mutually_exclusive_group()
+    how.add_argument("--workers", type=int, default=None, help="local Dask worker processes (default 2)")
+    how.add_argument("--scheduler", default=None, metavar="tcp://host:port", help="an existing Dask scheduler")
+    how.add_argument("--no-dask", action="store_true", help="a plain loop in this process (baseline, debugging)")
+    bt.add_argument("--memory-limit", default=None, metavar="2GB", help="memory limit per local worker")
+    bt.add_argument("--retries", type=int, default=1, help="tries again per failed municipality (default 1)")
+    bt.add_argument("--mode", choices=("walk", "bike"), default="walk", help="travel mode (child speed)")
+    bt.add_argument("--minutes", default="5,10,15", help="travel bands; the longest is the buffer (default 5,10,15)")
+    bt.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
+    bt.add_argument("--data-dir", default=None, help="folder of full datasets (default: data/)")
     return parser
 
 
@@ -612,6 +627,43 @@ def cmd_schools(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from geo import batch
+    from geo.data.paths import DATA_DIR, NETWORKS_DIR
+
+    out = Path(args.out)
+    if not out.parent.is_dir():
+        raise files.DataFileError(f"--out: expected an existing folder for '{out.name}', found no folder "
+                                  f"'{out.parent}'.")
+    if args.workers is not None and args.workers < 1:
+        raise ParameterError(f"--workers must be ≥ 1, found {args.workers}.")
+    if args.retries < 0:
+        raise ParameterError(f"--retries must be ≥ 0, found {args.retries}.")
+    bands = _parse_minutes(args.minutes)
+    settings = batch.BatchSettings(mode=args.mode, bands_min=bands, preset=args.preset,
+                                   school_minutes=min(10.0, max(bands)))
+    data_dir = Path(args.data_dir) if args.data_dir else DATA_DIR
+    specs = batch.plan_partitions(args.gemeenten, data_dir=data_dir, network_dir=NETWORKS_DIR, mode=args.mode)
+    print(f"{len(specs)} municipalities ({sum(s.kind == 'dataset' for s in specs)} full datasets, the rest from "
+          f"the national base layer); buffer {settings.buffer_m:,.0f} m ({max(bands):g} min {args.mode}).")
+    result = batch.run_batch(specs, settings, pool=batch.facility_pool(data_dir), workers=args.workers,
+                             scheduler=args.scheduler, memory_limit=args.memory_limit, retries=args.retries,
+                             local=args.no_dask)
+    if not result.results:
+        print(f"error: every municipality failed ({len(result.failures)}); nothing written.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    paths = batch.write_batch(result, out)
+    n = len(result.buurten())
+    print(f"Wrote {paths['parquet']} ({len(result.results)} municipalities, {n:,} buurten), {paths['csv']}, "
+          f"{paths['schools_csv']} in {result.wall_seconds:.1f} s on {result.workers} worker(s).")
+    if result.failures:
+        print(f"{len(result.failures)} municipalities failed and are not in the file:")
+        for code, message in sorted(result.failures.items()):
+            print(f"  - {code}: {message}")
+        return EXIT_PARTIAL
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from geo.data.paths import detect_app_version
     from geo.decide.pipeline import run
@@ -810,7 +862,7 @@ def main(argv: list[str] | None = None) -> int:
         "build-default": cmd_build_default, "build": cmd_build, "build-national": cmd_build_national,
         "rank": cmd_rank, "check": cmd_check, "network": cmd_network,
         "access": cmd_access, "isochrones": cmd_isochrones, "scenario": cmd_scenario, "export": cmd_export,
-        "fetch": cmd_fetch, "schools": cmd_schools,
+        "fetch": cmd_fetch, "schools": cmd_schools, "batch": cmd_batch,
     }
     try:
         return handlers[args.command](args)

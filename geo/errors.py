@@ -45,3 +45,9 @@ class ParameterError(PlanningError):
 
 class DownloadError(PlanningError):
     """A download failed: no connection, a timeout, an HTTP error or a response that is not the expected data."""
+
+
+#: Exit codes of ``python -m geo``: done; bad input (one line on stderr); partly done (what is missing is printed).
+EXIT_OK = 0
+EXIT_BAD_INPUT = 2
+EXIT_PARTIAL = 3

@@ -61,13 +61,11 @@ from geo.data.files import DATASET_FILE, DATASET_META, write_dataset
 from geo.data.geocode import Geocoder
 from geo.data.http import Client
 from geo.data.paths import DATA_DIR
-from geo.errors import DownloadError, ParameterError, PlanningError
+from geo.errors import EXIT_BAD_INPUT, EXIT_OK, EXIT_PARTIAL, DownloadError, ParameterError, PlanningError
 
-#: Exit codes of ``python -m geo fetch``.
-EXIT_OK = 0
-EXIT_FAILED = 2
-#: The dataset was written, but one or more layers could not be fetched (named in dataset.json and printed).
-EXIT_PARTIAL = 3
+#: Exit codes of ``python -m geo fetch`` (:mod:`geo.errors`): EXIT_PARTIAL = the dataset was written, but one or
+#: more layers could not be fetched (named in dataset.json and printed); EXIT_FAILED = nothing written.
+EXIT_FAILED = EXIT_BAD_INPUT
 
 #: The layers of a fetch, in the order they are fetched. ``addresses`` is the geocoding of the schools and
 #: the childcare locations (PDOK Locatieserver); it is named only when the Locatieserver failed.
