@@ -55,6 +55,8 @@ ACCESS_GAP = "access_gap"
 REACH_SCORE = "reach_score"
 PRIORITY_SCORE = "priority_score"
 RANK = "rank"
+#: The rank among the buurten of the same municipality (a table of several municipalities).
+RANK_IN_MUNICIPALITY = "rank_in_municipality"
 STATUS = "status"
 #: Prefix of the per-indicator contribution to the priority score.
 CONTRIB_PREFIX = "contrib_"

@@ -175,3 +175,23 @@ def test_more_weight_never_lowers_the_buurt_worst_on_that_indicator(case, key, e
     heavier = dict(weights, **{key: weights[key] + extra})
     after = rank_buurten(df, RankingParams.from_weights(heavier))
     assert after.table.loc[worst, schema.RANK] <= before.table.loc[worst, schema.RANK]
+
+
+def test_normalisation_within_each_municipality_or_over_the_country() -> None:
+    """Two municipalities whose buurten differ only by a constant: within each, they rank the same."""
+    frame = ranking_frame(share_children_0_14_pct=[10.0, 20.0, 30.0, 40.0, 50.0, 60.0])
+    towns = pd.Series(["GM0001"] * 3 + ["GM0002"] * 3, index=frame.index)
+    params = RankingParams.from_weights({"share_children_0_14_pct": 1.0})
+    within = rank_buurten(frame, params, municipalities=towns).table
+    # Each town's z-scores are (−1.22, 0, 1.22): the same in both towns.
+    np.testing.assert_allclose(within["z_share_children_0_14_pct"].to_numpy(),
+                               np.tile([-1.224744871, 0.0, 1.224744871], 2), atol=1e-9)
+    assert within[schema.RANK_IN_MUNICIPALITY].tolist() == [3, 2, 1, 3, 2, 1]
+    assert within[schema.PERCENTILE_PREFIX + "share_children_0_14_pct"].iloc[:3].tolist() == pytest.approx(
+        [100 / 6, 50.0, 500 / 6])
+    national = rank_buurten(frame, RankingParams.from_weights({"share_children_0_14_pct": 1.0},
+                                                              normalisation="national"), municipalities=towns).table
+    assert national[schema.RANK].tolist() == [6, 5, 4, 3, 2, 1]
+    assert schema.RANK_IN_MUNICIPALITY not in national.columns
+    with pytest.raises(ParameterError, match="normalisation"):
+        RankingParams.from_weights({"share_children_0_14_pct": 1.0}, normalisation="provincial")

@@ -55,8 +55,9 @@ def prepare(dataset: files.Dataset, *, engine: AccessEngine | None = None) -> Pr
 
 def rank(prepared: Prepared, params: RankingParams) -> PipelineResult:
     """Rank the prepared buurten with ``params`` and assemble the output table."""
-    ranking = rank_buurten(prepared.indicators, params)
     b = prepared.dataset.buurten
+    groups = b[schema.MUNICIPALITY_CODE] if schema.MUNICIPALITY_CODE in b.columns else None
+    ranking = rank_buurten(prepared.indicators, params, municipalities=groups)
     ids = b[[c for c in schema.BUURT_ID_COLUMNS if c in b.columns]]
     table = ids.join(prepared.indicators).join(prepared.access.nearest_ids).join(ranking.table)
     table = gpd.GeoDataFrame(table, geometry=b.geometry, crs=b.crs)

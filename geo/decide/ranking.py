@@ -47,6 +47,9 @@ from geo.catalog import (
 from geo.errors import ParameterError
 
 MISSING_POLICIES = ("median",)
+#: Where z-scores, medians and percentiles are taken: within each municipality (as a council ranks; the default)
+#: or over every buurt of the table at once (for a national funder comparing across the country).
+NORMALISATIONS = ("municipality", "national")
 _GROUP_COLUMN = {NEED: schema.NEED_INDEX, ACCESS: schema.ACCESS_GAP, REACH: schema.REACH_SCORE}
 #: Decimals scores are rounded to before ranking: scores equal to 1e-9 share a rank.
 SCORE_DECIMALS = 9
@@ -63,8 +66,13 @@ class RankingParams:
     missing_policy: str = "median"
     clip_z: float = 3.0
     preset: str | None = None
+    normalisation: str = "municipality"
 
     def __post_init__(self) -> None:
+        if self.normalisation not in NORMALISATIONS:
+            raise ParameterError(
+                f"Unknown normalisation '{self.normalisation}'; expected one of: {', '.join(NORMALISATIONS)}."
+            )
         for key, w in self.weights:
             get_indicator(key)
             if not np.isfinite(w) or w < 0:
@@ -119,7 +127,9 @@ class RankingResult:
         return tuple(u for u in self.uses if not u.used)
 
 
-def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResult:
+def rank_buurten(
+    indicators: pd.DataFrame, params: RankingParams, municipalities: pd.Series | None = None
+) -> RankingResult:
     """Rank buurten by priority for investment.
 
     Parameters
@@ -130,6 +140,10 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
         indicators without data).
     params
         Weights and options.
+    municipalities
+        The municipality code of each buurt (same index). With ``params.normalisation == "municipality"`` and
+        more than one municipality, medians, z-scores and percentiles are taken within each municipality and a
+        ``rank_in_municipality`` column is added; the ``rank`` is over the whole table either way.
 
     Returns
     -------
@@ -155,6 +169,7 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
     table = pd.DataFrame(index=indicators.index)
     uses: list[IndicatorUse] = []
     z_cols: dict[str, np.ndarray] = {}
+    groups = _groups(municipalities, eligible, params.normalisation)
     for key in sorted(weights):
         ind = get_indicator(key)
         raw = (
@@ -167,17 +182,28 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
         if not present.any():
             uses.append(IndicatorUse(key, weights[key], used=False, reason="no_data"))
             continue
-        filled = np.where(present, vals, np.median(vals[present]))
-        if np.nanmax(filled) - np.nanmin(filled) <= 1e-12 * max(1.0, abs(np.nanmax(filled))):
+        z = np.zeros(len(vals))
+        pct_e = np.full(len(vals), np.nan)
+        varies = False
+        for rows in groups:
+            v, ok = vals[rows], present[rows]
+            if not ok.any():  # a municipality without this indicator: neither raised nor lowered
+                continue
+            filled = np.where(ok, v, np.median(v[ok]))
+            pct_e[rows] = _percentile(filled) * np.where(ok, 1.0, np.nan)
+            if np.nanmax(filled) - np.nanmin(filled) <= 1e-12 * max(1.0, abs(np.nanmax(filled))):
+                continue
+            varies = True
+            z[rows] = StandardScaler().fit_transform(filled.reshape(-1, 1)).ravel() * ind.direction
+        if not varies:
             uses.append(IndicatorUse(key, weights[key], used=False, reason="no_variation"))
             continue
-        z = StandardScaler().fit_transform(filled.reshape(-1, 1)).ravel() * ind.direction
         z = np.clip(z, -params.clip_z, params.clip_z)
         full = np.full(len(indicators), np.nan)
         full[eligible] = z
         z_cols[key] = full
         pct = np.full(len(indicators), np.nan)
-        pct[eligible] = _percentile(filled) * np.where(present, 1.0, np.nan)
+        pct[eligible] = pct_e
         table[f"{schema.SCORE_PREFIX}{key}"] = full
         table[f"{schema.PERCENTILE_PREFIX}{key}"] = pct
         uses.append(IndicatorUse(key, weights[key], used=True, n_imputed=int((~present).sum())))
@@ -206,8 +232,25 @@ def rank_buurten(indicators: pd.DataFrame, params: RankingParams) -> RankingResu
     table[schema.PRIORITY_SCORE] = priority
     rounded = pd.Series(np.round(priority, SCORE_DECIMALS), index=indicators.index)
     table[schema.RANK] = rounded.rank(method="min", ascending=False).astype("Int64")
+    if len(groups) > 1:
+        by = pd.Series(np.asarray(municipalities), index=indicators.index)
+        table[schema.RANK_IN_MUNICIPALITY] = (
+            rounded.groupby(by).rank(method="min", ascending=False).astype("Int64")
+        )
     table[schema.STATUS] = np.where(eligible, schema.STATUS_RANKED, schema.STATUS_NO_INHABITANTS)
     return RankingResult(table=table, uses=tuple(uses), n_excluded=int((~eligible).sum()))
+
+
+def _groups(municipalities: pd.Series | None, eligible: np.ndarray, normalisation: str) -> list[np.ndarray]:
+    """Positions (among the eligible rows) of each normalisation group: one per municipality, or all at once."""
+    n = int(eligible.sum())
+    if municipalities is None or normalisation == "national":
+        return [np.arange(n)]
+    codes = np.asarray(municipalities, dtype=object)[eligible]
+    uniq, inverse = np.unique(codes.astype(str), return_inverse=True)
+    if len(uniq) <= 1:
+        return [np.arange(n)]
+    return [np.flatnonzero(inverse == k) for k in range(len(uniq))]
 
 
 def _percentile(values: np.ndarray) -> np.ndarray:
