@@ -61,7 +61,9 @@ def _ranking_params(args: argparse.Namespace):
     """--preset with its --weight overrides."""
     from geo.decide.ranking import RankingParams
 
-    return RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight))
+    normalisation = getattr(args, "normalisation", "municipality")
+    return RankingParams.from_preset(args.preset, dict(_parse_weight(w) for w in args.weight),
+                                     normalisation=normalisation)
 
 
 def _check_output(path: Path) -> None:
@@ -125,6 +127,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--gemeente", default=None, metavar="CODE",
                    help="a municipality by CBS code or name: its dataset in data/ if one is there, else the "
                         "national base layer (population and age only)")
+    r.add_argument("--national", action="store_true",
+                   help="every buurt of the country: the base layer, with the full datasets in data/ for their "
+                        "municipalities")
+    r.add_argument("--normalisation", choices=("municipality", "national"), default="municipality",
+                   help="z-scores within each municipality (default, as a council ranks) or over the whole "
+                        "country (for a national funder)")
     r.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
     r.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE",
                    help="override one weight (repeatable); NAME is an indicator key")
@@ -354,9 +362,20 @@ def cmd_rank(args: argparse.Namespace) -> int:
     params = _ranking_params(args)
     if args.robustness < 0 or args.top < 1:
         raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
-    if args.gemeente and args.data:
-        raise ParameterError("Give --data or --gemeente, not both.")
-    if args.gemeente:
+    if sum(bool(x) for x in (args.gemeente, args.data, args.national)) > 1:
+        raise ParameterError("Give one of --data, --gemeente and --national.")
+    if args.national:
+        import time
+
+        from geo.data.national import load_country
+
+        dataset = load_country()
+        t0 = time.perf_counter()
+        result = rank(prepare(dataset), params)
+        print(f"Nederland: {len(dataset.buurten):,} buurten of {dataset.buurten[schema.MUNICIPALITY_CODE].nunique()} "
+              f"municipalities ranked in {time.perf_counter() - t0:.2f} s, normalised "
+              f"{'within each municipality' if params.normalisation == 'municipality' else 'over the country'}.")
+    elif args.gemeente:
         from geo.data.national import load_municipality
 
         dataset = load_municipality(args.gemeente)

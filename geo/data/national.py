@@ -188,8 +188,19 @@ def resolve_municipality(text: str, directory: str | Path = NATIONAL_DIR) -> tup
     )
 
 
+#: CBS's code and name of the whole country: ``load_base_dataset(COUNTRY_CODE)`` is every municipality at once.
+COUNTRY_CODE = "NL01"
+COUNTRY_NAME = "Nederland"
+
+
+def is_country(code: str) -> bool:
+    """True for the whole country: ``NL01``, ``NL``, ``Nederland``, ``all`` (any case)."""
+    return str(code).strip().lower() in {COUNTRY_CODE.lower(), "nl", COUNTRY_NAME.lower(), "all", "netherlands"}
+
+
 def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.Dataset:
-    """One municipality from the base layer, as the :class:`~geo.data.files.Dataset` the app and ``rank`` read.
+    """One municipality from the base layer, as the :class:`~geo.data.files.Dataset` the app and ``rank`` read;
+    with :data:`COUNTRY_CODE` every buurt of the country (``municipality_code`` says whose each is).
 
     ``buurten``: every 2024 buurt with the kwb population and age variables (``a_inw``, ``a_00_14`` …) and
     its 2014 shape where one exists (``shape_year`` 2014). Buurten without a shape are kept with an empty
@@ -198,9 +209,11 @@ def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.
     CBS achterstandsscore columns). ``meta["kind"]`` is ``"base_layer"``; ``meta["missing"]`` lists what a
     full dataset has and this one lacks.
     """
-    municipality_code, name = resolve_municipality(code, directory)
+    country = is_country(code)
+    municipality_code, name = (COUNTRY_CODE, COUNTRY_NAME) if country else resolve_municipality(code, directory)
     buurten_all, shapes, schools_all, _ = _tables(str(directory))
-    rows = buurten_all.loc[buurten_all[schema.MUNICIPALITY_CODE] == municipality_code].sort_values(schema.BUURT_CODE)
+    rows = buurten_all if country else buurten_all.loc[buurten_all[schema.MUNICIPALITY_CODE] == municipality_code]
+    rows = rows.sort_values(schema.BUURT_CODE, kind="mergesort")
     codes = rows[schema.BUURT_CODE].to_numpy(dtype=object)
     geometry = shapes.set_index(schema.BUURT_CODE).geometry.reindex(codes)
     table = pd.DataFrame({c: rows[c].to_numpy(dtype=object) for c in schema.BUURT_ID_COLUMNS}, index=codes)
@@ -211,7 +224,7 @@ def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.
     buurten = gpd.GeoDataFrame(table, geometry=list(geometry.to_numpy()), crs=schema.WORK_CRS)
     buurten.index = pd.Index(codes, dtype=object)
 
-    facilities = _schools(schools_all, municipality_code)
+    facilities = _schools(schools_all, None if country else municipality_code)
     without = [
         {"buurt_code": str(c), "buurt_name": str(n), "a_inw": float(i), "a_00_14": float(k)}
         for c, n, i, k, s in zip(codes, table[schema.BUURT_NAME], table["a_inw"], table["a_00_14"], has_shape,
@@ -233,7 +246,7 @@ def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.
         f"{len(facilities)} DUO primary-school branches at their postcode-4 centroid (about 0.5 km off)"
         + (f"; {n_none} without a 2019 achterstandsscore (newer schools)" if n_none else "") + "."
     )
-    notes.extend(_lost_schools(schools_all, municipality_code))
+    notes.extend(_lost_schools(schools_all, None if country else municipality_code))
     meta = {
         "name": name,
         "kind": "base_layer",
@@ -256,6 +269,34 @@ def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.
         "build_notes": notes,
         "sources": [dict(s) for s in SOURCES],
     }
+    return files.Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(directory))
+
+
+def load_country(data_dir: str | Path | None = DATA_DIR, directory: str | Path = NATIONAL_DIR) -> files.Dataset:
+    """Every buurt of the country: the base layer, with the rows of each municipality that has a full dataset in
+    ``data_dir`` taken from that dataset (its fuller indicators and facilities; ``None``: the base layer only)."""
+    base = load_base_dataset(COUNTRY_CODE, directory)
+    full: list[files.Dataset] = []
+    root = Path(data_dir) if data_dir is not None else None
+    for meta in sorted(root.glob(f"*/{files.DATASET_META}")) if root is not None and root.is_dir() else []:
+        if (meta.parent / files.DATASET_FILE).is_file():
+            ds = files.load_dataset(meta.parent)
+            if str(ds.meta.get("municipality_code", "")).startswith("GM"):
+                full.append(ds)
+    if not full:
+        return base
+    codes = {str(ds.meta["municipality_code"]) for ds in full}
+    keep = ~base.buurten[schema.MUNICIPALITY_CODE].isin(codes)
+    buurten = pd.concat([base.buurten.loc[keep], *(ds.buurten for ds in full)])
+    buurten = gpd.GeoDataFrame(buurten, geometry="geometry", crs=schema.WORK_CRS).sort_index(kind="mergesort")
+    own = ~base.facilities[schema.MUNICIPALITY_CODE].isin(codes) if schema.MUNICIPALITY_CODE in \
+        base.facilities.columns else pd.Series(True, index=base.facilities.index)
+    facilities = pd.concat([base.facilities.loc[own], *(ds.facilities for ds in full)], ignore_index=True)
+    facilities = gpd.GeoDataFrame(facilities, geometry="geometry", crs=schema.WORK_CRS)
+    meta = dict(base.meta)
+    meta["full_datasets"] = sorted(f"{ds.meta['municipality_code']} {ds.name}" for ds in full)
+    meta["build_notes"] = [*base.meta.get("build_notes", []),
+                           f"Full datasets used instead of the base layer for: {', '.join(meta['full_datasets'])}."]
     return files.Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(directory))
 
 
@@ -282,8 +323,9 @@ def _schools(schools_all: pd.DataFrame, code: str | None) -> gpd.GeoDataFrame:
     return out
 
 
-def _lost_schools(schools_all: pd.DataFrame, code: str) -> list[str]:
-    lost = schools_all.loc[(schools_all[schema.MUNICIPALITY_CODE] == code) & schools_all["x"].isna()]
+def _lost_schools(schools_all: pd.DataFrame, code: str | None) -> list[str]:
+    mine = schools_all[schema.MUNICIPALITY_CODE] == code if code is not None else True
+    lost = schools_all.loc[mine & schools_all["x"].isna()]
     if lost.empty:
         return []
     shown = ", ".join(f"{i} {n}" for i, n in zip(lost[schema.FACILITY_ID], lost[schema.FACILITY_NAME], strict=True))

@@ -182,19 +182,14 @@ def rank_buurten(
         if not present.any():
             uses.append(IndicatorUse(key, weights[key], used=False, reason="no_data"))
             continue
-        z = np.zeros(len(vals))
-        pct_e = np.full(len(vals), np.nan)
-        varies = False
-        for rows in groups:
-            v, ok = vals[rows], present[rows]
-            if not ok.any():  # a municipality without this indicator: neither raised nor lowered
-                continue
-            filled = np.where(ok, v, np.median(v[ok]))
-            pct_e[rows] = _percentile(filled) * np.where(ok, 1.0, np.nan)
-            if np.nanmax(filled) - np.nanmin(filled) <= 1e-12 * max(1.0, abs(np.nanmax(filled))):
-                continue
-            varies = True
-            z[rows] = StandardScaler().fit_transform(filled.reshape(-1, 1)).ravel() * ind.direction
+        if len(groups) == 1:
+            filled = np.where(present, vals, np.median(vals[present]))
+            pct_e = _percentile(filled) * np.where(present, 1.0, np.nan)
+            varies = bool(np.nanmax(filled) - np.nanmin(filled) > 1e-12 * max(1.0, abs(np.nanmax(filled))))
+            z = StandardScaler().fit_transform(filled.reshape(-1, 1)).ravel() * ind.direction if varies else vals
+        else:
+            z, pct_e, varies = _grouped_z(vals, present, groups)
+            z = z * ind.direction
         if not varies:
             uses.append(IndicatorUse(key, weights[key], used=False, reason="no_variation"))
             continue
@@ -239,6 +234,29 @@ def rank_buurten(
         )
     table[schema.STATUS] = np.where(eligible, schema.STATUS_RANKED, schema.STATUS_NO_INHABITANTS)
     return RankingResult(table=table, uses=tuple(uses), n_excluded=int((~eligible).sum()))
+
+
+def _grouped_z(
+    vals: np.ndarray, present: np.ndarray, groups: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Per group: median-filled values → z-scores (the StandardScaler formula: mean 0, population standard
+    deviation 1; 0 where a group has no variation or no value) and percentiles; and whether any group varies."""
+    label = np.empty(len(vals), dtype=np.int64)
+    for k, rows in enumerate(groups):
+        label[rows] = k
+    s = pd.Series(np.where(present, vals, np.nan))
+    by = pd.Series(label)
+    median = s.groupby(by).transform("median")
+    filled = s.fillna(median)  # a group with no value at all stays NaN: neither raised nor lowered
+    g = filled.groupby(by)
+    mean, std = g.transform("mean"), g.transform("std", ddof=0)
+    spread = (g.transform("max") - g.transform("min")).to_numpy()
+    flat = ~(spread > 1e-12 * np.maximum(1.0, g.transform("max").abs().to_numpy()))
+    z = ((filled - mean) / std.where(~flat)).to_numpy()
+    z = np.where(np.isnan(z), 0.0, z)
+    n = filled.notna().groupby(by).transform("sum").to_numpy()
+    pct = ((g.rank(method="average").to_numpy() - 0.5) / np.maximum(n, 1) * 100.0) * np.where(present, 1.0, np.nan)
+    return z, pct, bool((~flat & filled.notna().to_numpy()).any())
 
 
 def _groups(municipalities: pd.Series | None, eligible: np.ndarray, normalisation: str) -> list[np.ndarray]:

@@ -74,6 +74,18 @@ _SENTENCES = MappingProxyType(
             "Each indicator becomes a z-score over the ranked buurten (mean 0, standard deviation 1; scikit-learn "
             "StandardScaler), times its direction, clipped to ±{clip} so that one outlier cannot decide everything.",
         ),
+        "normalised_municipality": (
+            "Dit gebeurt binnen elke gemeente apart (zoals een gemeenteraad rangschikt): een buurt wordt vergeleken "
+            "met de andere buurten van haar eigen gemeente; ‘plaats in de gemeente’ is de plaats daarbinnen.",
+            "This is done within each municipality separately (as a council ranks): a buurt is compared with the "
+            "other buurten of its own municipality; 'rank in the municipality' is its place there.",
+        ),
+        "normalised_national": (
+            "Dit gebeurt over alle {n} gemeenten tegelijk (landelijke vergelijking, voor een landelijke "
+            "financier): een buurt wordt vergeleken met alle buurten van het land in deze tabel.",
+            "This is done over all {n} municipalities at once (a national comparison, for a national funder): a "
+            "buurt is compared with every buurt of the country in this table.",
+        ),
         "suppressed": (
             "CBS laat waarden weg in kleine buurten (privacy, teken ‘.’).",
             "CBS suppresses values in small buurten (privacy, marker ‘.’).",
@@ -165,6 +177,18 @@ def _distances(result: PipelineResult, lang: str) -> str:
     return " ".join(sentences)
 
 
+def _normalisation(result: PipelineResult, lang: str) -> str:
+    """Which buurten a z-score compares with, when the table holds more than one municipality ('' otherwise)."""
+    table = result.table
+    if schema.MUNICIPALITY_CODE not in table.columns:
+        return ""
+    n = int(table[schema.MUNICIPALITY_CODE].nunique())
+    if n <= 1:
+        return ""
+    key = "normalised_national" if result.params.normalisation == "national" else "normalised_municipality"
+    return " " + _sentence(key, lang, n=n)
+
+
 def method_sections(result: PipelineResult, lang: str = "nl") -> tuple[MethodSection, ...]:
     """The method of this ranking in a few headed paragraphs of plain text (escape them where shown)."""
     check_lang(lang)
@@ -201,7 +225,7 @@ def method_sections(result: PipelineResult, lang: str = "nl") -> tuple[MethodSec
     sections = [
         ("ranked", _sentence("ranked", lang, n_ranked=n_ranked, n_all=len(table))),
         ("indicators", indicators),
-        ("standardising", _sentence("standardising", lang, clip=f"{params.clip_z:g}")),
+        ("standardising", _sentence("standardising", lang, clip=f"{params.clip_z:g}") + _normalisation(result, lang)),
         ("missing", " ".join(missing)),
         ("scores", scores),
     ]
