@@ -35,7 +35,9 @@ _STATE = "share_state"
 _NOTICES = "share_notices"
 _PENDING = "share_pending"
 #: Widget keys seeded only after the data is loaded (their options depend on it).
-_DATA_KEYS = ("map_column", "facility_types", "buurt_select", share.WIDGET_KEYS["school"])
+_DATA_KEYS = (
+    "map_column", "facility_types", "buurt_select", share.WIDGET_KEYS["school"], share.WIDGET_KEYS["open_tab"],
+)
 LINK_SCENARIO = "link"
 
 

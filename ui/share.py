@@ -682,7 +682,11 @@ WIDGET_KEYS = {
     "dataset": "dataset",
     "school": "school_select",
     "school_minutes": "school_minutes",
+    # Not a widget: the name of the tab app.py opens (a link with a school opens the Scholen tab).
+    "open_tab": "open_tab",
 }
+#: The name of the tab that shows the schools (a key of ``geo.terms.TERMS``, as app.py names its tabs).
+SCHOOLS_TAB = "schools"
 
 
 def weight_key(preset: str, indicator: str) -> str:
@@ -714,6 +718,7 @@ def widget_values(state: ShareState) -> dict[str, Any]:
         out[WIDGET_KEYS["buurt"]] = state.buurt
     if state.school is not None:
         out[WIDGET_KEYS["school"]] = state.school
+        out[WIDGET_KEYS["open_tab"]] = SCHOOLS_TAB
     return out
 
 
