@@ -337,6 +337,9 @@ def test_school_and_minutes_round_trip_and_are_short():
     assert share.widget_values(state)["school_select"] == "17ZR00"
     assert share.widget_values(state)["school_minutes"] == 15.0
     assert "school_select" not in share.widget_values(DEFAULT_STATE)
+    # A link with a school opens the Scholen tab (app.py names its tabs by these keys).
+    assert share.widget_values(state)["open_tab"] == share.SCHOOLS_TAB
+    assert "open_tab" not in share.widget_values(DEFAULT_STATE)
 
 
 def test_a_school_in_a_link_is_checked_against_the_loaded_branches():
