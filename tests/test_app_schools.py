@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from io import StringIO
 from pathlib import Path
 
 import pandas as pd
@@ -12,8 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from geo import schema
 from geo.catalog import DOMAINS
-from geo.data import files
+from geo.data import files, national
 from geo.data.paths import DEFAULT_DATA_DIR
+from geo.decide.schools import analyse_schools, csv_columns
 from geo.errors import PlanningError
 from geo.terms import column_label
 from ui import schools_view
@@ -84,6 +86,7 @@ def test_the_tab_lists_every_utrecht_branch_and_opens_the_top_card(utrecht: AppT
     name = table.loc[table[column_label(schema.SCHOOL_CODE, "nl")] == TOP, "School"].iloc[0]
     assert name in _card(at).replace("&#x27;", "'")
     assert any(b.proto.label == "Tekortkaart (HTML, afdrukbaar)" for b in at.get("download_button"))
+    assert any(b.proto.label == "Alle vestigingen (CSV)" for b in at.get("download_button"))
     # The estimate is labelled, and straight-line reach says so (no Utrecht walking network ships).
     text = _texts(at)
     assert "**schatting**" in text and "2019" in text
@@ -256,6 +259,15 @@ def test_the_view_shows_matched_and_unknown_codes_escaped() -> None:
 
 
 # --------------------------------------------------------------------------- small parts
+
+
+def test_the_csv_has_every_branch_in_the_command_line_columns() -> None:
+    ds = files.load_dataset(DEFAULT_DATA_DIR)
+    result = analyse_schools(ds, scores=national.school_scores(), history=national.pupil_history())
+    table = result.table()
+    out = pd.read_csv(StringIO(schools_view.csv_bytes(table).decode("utf-8")), dtype={schema.SCHOOL_CODE: str})
+    assert list(out.columns) == csv_columns(table)
+    assert len(out) == N_BRANCHES and out[schema.RELATIVE_SCORE].notna().sum() == N_SCORED
 
 
 def test_a_map_click_is_read_from_the_tooltip() -> None:

@@ -551,6 +551,7 @@ _TEXT.update({
         "Click a column header to sort, a row to open that school's gap card.",
     ),
     "schools_card_download": ("Tekortkaart (HTML, afdrukbaar)", "Gap card (HTML, printable)"),
+    "schools_download_csv": ("Alle vestigingen (CSV)", "All branches (CSV)"),
     "schools_no_score": ("geen score", "no score"),
 })
 

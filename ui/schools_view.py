@@ -35,6 +35,7 @@ from geo.decide.schools import (
     REACH_METHOD,
     REACH_MODE,
     SchoolsResult,
+    csv_columns,
     school_code,
     school_facilities,
     with_need,
@@ -60,6 +61,9 @@ MAP_KEY = "schools_map"
 MAP_BOX_KEY = "schools_map_box"
 TABLE_KEY = "schools_table"
 CARD_DOWNLOAD_KEY = "school_card_download"
+CSV_DOWNLOAD_KEY = "schools_csv_download"
+#: The branch table as a file (the columns of ``python -m geo schools``).
+CSV_NAME = "schools.csv"
 #: A school picked on the map or in the table, applied to the select box at the start of the next run.
 _PENDING = "_school_pending"
 _LAST_ROW = "_school_last_row"
@@ -195,6 +199,11 @@ def measures_by_domain(result: SchoolsResult, lang: str) -> str:
         labels = ", ".join(measure_label(m, lang, short=True) for m in methods if m in schema.MEASURES)
         parts.append(f"{domain_name(domain, lang)}: {labels or measure_label(schema.NO_DATA, lang, short=True)}")
     return " · ".join(parts)
+
+
+def csv_bytes(table: pd.DataFrame) -> bytes:
+    """The branch table as CSV (UTF-8), in the columns and order of the command line's ``schools`` CSV."""
+    return table[csv_columns(table)].to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
 def branch_codes(facilities: pd.DataFrame) -> list[str]:
@@ -341,6 +350,9 @@ def render_schools(
 
     st.subheader(t("schools_table_title", lang))
     st.caption(t("schools_table_caption", lang))
+    # Made when clicked, not on every rerun.
+    st.download_button(t("schools_download_csv", lang), lambda: csv_bytes(table), file_name=CSV_NAME,
+                       mime="text/csv", key=CSV_DOWNLOAD_KEY)
     # The table keeps its row selection across reruns: only a row picked since the last run counts.
     picked = _render_table(table, lang, listed=eligible is not None, minutes=float(minutes))
     if picked != st.session_state.get(_LAST_ROW):
