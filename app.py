@@ -6,6 +6,7 @@ cached pipeline (``geo/``) → map layers (``layers/``) and panels (``ui/``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -13,7 +14,7 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import PlanningError
-from ui import link, panels
+from ui import link, panels, share
 from ui.budget_view import render_budget
 from ui.datasets import choices, dataset_ref, forget_other_dataset, render_dataset_notice, render_picker
 from ui.equity_view import render_equity
@@ -25,6 +26,7 @@ from ui.markdown import md_escape
 from ui.method import method_text
 from ui.robustness_view import render_robustness
 from ui.scenario_view import render_scenarios
+from ui.schools_view import render_schools
 from ui.sidebar import render_access_choice, render_language, render_sidebar
 from ui.state import (
     data_dir,
@@ -38,8 +40,24 @@ from ui.state import (
 from ui.upload_view import render_uploads
 
 SELECTED = "buurt_select"
+#: The tabs under the detail panel, by name (an i18n/terms key); the open one is kept under OPEN_TAB by name,
+#: so that it stays open when a language switch changes the labels.
+TAB_NAMES = ("tab_robustness", "tab_equity", "tab_scenarios", "tab_budget", share.SCHOOLS_TAB)
+TABS = "tabs"
+OPEN_TAB = share.WIDGET_KEYS["open_tab"]
 
 st.set_page_config(page_title="Rijke Schooldag Planner", page_icon="🏫", layout="wide")
+
+
+def render_tabs(lang: str) -> Sequence:
+    """The tabs, with the one open that was open before (or that a link asked for)."""
+    labels = [t(name, lang) for name in TAB_NAMES]
+    if st.session_state.get(TABS) not in labels:  # first run, or the language changed the labels
+        wanted = st.session_state.get(OPEN_TAB)
+        st.session_state[TABS] = labels[TAB_NAMES.index(wanted)] if wanted in TAB_NAMES else labels[0]
+    tabs = st.tabs(labels, key=TABS, on_change="rerun")
+    st.session_state[OPEN_TAB] = next((n for n, tab in zip(TAB_NAMES, tabs, strict=True) if tab.open), TAB_NAMES[0])
+    return tabs
 
 
 def main() -> None:
@@ -119,9 +137,7 @@ def main() -> None:
     )
     panels.render_detail(result, selected, lang)
 
-    tab_rb, tab_eq, tab_sc, tab_bu = st.tabs(
-        [t("tab_robustness", lang), t("tab_equity", lang), t("tab_scenarios", lang), t("tab_budget", lang)]
-    )
+    tab_rb, tab_eq, tab_sc, tab_bu, tab_schools = render_tabs(lang)
     with tab_rb:
         render_robustness(result, result_key, lang)
     with tab_eq:
@@ -130,7 +146,12 @@ def main() -> None:
         render_scenarios(result, ranking_key, access, selected, lang)
     with tab_bu:
         render_budget(result, result_key, lang)
-    share_link = link.publish(params, prepared, slug, selected, lang)
+    school = None
+    if tab_schools.open:  # only the open Scholen tab runs (its map needs a visible frame to fit its bounds)
+        with tab_schools:
+            school = render_schools(key, result, lang,
+                                    link_for=lambda code: link.view_url(params, prepared, slug, selected, code))
+    share_link = link.publish(params, prepared, slug, selected, lang, school)
     render_exports(result, result_key, params, share_link, isochrones, lang)
 
     with st.expander(t("access_measures", lang)):

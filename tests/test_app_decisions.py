@@ -23,7 +23,7 @@ def _metric(at: AppTest, label: str) -> str:
 
 
 def test_equity_tab_shows_quintiles_and_the_concentration_index(app: AppTest) -> None:
-    assert [tab.label for tab in app.tabs] == ["Robuustheid", "Gelijkheid", "Scenario's", "Budget"]
+    assert [tab.label for tab in app.tabs] == ["Robuustheid", "Gelijkheid", "Scenario's", "Budget", "Scholen"]
     assert _metric(app, "Concentratie-index")
     quintiles = next(df.value for df in app.dataframe if "Behoefte-kwintiel" in df.value.columns)
     assert list(quintiles["Behoefte-kwintiel"]) == ["Q1", "Q2", "Q3", "Q4", "Q5"]

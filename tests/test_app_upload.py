@@ -60,7 +60,7 @@ def assert_app_still_works(at: AppTest) -> None:
 def test_the_section_is_in_the_sidebar_in_both_languages(app):
     labels = [e.label for e in app.sidebar.expander]
     assert "Eigen bestanden" in labels
-    assert [u.label for u in app.file_uploader] == [
+    assert [u.label for u in app.sidebar.file_uploader] == [
         "Buurten (GeoPackage, GeoJSON of gezipte Shapefile)",
         "CBS-tabel (kerncijfers wijken en buurten, xlsx of csv)",
         "Voorzieningen (GeoPackage, GeoJSON, CSV of xlsx)",
@@ -69,7 +69,7 @@ def test_the_section_is_in_the_sidebar_in_both_languages(app):
     assert not app.sidebar.success  # nothing uploaded: the app uses the shipped data
     app.radio(key="lang").set_value("en").run()
     assert "Your own files" in [e.label for e in app.sidebar.expander]
-    assert app.file_uploader[2].label == "Facilities (GeoPackage, GeoJSON, CSV or xlsx)"
+    assert app.sidebar.file_uploader[2].label == "Facilities (GeoPackage, GeoJSON, CSV or xlsx)"
 
 
 def test_a_facility_csv_is_read_reported_and_added_to_ranking_and_map(app):

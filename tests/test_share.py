@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
+from geo.data.files import SCHOOL_CODE_PATTERN
 from geo.decide.ranking import RankingParams
 from geo.decide.scenario import ScenarioFacility
 from ui import markdown, share
@@ -62,6 +63,8 @@ valid_states = st.builds(
     buurt=st.none() | st.from_regex(share._BUURT, fullmatch=True),
     added=st.lists(_added, max_size=VALID.max_scenario).map(tuple),
     removed=st.lists(st.from_regex(share._FACILITY_ID, fullmatch=True), max_size=VALID.max_scenario).map(tuple),
+    school=st.none() | st.from_regex(SCHOOL_CODE_PATTERN, fullmatch=True),
+    school_minutes=st.sampled_from(VALID.school_minute_choices),
 ).filter(lambda s: any(w > 0 for w in s.effective_weights().values()))  # an all-zero link is refused
 
 _nasty_text = st.text(max_size=300) | st.sampled_from(
@@ -188,6 +191,17 @@ HOSTILE = [
     "rm=" + "A" * 10000,
     "rm=%3Cimg%20src=x%20onerror=alert(1)%3E",
     "%ff=%fe&lang=%ff",
+    "school=%3Cscript%3Ealert(1)%3C/script%3E",
+    "school=17zr00",
+    "school=17ZR00%00",
+    "school=17ZR0",
+    "school=" + "A" * 300,
+    "school=../../etc/passwd",
+    "smin=7",
+    "smin=nan",
+    "smin=10~15",
+    "smin=-10",
+    "smin=1e999",
     "lang=" + "a" * 100_000,
 ]
 
@@ -315,6 +329,36 @@ def test_weights_that_leave_nothing_to_rank_are_refused():
 # --------------------------------------------------------------------------- validation once the data is loaded
 
 
+def test_school_and_minutes_round_trip_and_are_short():
+    state = ShareState(school="17ZR00", school_minutes=15)
+    assert encode(state) == {"school": "17ZR00", "smin": "15"}
+    assert _decode_qs("school=17ZR00&smin=15.0") == (state, [])
+    assert _decode_qs("school=-") == (DEFAULT_STATE, [])
+    assert share.widget_values(state)["school_select"] == "17ZR00"
+    assert share.widget_values(state)["school_minutes"] == 15.0
+    assert "school_select" not in share.widget_values(DEFAULT_STATE)
+    # A link with a school opens the Scholen tab (app.py names its tabs by these keys).
+    assert share.widget_values(state)["open_tab"] == share.SCHOOLS_TAB
+    assert "open_tab" not in share.widget_values(DEFAULT_STATE)
+
+
+def test_a_school_in_a_link_is_checked_against_the_loaded_branches():
+    state, [] = _decode_qs("school=17ZR00&b=BU03440111")
+    checked, [notice] = validate(state, valid=Validation(school_codes=frozenset({"03LX00"})))
+    assert checked == replace(state, school=None)
+    assert notice.param == "school" and notice.value == "17ZR00"
+    assert "vestigingscode" in notice.message_nl and "branch code" in notice.message_en
+    # A dataset without schools refuses every school.
+    assert validate(state, valid=Validation(school_codes=frozenset()))[0].school is None
+
+
+def test_script_in_a_school_value_is_escaped_in_the_notice():
+    state, [notice] = _decode_qs("school=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E")
+    assert state.school is None
+    md = notice.markdown("en")
+    assert "<img" not in md.replace("\\<", "") and r"\<img src\=x onerror\=alert\(1\)\>" in md
+
+
 def test_validate_narrows_to_the_loaded_data():
     state = ShareState(
         map_column="dist_library_m", facility_types=("sport", "library"), buurt="BU99999999",
@@ -386,19 +430,21 @@ def test_state_from_app_and_widget_values_agree():
     present = ("sport", "primary_school", "swimming_pool")
     params = _app_params("access_first", {"dist_sport_m": 4.5, "woz_mean_keur": 1.0}, present)
     state = share.state_from_app(
-        params, dataset="utrecht", traveller="child", buurt="BU03440111", present_types=present
+        params, dataset="utrecht", traveller="child", buurt="BU03440111", present_types=present, school="17ZR00",
+        school_minutes=5.0,
     )
     assert state.weights == (("dist_sport_m", 4.5), ("woz_mean_keur", 1.0))
     assert state.facility_types is None  # all present types: "all"
     assert encode(state) == {
         "lang": "en", "p": "access_first", "w": ["dist_sport_m~4.5", "woz_mean_keur~1"], "map": "need_index",
-        "mode": "bike", "min": "10~20", "b": "BU03440111",
+        "mode": "bike", "min": "10~20", "b": "BU03440111", "school": "17ZR00", "smin": "5",
     }
     values = share.widget_values(state)
     assert values["w_access_first_dist_sport_m"] == 4.5
     assert values["w_access_first_dist_library_m"] == PRESETS["access_first"]["dist_library_m"]
     assert values["w_access_first_share_rent_pct"] == 0.0
     assert values["bands"] == [10.0, 20.0] and values["buurt_select"] == "BU03440111"
+    assert values["school_select"] == "17ZR00" and values["school_minutes"] == 5.0
     assert "facility_types" not in values
     # The sliders as seeded give the same ranking parameters back.
     seeded = {k: values[share.weight_key("access_first", k)] for k in INDICATORS}

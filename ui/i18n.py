@@ -488,6 +488,71 @@ _TEXT.update({
         "Bewaren kan zodra voorzieningen, of buurten én een CBS-tabel, gelezen zijn.",
         "Saving is possible once facilities, or buurten and a CBS table, have been read.",
     ),
+    # the Scholen tab (ui/schools_view.py)
+    "spinner_schools": ("Bereik vanaf de scholen berekenen …", "Computing reach from the schools …"),
+    "schools_intro": (
+        "De regeling **School en Omgeving** is voor basisschoolvestigingen met de hoogste relatieve "
+        "CBS-achterstandsscores. Per vestiging: welke van de vijf ontwikkeldomeinen hebben een aanbieder op "
+        "loopafstand **vanaf de school**, en waar zit het tekort? *{eligible}* is een **schatting** op de "
+        "CBS-scores van {year} (de vestigingen met de hoogste relatieve score die samen {share}% van de leerlingen "
+        "in het land hebben), geen besluit over wie in aanmerking komt.",
+        "The **School en Omgeving** scheme is for primary-school branches with the highest relative CBS "
+        "disadvantage scores. Per branch: which of the five development domains have a provider within walking "
+        "distance **from the school**, and where is the gap? *{eligible}* is an **estimate** on the CBS scores of "
+        "{year} (the branches with the highest relative scores that together hold {share}% of the country's "
+        "pupils), not a decision on who qualifies.",
+    ),
+    "schools_none": (
+        "Er staan geen basisscholen (DUO) in de gegevens van {name}: er is niets per school te tonen.",
+        "The data of {name} holds no primary schools (DUO): there is nothing to show per school.",
+    ),
+    "schools_minutes": ("Binnen bereik: lopend binnen", "In reach: walking within"),
+    "schools_minutes_help": (
+        "Een domein is binnen bereik als er een aanbieder is op zoveel minuten lopen in kindertempo vanaf de "
+        "school. Los van de keuze voor reizen in de zijbalk.",
+        "A domain is in reach when a provider is within this many minutes' walk at a child's pace from the "
+        "school. Independent of the travel choice in the sidebar.",
+    ),
+    "schools_upload": (
+        "Lijst van de gemeente: vestigingen die in aanmerking komen (CSV, XLSX of TXT)",
+        "The municipality's list of eligible branches (CSV, XLSX or TXT)",
+    ),
+    "schools_upload_help": (
+        "Een tabel met een kolom VESTIGINGSCODE (of een tekstbestand met één code per regel), codes zoals "
+        "00AP00. De lijst wordt alleen in deze sessie gebruikt.",
+        "A table with a VESTIGINGSCODE column (or a text file with one code per line), codes like 00AP00. The "
+        "list is used in this session only.",
+    ),
+    "schools_upload_not_text": (
+        "'{name}' is geen leesbaar tekstbestand (UTF-8): verwacht één vestigingscode per regel.",
+        "'{name}' is not a readable text file (UTF-8): expected one branch code per line.",
+    ),
+    "schools_list_matched": (
+        "**{name}**: {matched} van de {n} codes horen bij een vestiging in deze gegevens ({branches} vestigingen).",
+        "**{name}**: {matched} of the {n} codes belong to a branch in this data ({branches} branches).",
+    ),
+    "schools_list_unknown": (
+        "Niet gevonden onder de vestigingen van {name}: {codes}",
+        "Not found among the branches of {name}: {codes}",
+    ),
+    "schools_list_not_codes": (
+        "Geen vestigingscode, genegeerd: {values}",
+        "Not a branch code, ignored: {values}",
+    ),
+    "schools_measure": (
+        "Bereik vanaf de school: lopen in kindertempo ({speed} km/u), {measure}.",
+        "Reach from the school: walking at a child's pace ({speed} km/h), {measure}.",
+    ),
+    "schools_notes": ("Opmerkingen bij de scholen", "Notes on the schools"),
+    "schools_pick": ("Kies een school (of klik op de kaart)", "Pick a school (or click the map)"),
+    "schools_table_title": ("Alle vestigingen", "All branches"),
+    "schools_table_caption": (
+        "Klik op een kolomkop om te sorteren, op een rij om de tekortkaart van die school te openen.",
+        "Click a column header to sort, a row to open that school's gap card.",
+    ),
+    "schools_card_download": ("Tekortkaart (HTML, afdrukbaar)", "Gap card (HTML, printable)"),
+    "schools_download_csv": ("Alle vestigingen (CSV)", "All branches (CSV)"),
+    "schools_no_score": ("geen score", "no score"),
 })
 
 # A concept is named in geo.terms only; a key in both tables is a programming error caught on import.

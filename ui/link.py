@@ -7,7 +7,7 @@ scenario list.
 1. :func:`restore_from_url` – first run of a session, before any widget: the
    link's language, travel choice, preset and weights go into session state.
 2. :func:`restore_data_dependent` – once the data is loaded: the buurt, map
-   layer, facility types and scenario facilities are checked against it.
+   layer, facility types, scenario facilities and school are checked against it.
 3. :func:`publish` – every run, at the end: the current view goes into the URL
    and the sidebar shows the link.
 """
@@ -19,8 +19,10 @@ from dataclasses import replace
 
 import streamlit as st
 
+from geo import schema
 from geo.decide.pipeline import Prepared
 from geo.decide.scenario import DEFAULT_MARGIN_M, Scenario
+from geo.decide.schools import school_code, school_facilities
 from geo.errors import PlanningError
 from ui import share
 from ui.i18n import t
@@ -33,7 +35,9 @@ _STATE = "share_state"
 _NOTICES = "share_notices"
 _PENDING = "share_pending"
 #: Widget keys seeded only after the data is loaded (their options depend on it).
-_DATA_KEYS = ("map_column", "facility_types", "buurt_select")
+_DATA_KEYS = (
+    "map_column", "facility_types", "buurt_select", share.WIDGET_KEYS["school"], share.WIDGET_KEYS["open_tab"],
+)
 LINK_SCENARIO = "link"
 
 
@@ -63,7 +67,7 @@ def restore_from_url(dataset_slug: str, datasets: tuple[str, ...] = ()) -> None:
 
 
 def restore_data_dependent(prepared: Prepared, dataset_slug: str) -> None:
-    """Check the link's buurt, map layer, types and scenario against the loaded data (once)."""
+    """Check the link's buurt, map layer, types, scenario and school against the loaded data (once)."""
     if not st.session_state.pop(_PENDING, False):
         return
     b = prepared.dataset.buurten
@@ -76,6 +80,7 @@ def restore_data_dependent(prepared: Prepared, dataset_slug: str) -> None:
         buurt_codes=frozenset(map(str, b.index)),
         facility_ids=frozenset(map(str, prepared.dataset.facilities.index)),
         usable_indicators=frozenset(k for k, ok in prepared.indicators.notna().any().items() if ok),
+        school_codes=frozenset(school_facilities(prepared.dataset.facilities)[schema.FACILITY_ID].map(school_code)),
         bbox=(x0 - margin, y0 - margin, x1 + margin, y1 + margin),
     )
     state, more = share.validate(st.session_state[_STATE], valid=valid)
@@ -103,8 +108,10 @@ def render_notices(lang: str) -> None:
         warn_notices(notices, lang)
 
 
-def current_state(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None) -> share.ShareState:
-    """The view on screen, including the scenario whose details are open."""
+def current_state(
+    params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, school: str | None = None
+) -> share.ShareState:
+    """The view on screen, including the scenario whose details are open and the school whose card is open."""
     added: tuple = ()
     removed: tuple = ()
     kept = st.session_state.get(SCENARIOS) or []
@@ -115,13 +122,24 @@ def current_state(params: AppParams, prepared: Prepared, dataset_slug: str, sele
         removed = scenario.removed
     return share.state_from_app(
         params, dataset=dataset_slug, traveller=st.session_state.get("traveller", "child"), buurt=selected,
-        present_types=present_types(prepared), added=added, removed=removed,
+        present_types=present_types(prepared), added=added, removed=removed, school=school,
+        school_minutes=st.session_state.get(share.WIDGET_KEYS["school_minutes"], share.DEFAULT_STATE.school_minutes),
     )
 
 
-def publish(params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, lang: str) -> str:
+def view_url(
+    params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, school: str | None = None
+) -> str:
+    """The link to the view on screen (what :func:`publish` writes and shows), without showing anything."""
+    return state_url(current_state(params, prepared, dataset_slug, selected, school))
+
+
+def publish(
+    params: AppParams, prepared: Prepared, dataset_slug: str, selected: str | None, lang: str,
+    school: str | None = None,
+) -> str:
     """Write the view into the URL, show the link in the sidebar and return it."""
-    state = current_state(params, prepared, dataset_slug, selected)
+    state = current_state(params, prepared, dataset_slug, selected, school)
     if state != st.session_state.get(_STATE):
         # The view moved on from what the link opened: its notices no longer apply.
         st.session_state[_NOTICES] = []
@@ -160,12 +178,17 @@ def warn_notices(notices: Sequence[share.Notice], lang: str = "nl", *, max_shown
     st.warning(md_escape(t("share_notices", lang)) + "\n\n" + "\n".join(lines))
 
 
+def state_url(state: share.ShareState, defaults: share.ShareState = share.DEFAULT_STATE) -> str:
+    """The link to ``state`` from the app's own address (only the query string when the address is unknown)."""
+    base = st.context.url or ""
+    return share.share_url(base, state, defaults) if base else "?" + share.to_query_string(state, defaults)
+
+
 def render_share_link(
     state: share.ShareState, lang: str = "nl", *, defaults: share.ShareState = share.DEFAULT_STATE
 ) -> str:
     """Show the link to ``state`` in a code box (Streamlit adds a copy button); returns the link."""
-    base = st.context.url or ""
-    url = share.share_url(base, state, defaults) if base else "?" + share.to_query_string(state, defaults)
+    url = state_url(state, defaults)
     st.caption(t("share_link", lang))
     st.code(url, language=None, wrap_lines=True)
     return url

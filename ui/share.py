@@ -30,12 +30,16 @@ name     field               format
 ``add``  added               repeated, ``<type>~<x>~<y>[~<capacity>]``, x/y in
                              EPSG:28992 metres
 ``rm``   removed             repeated, a facility id
+``school`` school            a DUO branch code (VESTIGINGSCODE), e.g. ``00AP00``:
+                             the school whose gap card is open (Scholen tab)
+``smin`` school_minutes      walking minutes a domain must be in reach in: ``5``,
+                             ``10`` or ``15``
 =======  ==================  =====================================================
 
 Numbers are written as Python's shortest round-trip ``repr`` of the float
 without a trailing ``.0`` (``2.5``, ``2``, ``136000.25``, ``1e-05``), so a link
 restores the exact same float. A value ``-`` means "explicitly empty" (no
-facility types, no weight overrides, no buurt, the traveller's own speed). An
+facility types, no weight overrides, no buurt or school, the traveller's own speed). An
 empty value counts as absent. Unknown parameter names are ignored without a
 notice, so that links passed through tracking (``fbclid``, ``utm_*``) still open.
 """
@@ -51,7 +55,9 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
+from geo.data.files import SCHOOL_CODE_PATTERN
 from geo.decide.scenario import ScenarioFacility
+from geo.decide.schools import DEFAULT_MINUTES, REACH_BANDS_MIN
 from geo.lang import LANGUAGES, pick
 from geo.units import BAND_CHOICES_MIN, MODES, TRAVELLERS
 from ui.markdown import escape_url_text, md_escape, printable
@@ -86,10 +92,12 @@ P_ISO = "iso"
 P_BUURT = "b"
 P_ADD = "add"
 P_REMOVE = "rm"
+P_SCHOOL = "school"
+P_SCHOOL_MINUTES = "smin"
 #: Every parameter this module reads or writes, in the order it writes them.
 PARAMS = (
     P_DATASET, P_LANG, P_PRESET, P_WEIGHT, P_MAP, P_TYPES, P_MODE, P_TRAVELLER, P_SPEED, P_BANDS, P_ISO,
-    P_BUURT, P_ADD, P_REMOVE,
+    P_BUURT, P_ADD, P_REMOVE, P_SCHOOL, P_SCHOOL_MINUTES,
 )
 
 #: Separator inside one value. Unreserved in URLs (RFC 3986), so never percent-encoded.
@@ -161,6 +169,10 @@ class ShareState:
         Scenario facilities added by the user.
     removed
         Ids of facilities removed in the scenario.
+    school
+        DUO branch code of the school whose gap card is open, or None for the app's default.
+    school_minutes
+        Walking minutes (at child speed) within which a domain counts as in reach of a school.
     """
 
     dataset: str = DEFAULT_DATASET
@@ -177,6 +189,8 @@ class ShareState:
     buurt: str | None = None
     added: tuple[ScenarioFacility, ...] = ()
     removed: tuple[str, ...] = ()
+    school: str | None = None
+    school_minutes: float = DEFAULT_MINUTES
 
     def __post_init__(self) -> None:
         # Frozen dataclass: canonicalise through object.__setattr__ (runs once, at construction).
@@ -185,6 +199,7 @@ class ShareState:
         if self.facility_types is not None:
             object.__setattr__(self, "facility_types", _unique(self.facility_types))
         object.__setattr__(self, "removed", _unique(self.removed))
+        object.__setattr__(self, "school_minutes", float(self.school_minutes) + 0.0)
         object.__setattr__(
             self, "added", tuple(a if isinstance(a, ScenarioFacility) else ScenarioFacility(*a) for a in self.added)
         )
@@ -203,7 +218,7 @@ class Validation:
 
     Collections that depend on the loaded data (``facility_types`` shown,
     ``map_columns`` with data, ``buurt_codes``, ``facility_ids``,
-    ``usable_indicators``) can be narrowed once the data is loaded and a state
+    ``usable_indicators``, ``school_codes``) can be narrowed once the data is loaded and a state
     re-checked with :func:`validate`. ``None`` for a set means "syntax only".
 
     Attributes
@@ -214,6 +229,8 @@ class Validation:
         its range is an error in Streamlit.
     band_choices
         Allowed isochrone bands: the options of the bands multiselect.
+    school_minute_choices
+        Allowed walking minutes of the Scholen tab: the options of its minutes widget.
     bbox
         Allowed area for scenario facilities, EPSG:28992 (x_min, y_min, x_max, y_max).
     max_scenario
@@ -237,6 +254,8 @@ class Validation:
     buurt_codes: frozenset[str] | None = None
     facility_ids: frozenset[str] | None = None
     usable_indicators: frozenset[str] | None = None
+    school_codes: frozenset[str] | None = None
+    school_minute_choices: tuple[float, ...] = REACH_BANDS_MIN
     weight_range: tuple[float, float] = WEIGHT_RANGE
     speed_range_kmh: tuple[float, float] = (1.0, 40.0)
     capacity_range: tuple[float, float] = (0.0, 1_000_000.0)
@@ -362,6 +381,10 @@ def encode(state: ShareState, defaults: ShareState = DEFAULT_STATE) -> dict[str,
         ] or [NONE]
     if state.removed != defaults.removed:
         out[P_REMOVE] = list(state.removed) or [NONE]
+    if state.school != defaults.school:
+        out[P_SCHOOL] = NONE if state.school is None else state.school
+    if state.school_minutes != defaults.school_minutes:
+        out[P_SCHOOL_MINUTES] = _fmt(state.school_minutes)
     return {k: out[k] for k in PARAMS if k in out}
 
 
@@ -589,6 +612,24 @@ def decode(
     elif not _BUURT.fullmatch(buurt) or (v.buurt_codes is not None and buurt not in v.buurt_codes):
         r.notice(P_BUURT, buurt, "unknown", allowed="buurtcode / buurt code")
         buurt = d.buurt
+    added = r.items(P_ADD, lambda t: _added(r, t), d.added, v.max_scenario)
+    removed = r.items(P_REMOVE, lambda t: _removed(r, t), d.removed, v.max_scenario)
+    school = r.single(P_SCHOOL)
+    if school is None:
+        school = d.school
+    elif school == NONE:
+        school = None
+    elif not SCHOOL_CODE_PATTERN.fullmatch(school) or (v.school_codes is not None and school not in v.school_codes):
+        r.notice(P_SCHOOL, school, "unknown", allowed="vestigingscode / branch code")
+        school = d.school
+    school_minutes = d.school_minutes
+    raw_minutes = r.single(P_SCHOOL_MINUTES)
+    if raw_minutes is not None:
+        parsed = _parse_number(raw_minutes, 0.0, 1e6)
+        if parsed is None or parsed not in v.school_minute_choices:
+            r.notice(P_SCHOOL_MINUTES, raw_minutes, "unknown", allowed=_allowed(v.school_minute_choices))
+        else:
+            school_minutes = parsed
     state = ShareState(
         dataset=dataset,
         lang=lang,
@@ -602,8 +643,10 @@ def decode(
         minutes=minutes,
         show_isochrones=d.show_isochrones if iso is None else iso == "1",
         buurt=buurt,
-        added=r.items(P_ADD, lambda t: _added(r, t), d.added, v.max_scenario),
-        removed=r.items(P_REMOVE, lambda t: _removed(r, t), d.removed, v.max_scenario),
+        added=added,
+        removed=removed,
+        school=school,
+        school_minutes=school_minutes,
     )
     # Weights that leave nothing to rank would stop the app with an error: keep the preset's instead.
     usable = v.usable_indicators if v.usable_indicators is not None else frozenset(v.indicators)
@@ -637,7 +680,13 @@ WIDGET_KEYS = {
     "facility_types": "facility_types",
     "buurt": "buurt_select",
     "dataset": "dataset",
+    "school": "school_select",
+    "school_minutes": "school_minutes",
+    # Not a widget: the name of the tab app.py opens (a link with a school opens the Scholen tab).
+    "open_tab": "open_tab",
 }
+#: The name of the tab that shows the schools (a key of ``geo.terms.TERMS``, as app.py names its tabs).
+SCHOOLS_TAB = "schools"
 
 
 def weight_key(preset: str, indicator: str) -> str:
@@ -660,12 +709,16 @@ def widget_values(state: ShareState) -> dict[str, Any]:
         WIDGET_KEYS["show_isochrones"]: state.show_isochrones,
         WIDGET_KEYS["preset"]: state.preset,
         WIDGET_KEYS["map_column"]: state.map_column,
+        WIDGET_KEYS["school_minutes"]: state.school_minutes,
     }
     out.update({weight_key(state.preset, k): w for k, w in state.effective_weights().items()})
     if state.facility_types is not None:
         out[WIDGET_KEYS["facility_types"]] = list(state.facility_types)
     if state.buurt is not None:
         out[WIDGET_KEYS["buurt"]] = state.buurt
+    if state.school is not None:
+        out[WIDGET_KEYS["school"]] = state.school
+        out[WIDGET_KEYS["open_tab"]] = SCHOOLS_TAB
     return out
 
 
@@ -679,6 +732,8 @@ def state_from_app(
     speed_kmh: float | None = None,
     added: Sequence[ScenarioFacility] = (),
     removed: Sequence[str] = (),
+    school: str | None = None,
+    school_minutes: float = DEFAULT_MINUTES,
 ) -> ShareState:
     """The state of the current view, from the sidebar's ``AppParams`` and a few extras.
 
@@ -695,6 +750,8 @@ def state_from_app(
         Speed override, None for the traveller's default.
     added, removed
         The scenario.
+    school, school_minutes
+        The Scholen tab: the school whose gap card is open, and the walking minutes.
     """
     ranking = params.ranking
     preset = ranking.preset or DEFAULT_PRESET
@@ -718,6 +775,8 @@ def state_from_app(
         buurt=buurt,
         added=tuple(added),
         removed=tuple(removed),
+        school=school,
+        school_minutes=school_minutes,
     )
 
 

@@ -24,6 +24,7 @@ from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
 from geo.decide.ranking import RankingParams
 from geo.decide.robustness import compute_robustness
 from geo.decide.scenario import run_scenario
+from geo.decide.schools import ReachSettings, SchoolsResult, analyse_schools
 from geo.network.graph import Network
 from geo.network.isochrones import facility_isochrones
 from ui.i18n import t
@@ -105,6 +106,21 @@ def _load_prepared(directory: str, mtime: float, network: tuple[str, float], spe
     return prepare(dataset, engine=engine)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)  # bounded: every minutes choice and list is a new entry
+def _load_schools(directory: str, mtime: float, network: tuple[str, float], minutes: float,
+                  eligible: tuple[str, ...] | None) -> SchoolsResult:
+    """Branches, reach per domain from each school (walking, child speed) and catchments (routing: cached).
+
+    Over the dataset's walking network when one is given, else straight line; the sidebar's mode plays no part.
+    Shared by every session and never changed by the app (the need columns are added to a copy, per ranking).
+    """
+    dataset = load_dataset(directory, mtime)
+    settings = ReachSettings(minutes=minutes)
+    engine = NetworkEngine(load_network(*network), speed_kmh=settings.speed_kmh) if network[0] else None
+    return analyse_schools(dataset, scores=national.school_scores(), history=national.pupil_history(),
+                           engine=engine, settings=settings, eligible_codes=eligible)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def load_ranking(_prepared: Prepared, key: tuple, params: RankingParams) -> PipelineResult:
     """Rank the prepared dataset with ``params`` (cached per dataset/network key and weights)."""
@@ -159,6 +175,17 @@ def load_prepared(directory: str, mtime: float, network: tuple[str, float], spee
     """Indicators and access for the dataset (and network), cached; see :func:`_load_prepared`."""
     with st.spinner(t("spinner_access", lang)):
         return _load_prepared(directory, mtime, network, speed_kmh)
+
+
+def load_schools(directory: str, mtime: float, network: tuple[str, float], minutes: float,
+                 eligible: tuple[str, ...] | None = None, *, lang: str = "nl") -> SchoolsResult:
+    """The schools analysis of a dataset, cached per dataset, walking network, minutes and eligible list.
+
+    ``network`` is the :func:`file_key` of the dataset's *walking* network (``("", 0.0)``: straight line);
+    ``eligible`` the municipality's list of branch codes, sorted (None: no list).
+    """
+    with st.spinner(t("spinner_schools", lang)):
+        return _load_schools(directory, mtime, network, float(minutes), eligible)
 
 
 def load_isochrones(_prepared: Prepared, key: tuple, types: tuple[str, ...], minutes: tuple[float, ...],

@@ -21,6 +21,12 @@ How state is read from the page, and why this way:
   polygon is the topmost element (not under a facility marker or the legend).
 - *weights*: sliders are ``input[type=range]`` (implicit role ``slider``)
   named by their label; the keyboard moves them (``End`` = maximum).
+- *Scholen tab*: runs only while open (``st.tabs(on_change="rerun")``). Its map
+  is the ``st_folium`` frame inside the ``st-key-schools_map_box`` container
+  (the results map is the other one); school circles are found through the
+  Leaflet ``L.GeoJSON`` layer whose features carry ``school_code``. The gap
+  card is the ``st.html`` fragment ``.gap-card-fragment``; the school picker is
+  the selectbox ``school_select`` ("<name> (<code>)").
 """
 
 from __future__ import annotations
@@ -32,7 +38,13 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import FrameLocator, Locator, Page, expect
 
 TITLES = {"nl": "Rijke Schooldag Planner", "en": "Rich School Day Planner"}
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+_FOLIUM = 'iframe[title="streamlit_folium.st_folium"]'
+#: The Scholen tab's map: the folium frame in the container ``schools_map_box`` (ui/schools_view.py).
+SCHOOLS_MAP_IFRAME = f".st-key-schools_map_box {_FOLIUM}"
+#: The results map: the other folium frame.
+MAP_IFRAME = f"{_FOLIUM}:not({SCHOOLS_MAP_IFRAME})"
+SCHOOL_PICK_LABEL = re.compile(r"^(Kies een school|Pick a school)")
+TABS = {"schools": {"nl": "Scholen", "en": "Schools"}}
 SENTENCE = re.compile(r"\s(staat op|ranks) \d+ (van|of) \d+")
 PICK_LABEL = re.compile(r"^(Kies een buurt|Pick a buurt)")
 FACILITIES_LABEL = re.compile(r"Voorzieningen op de kaart|Facilities on the map")
@@ -70,6 +82,44 @@ _JS_CLICK_POINT = """(code) => {
     const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
     cands.sort((a, b) => Math.hypot(a[0] - cx, a[1] - cy) - Math.hypot(b[0] - cx, b[1] - cy));
     for (const [x, y] of cands) {
+      if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
+      if (document.elementFromPoint(x, y) === path) return {x, y};
+    }
+  }
+  return null;
+}"""
+
+
+# The school circles drawn in the schools map: [{code, tooltip text}].
+_JS_SCHOOLS = """() => {
+  if (typeof L === 'undefined') return [];
+  const out = [];
+  for (const k of Object.keys(window)) {
+    let v; try { v = window[k]; } catch (e) { continue; }
+    if (!(v instanceof L.GeoJSON)) continue;
+    v.eachLayer(l => {
+      const p = (l.feature || {}).properties || {};
+      if (!p.school_code || !l._path || !l._path.isConnected) return;
+      const tip = document.createElement('span');
+      tip.innerHTML = l.getTooltip() ? l.getTooltip().getContent() : '';
+      out.push({code: p.school_code, tooltip: tip.textContent});
+    });
+  }
+  return out;
+}"""
+
+# A point (in frame coordinates) where the school's own circle is the topmost element.
+_JS_SCHOOL_POINT = """(code) => {
+  for (const k of Object.keys(window)) {
+    let v; try { v = window[k]; } catch (e) { continue; }
+    if (!(v instanceof L.GeoJSON)) continue;
+    let found = null;
+    v.eachLayer(l => { if (((l.feature || {}).properties || {}).school_code === code) found = l; });
+    if (!found || !found._path) continue;
+    const path = found._path, r = path.getBoundingClientRect();
+    const cx = r.left + r.width / 2, cy = r.top + r.height / 2;
+    for (const [fx, fy] of [[0, 0], [0.2, 0], [-0.2, 0], [0, 0.2], [0, -0.2], [0.3, 0.3], [-0.3, -0.3]]) {
+      const x = cx + fx * r.width, y = cy + fy * r.height;
       if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) continue;
       if (document.elementFromPoint(x, y) === path) return {x, y};
     }
@@ -268,6 +318,64 @@ class AppPage:
             return frame.evaluate(_JS_BUURTEN)
         except PlaywrightError:  # the frame navigated or re-rendered under us: try again later
             return []
+
+    # ------------------------------------------------------------------ tabs and the Scholen tab
+
+    def open_tab(self, label: str) -> None:
+        """Click the tab called ``label`` (the tab reruns the app when opened) and wait until it has run."""
+        tab = self.page.get_by_role("tab", name=label, exact=True)
+        tab.click()
+        expect(tab).to_have_attribute("aria-selected", "true")
+        self.wait_idle()
+
+    def schools_map_iframe(self) -> Locator:
+        return self.page.locator(SCHOOLS_MAP_IFRAME)
+
+    def map_schools(self) -> list[dict]:
+        """``[{code, tooltip}]`` of the school circles drawn in the schools map (empty until it is drawn)."""
+        handle = self.schools_map_iframe().element_handle(timeout=RUN_TIMEOUT_MS)
+        frame = handle.content_frame() if handle else None
+        if frame is None:
+            return []
+        try:
+            return frame.evaluate(_JS_SCHOOLS)
+        except PlaywrightError:  # the frame navigated or re-rendered under us: try again later
+            return []
+
+    def wait_schools_map(self, *, n: int = 1) -> list[dict]:
+        """Wait until the schools map holds at least ``n`` school circles; return them."""
+        expect(self.schools_map_iframe()).to_be_visible(timeout=RUN_TIMEOUT_MS)
+        deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
+        while len(schools := self.map_schools()) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the schools map shows {len(schools)} schools, expected {n}")
+            self.page.wait_for_timeout(200)
+        return schools
+
+    def click_school_on_map(self, code: str) -> bool:
+        """A real mouse click on school ``code``'s circle; False when no point of it is on top."""
+        iframe = self.schools_map_iframe()
+        iframe.scroll_into_view_if_needed()
+        frame = iframe.element_handle().content_frame()
+        point = frame.evaluate(_JS_SCHOOL_POINT, code)
+        if point is None:
+            return False
+        box = iframe.bounding_box()
+        self.page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
+        return True
+
+    def school_picker(self) -> Locator:
+        return self.page.locator(".st-key-school_select").get_by_role("combobox", name=SCHOOL_PICK_LABEL)
+
+    def gap_card(self) -> Locator:
+        """The gap card on the page (the ``st.html`` fragment of ``layers.school_card``)."""
+        return self.page.locator(".gap-card-fragment")
+
+    def expect_card(self, name: str, code: str) -> None:
+        """The gap card and the school picker show school ``name`` (``code``)."""
+        expect(self.gap_card()).to_contain_text(name, timeout=RUN_TIMEOUT_MS)
+        expect(self.gap_card()).to_contain_text(code)
+        expect(self.school_picker()).to_have_value(f"{name} ({code})")
 
     def click_buurt_on_map(self, code: str) -> None:
         """A real mouse click on buurt ``code``, at a point where its polygon is on top."""

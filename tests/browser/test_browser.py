@@ -1,4 +1,5 @@
-"""The running app in headless Chromium: map, selection, weights, share links, hostile links, HTML export.
+"""The running app in headless Chromium: map, selection, weights, share links, hostile links, HTML export,
+the Scholen tab (a click on a school opens its gap card; its link opens that card again).
 
 One app server per session (``conftest.app_server``). Page loads are the
 slow part (each is a new Streamlit session that renders the whole app), so the
@@ -30,7 +31,7 @@ pytest.importorskip(
 )
 from playwright.sync_api import expect
 
-from .app_page import N_BUURTEN, TITLES, AppPage
+from .app_page import N_BUURTEN, TABS, TITLES, AppPage
 
 pytestmark = pytest.mark.browser
 
@@ -264,3 +265,41 @@ def test_hostile_links_neither_crash_the_app_nor_run_script(new_page, app_server
     problems = {name: _hostile_problems(app, with_map=name == "markup") for name, app in apps.items()}
     bad = {f"{name} ({HOSTILE_QUERIES[name][:60]}...)": p for name, p in problems.items() if p}
     assert not bad, bad
+
+
+# --------------------------------------------------------------------------- the Scholen tab
+
+SCHOOLS_TAB = TABS["schools"]["nl"]
+N_SCHOOLS = 98  # the Utrecht branches (DUO), every one placed
+#: A school circle's tooltip text: "[<branch code>] <name>", then the relative score on the next line.
+SCHOOL_TOOLTIP = re.compile(r"^\[(?P<code>[0-9A-Z]{4}[0-9]{2})\] (?P<name>.+?)(Relatieve|Relative) ")
+
+
+def test_clicking_a_school_on_the_map_opens_its_gap_card_and_its_link_opens_it_again(new_page, app_server):
+    first = AppPage(new_page(), app_server).open(wait_map=False)
+    first.open_tab(SCHOOLS_TAB)
+    schools = first.wait_schools_map(n=N_SCHOOLS)
+    assert len({s["code"] for s in schools}) == N_SCHOOLS
+    expect(first.gap_card()).to_be_visible()  # the default school's card
+    current = first.school_picker().input_value()
+    clicked = None
+    for school in schools:
+        tip = SCHOOL_TOOLTIP.match(school["tooltip"])
+        assert tip and tip["code"] == school["code"], school
+        if not current.endswith(f"({tip['code']})") and first.click_school_on_map(tip["code"]):
+            clicked = tip
+            break
+    assert clicked is not None, "no school circle could be clicked"
+    first.expect_card(clicked["name"].strip(), clicked["code"])
+    first.wait_idle()
+    assert first.exceptions() == []
+    query = _settled_query(first)
+    assert f"school={clicked['code']}" in query.split("&"), query
+
+    # A new context: only the link carries the school; it opens the Scholen tab with that card.
+    second = AppPage(new_page(), app_server).open("?" + query, wait_map=False)
+    expect(second.page.get_by_role("tab", name=SCHOOLS_TAB, exact=True)).to_have_attribute("aria-selected", "true")
+    second.expect_card(clicked["name"].strip(), clicked["code"])
+    second.wait_idle()
+    assert second.exceptions() == [] and second.page.errors == []
+    assert urlsplit(second.page.url).query == query  # opening the link does not rewrite it
