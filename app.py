@@ -152,7 +152,7 @@ def main() -> None:
             school = render_schools(key, result, lang,
                                     link_for=lambda code: link.view_url(params, prepared, slug, selected, code))
     share_link = link.publish(params, prepared, slug, selected, lang, school)
-    render_exports(result, result_key, params, share_link, isochrones, lang)
+    render_exports(result, result_key, params, share_link, isochrones, lang, dataset_key=key)
 
     with st.expander(t("access_measures", lang)):
         panels.render_access_measures(result, lang)

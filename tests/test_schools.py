@@ -112,7 +112,7 @@ def test_utrecht_lists_all_98_branches_94_with_a_score(utrecht_result) -> None:
     assert new[schema.ELIGIBLE_LIKE].isna().all() and new[schema.GAP_SCORE].isna().all()
     assert sorted(b[schema.LOCAL_RANK].dropna().astype(int)) == list(range(1, 95))
     assert (b[schema.PUPILS] > 0).all() and set(b[schema.PUPILS_YEAR]) == {2025}
-    assert any("4 of 98" in n for n in utrecht_result.notes)
+    assert any("4 of 98" in en and "4 van de 98" in nl for nl, en in utrecht_result.notes)
 
 
 def test_local_rank_follows_the_relative_score(utrecht_result) -> None:
@@ -327,7 +327,7 @@ def test_a_dataset_without_schools_gives_an_empty_table_and_a_note(utrecht) -> N
                                meta=utrecht.meta, directory=utrecht.directory)
     res = schools.analyse_schools(no_schools, scores=national.school_scores())
     assert res.branches.empty and res.reach.empty and res.catchment.empty
-    assert any("no primary-school" in n for n in res.notes)
+    assert any("no primary-school" in en for _, en in res.notes)
 
 
 def test_a_school_off_the_network_is_unknown_not_missing(delft_walk: Network) -> None:
@@ -341,3 +341,13 @@ def test_a_school_off_the_network_is_unknown_not_missing(delft_walk: Network) ->
     assert sport["BB0000"] == schema.REACH_UNKNOWN and sport["AA0000"] != schema.REACH_UNKNOWN
     gaps = schools.gap_scores(branches, reach)
     assert gaps.at["BB0000", schema.DOMAINS_KNOWN] == 0 and np.isnan(gaps.at["BB0000", schema.GAP_SCORE])
+
+
+def test_a_text_list_may_have_a_header_and_must_be_utf8(tmp_path: Path) -> None:
+    ok = tmp_path / "lijst.txt"
+    ok.write_text("VESTIGINGSCODE\n17ZR00\n", encoding="utf-8")
+    assert files.load_school_codes(ok) == ({"17ZR00"}, [])
+    latin = tmp_path / "latin.txt"
+    latin.write_bytes("17ZR00 café\n".encode("utf-16"))
+    with pytest.raises(files.DataFileError, match="UTF-8"):
+        files.load_school_codes(latin)

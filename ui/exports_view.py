@@ -9,13 +9,16 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
+from geo import schema
 from geo.data.paths import detect_app_version
 from geo.decide.pipeline import PipelineResult
+from geo.decide.schools import SchoolsResult
 from geo.report.record import ranking_zip_bytes
 from layers.exports import DOWNLOAD_NAMES, decision_pack_bytes, map_html_bytes
 from layers.geometry import drawable
 from ui.i18n import t
 from ui.robustness_view import load_default_robustness
+from ui.schools_view import schools_for_pack
 from ui.state import AppParams
 
 
@@ -29,11 +32,14 @@ def _map_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _pack_html(_result: PipelineResult, key: tuple, map_column: str, types: tuple[str, ...], lang: str,
-               share_link: str, _robustness, _isochrones: gpd.GeoDataFrame | None, mode: str) -> bytes:
-    del key
+               share_link: str, _robustness, _isochrones: gpd.GeoDataFrame | None, mode: str,
+               _schools: SchoolsResult | None = None, school_key: tuple = (), selected_school: str | None = None,
+               ) -> bytes:
+    del key, school_key
     return decision_pack_bytes(
         _result, lang=lang, share_link=share_link, robustness=_robustness, map_column=map_column,
-        facility_types=types, isochrones=_isochrones, isochrone_mode=mode,
+        facility_types=types, isochrones=_isochrones, isochrone_mode=mode, schools=_schools,
+        selected_school=selected_school,
     )
 
 
@@ -44,8 +50,11 @@ def _zip(_result: PipelineResult, key: tuple) -> bytes:
 
 
 def render_exports(result: PipelineResult, key: tuple, params: AppParams, share_link: str,
-                   isochrones: gpd.GeoDataFrame | None, lang: str) -> None:
-    """Buttons for the offline map, the decision pack and the ranking with its method record."""
+                   isochrones: gpd.GeoDataFrame | None, lang: str,
+                   dataset_key: tuple[str, float] | None = None) -> None:
+    """Buttons for the offline map, the decision pack and the ranking with its method record.
+
+    ``dataset_key`` (the dataset's :func:`ui.state.file_key`) adds the Scholen section to the pack."""
     st.subheader(t("exports_title", lang))
     st.caption(t("exports_caption", lang))
     types = tuple(params.facility_types)
@@ -65,10 +74,18 @@ def render_exports(result: PipelineResult, key: tuple, params: AppParams, share_
         lambda: _map_html(result, key, params.map_column, types, lang, isochrones, mode),
         file_name=DOWNLOAD_NAMES["map_html"], mime="text/html", key="dl_map_html",
     )
+    def pack() -> bytes:
+        schools, school = schools_for_pack(dataset_key, result.prepared.dataset, lang) if dataset_key else (None, None)
+        school_key: tuple = ()
+        if schools is not None:  # what makes one schools analysis differ from another of the same dataset
+            listed = schools.branches[schema.ELIGIBLE_LISTED].fillna(False).astype(bool)
+            school_key = (schools.settings, schools.method, tuple(schools.branches.index[listed]))
+        return _pack_html(result, key, params.map_column, types, lang, share_link,
+                          load_default_robustness(result, key), isochrones, mode, schools, school_key, school)
+
     c2.download_button(
         t("download_pack", lang),
-        lambda: _pack_html(result, key, params.map_column, types, lang, share_link,
-                           load_default_robustness(result, key), isochrones, mode),
+        pack,
         file_name=DOWNLOAD_NAMES["decision_pack"], mime="text/html", key="dl_pack",
     )
     c3.download_button(

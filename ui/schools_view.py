@@ -399,3 +399,20 @@ def _render_table(table: pd.DataFrame, lang: str, *, listed: bool, minutes: floa
                          selection_mode="single-row", key=f"{TABLE_KEY}_{minutes:g}", column_config=config)
     rows = getattr(getattr(event, "selection", None), "rows", None) or []
     return str(view.index[rows[0]]) if rows else None
+
+
+def schools_for_pack(
+    prepared_key: tuple[str, float], dataset: files.Dataset, lang: str
+) -> tuple[SchoolsResult | None, str | None]:
+    """The schools analysis for the decision pack, with the tab's walking minutes and list, and the school open in
+    the tab (cached like the tab's own; None without schools). Called only when the pack is built."""
+    if not branch_codes(dataset.facilities):
+        return None, None
+    minutes = float(st.session_state.get(MINUTES_KEY, DEFAULT_MINUTES))
+    listed = st.session_state.get(_LIST)
+    eligible = None
+    if listed is not None and isinstance(listed[1], SchoolList):
+        eligible = listed[1].match(branch_codes(dataset.facilities))[0]
+    result = load_schools(*prepared_key, file_key(network_path(dataset, REACH_MODE)), minutes, eligible, lang=lang)
+    selected = st.session_state.get(SELECT_KEY)
+    return result, (str(selected) if selected in result.branches.index else None)

@@ -776,7 +776,12 @@ def load_school_codes(path: str | Path) -> tuple[frozenset[str], list[str]]:
     with one code per line. Returns the codes and the lines that are not codes; raises when there is no code."""
     p = check_file(Path(path))
     if p.suffix.lower() in (".txt", ""):
-        values: list[Any] = p.read_text(encoding="utf-8-sig").splitlines()
+        try:
+            values: list[Any] = p.read_text(encoding="utf-8-sig").splitlines()
+        except UnicodeDecodeError:
+            raise DataFileError(f"'{p.name}' is not UTF-8 text; save the list as UTF-8 (one code per line).") from None
+        if values and values[0].strip().lower() in _SCHOOL_CODE_COLUMNS:
+            values = values[1:]  # a header line
     else:
         table = read_any_table(p)
         lower = {str(c).strip().lower(): c for c in table.columns}

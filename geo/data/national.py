@@ -278,9 +278,9 @@ def load_country(data_dir: str | Path | None = DATA_DIR, directory: str | Path =
     base = load_base_dataset(COUNTRY_CODE, directory)
     full: list[files.Dataset] = []
     root = Path(data_dir) if data_dir is not None else None
-    for meta in sorted(root.glob(f"*/{files.DATASET_META}")) if root is not None and root.is_dir() else []:
-        if (meta.parent / files.DATASET_FILE).is_file():
-            ds = files.load_dataset(meta.parent)
+    for meta_path in sorted(root.glob(f"*/{files.DATASET_META}")) if root is not None and root.is_dir() else []:
+        if (meta_path.parent / files.DATASET_FILE).is_file():
+            ds = files.load_dataset(meta_path.parent)
             if str(ds.meta.get("municipality_code", "")).startswith("GM"):
                 full.append(ds)
     if not full:

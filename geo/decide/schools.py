@@ -508,7 +508,8 @@ class SchoolsResult:
     settings: ReachSettings
     #: The measure id of the engine (``network`` or ``straight_line``) and its walking mode.
     method: str
-    notes: tuple[str, ...] = field(default_factory=tuple)
+    #: (nl, en) notes about the data (new schools without a score, no schools at all).
+    notes: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     #: (nl, en) label when the network itself is an approximation (car roads only), else None.
     network_approximation: tuple[str, str] | None = None
     #: How many branches the national ranking holds (the "of N" of a national rank); None without scores.
@@ -532,14 +533,19 @@ def analyse_schools(
     """Branches, reach per domain, gap scores and catchments of a dataset's primary schools."""
     engine = engine or StraightLineEngine()
     branches = school_branches(dataset.facilities, scores=scores, history=history, eligible_codes=eligible_codes)
-    notes: list[str] = []
+    notes: list[tuple[str, str]] = []
     if branches.empty:
-        notes.append("This dataset has no primary-school branches (DUO).")
+        notes.append(("Deze dataset heeft geen basisschoolvestigingen (DUO).",
+                      "This dataset has no primary-school branches (DUO)."))
     if scores is not None:
         n_none = int(branches[schema.SCHOOL_SCORE].isna().sum())
         if n_none:
-            notes.append(f"{n_none} of {len(branches)} branches have no CBS achterstandsscore (opened after the "
-                         "peildatum): listed without a score, never as 0.")
+            notes.append((
+                f"{n_none} van de {len(branches)} vestigingen hebben geen CBS-achterstandsscore (geopend na de "
+                "peildatum): vermeld zonder score, nooit als 0.",
+                f"{n_none} of {len(branches)} branches have no CBS achterstandsscore (opened after the "
+                "peildatum): listed without a score, never as 0.",
+            ))
     reach = domain_reach(branches, dataset.facilities, dataset.buurten, engine=engine, settings=settings)
     gaps = gap_scores(branches, reach)
     branches = branches.join(gaps)

@@ -161,6 +161,10 @@ _SENTENCES = MappingProxyType(
             "Geen ontbrekend domein: elk domein met gegevens heeft een aanbieder binnen {m} minuten lopen.",
             "No missing domain: every domain with data has a provider within a {m}-minute walk.",
         ),
+        "no_known": (
+            "Nog niets te zeggen: van geen enkel domein zijn aanbieders bekend in deze dataset.",
+            "Nothing to say yet: no domain has any known providers in this dataset.",
+        ),
         # the gap score
         "gap": (
             "{domains} zonder aanbieder binnen {m} minuten lopen × relatieve score {rel} × {pupils} leerlingen "
@@ -772,7 +776,8 @@ def gap_card(
                         words["walk"], words["within"]),
         domains=domains,
         partners=partners,
-        no_partners="" if partners else _say("no_missing", lang, m=m),
+        no_partners="" if partners else _say("no_missing" if counts[schema.REACH_UNKNOWN] < len(domains)
+                                             else "no_known", lang, m=m),
         gap_score=gap_text,
         gap_sentence=gap_sentence,
         gap_notes=gap_notes,
