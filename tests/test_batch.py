@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 from pathlib import Path
 
@@ -129,8 +130,14 @@ def dask_runs() -> tuple[batch.BatchResult, batch.BatchResult]:
     pytest.importorskip("dask.distributed")
     specs = batch.plan_partitions("GM0503,GM0796,GM0637")  # Delft (network), 's-Hertogenbosch, Zoetermeer
     pool = batch.facility_pool()
-    one = batch.run_batch([*specs, _broken()], SETTINGS, pool=pool, workers=1, progress=None)
-    two = batch.run_batch([_broken(), *specs], SETTINGS, pool=pool, workers=2, progress=None)
+    # Worker processes are spawned; in a full test run '__main__' may be a temporary script of another test
+    # (Streamlit's AppTest) that a spawned process cannot run again, so the workers are told there is none.
+    with pytest.MonkeyPatch.context() as mp:
+        main_module = sys.modules["__main__"]
+        mp.delattr(main_module, "__file__", raising=False)
+        mp.setattr(main_module, "__spec__", None, raising=False)
+        one = batch.run_batch([*specs, _broken()], SETTINGS, pool=pool, workers=1, progress=None)
+        two = batch.run_batch([_broken(), *specs], SETTINGS, pool=pool, workers=2, progress=None)
     return one, two
 
 
