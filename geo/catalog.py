@@ -38,7 +38,9 @@ class FacilityType:
     #: The rijke-schooldag domain a provider of this type can offer (:data:`DOMAINS`); ``None`` when the type is
     #: not a partner for school-age activities (a day nursery is for children under 4, a school is the school).
     domain: str | None
-    #: Marker colour on the map (colour-blind-safe palette, Okabe–Ito).
+    #: Marker colour on the map: colour-blind-safe, one per type (Okabe–Ito for the first nine types, then
+    #: colours of Paul Tol's colour-blind-safe schemes, chosen to stay apart from the others under simulated
+    #: protanopia, deuteranopia and tritanopia).
     color: str
     #: Font Awesome 4 icon name used by folium markers.
     icon: str
@@ -60,18 +62,39 @@ FACILITY_TYPES = MappingProxyType(
                 "after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#D55E00",
                 "home",
             ),
+            # theatre, arts centre, music school (a museum is a type of its own, below)
             FacilityType("culture", "Cultuurvoorziening", "Culture venue", "culture", "#9467BD", "music"),
             FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#7F7F7F", "users"),
             FacilityType("playground", "Speeltuin", "Playground", "social_emotional", "#F0E442", "child"),
+            FacilityType(
+                "youth_work", "Jongerenwerk / jongerencentrum", "Youth work / youth centre", "social_emotional",
+                "#FFAABB", "gamepad",
+            ),
+            # a nature reserve or a kinderboerderij (petting farm)
+            FacilityType("nature", "Natuur en kinderboerderij", "Nature and petting farm", "orientation", "#117733",
+                         "leaf"),
+            FacilityType("museum", "Museum", "Museum", "orientation", "#332288", "university"),
+            FacilityType("makerspace", "Techniek en makerspace", "Technology and makerspace", "orientation", "#661100",
+                         "wrench"),
         )
     }
 )
 
 
-def domain_facility_types(domain: str) -> tuple[str, ...]:
-    """The facility types whose providers offer ``domain`` (catalogue order)."""
+def _check_domain(domain: str) -> None:
     if domain not in DOMAINS:
         raise ParameterError(f"Unknown domain '{domain}'; expected one of: {', '.join(DOMAINS)}.")
+
+
+def domain_label(domain: str, lang: str = "nl") -> str:
+    """The name of a development domain (a key of :data:`DOMAINS`) in ``lang``."""
+    _check_domain(domain)
+    return pick(DOMAINS[domain], lang)
+
+
+def domain_facility_types(domain: str) -> tuple[str, ...]:
+    """The facility types whose providers offer ``domain`` (catalogue order)."""
+    _check_domain(domain)
     return tuple(ft.key for ft in FACILITY_TYPES.values() if ft.domain == domain)
 
 
