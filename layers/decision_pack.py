@@ -28,7 +28,7 @@ from geo.catalog import FACILITY_TYPES
 from geo.decide.pipeline import PipelineResult
 from geo.report.pack import build_pack_content
 from layers.facilities import APPROXIMATE_PRECISIONS
-from layers.labels import map_label, word
+from layers.labels import facility_type_with_domain, map_label, word
 from layers.render import render
 from layers.standalone import result_map_html
 from layers.svg_map import build_choropleth_svg
@@ -49,7 +49,7 @@ class _LegendDot:
 
 def _facility_rows(facilities: gpd.GeoDataFrame, types: Sequence[str], lang: str) -> list[_LegendDot]:
     known = [FACILITY_TYPES[k] for k in types if k in FACILITY_TYPES]
-    rows = [_LegendDot(ft.label(lang), ft.color, False) for ft in known]
+    rows = [_LegendDot(facility_type_with_domain(ft.key, lang), ft.color, False) for ft in known]
     if schema.LOCATION_PRECISION in facilities.columns:
         shown = facilities.loc[facilities[schema.FACILITY_TYPE].isin(types), schema.LOCATION_PRECISION]
         if shown.isin(APPROXIMATE_PRECISIONS).any():

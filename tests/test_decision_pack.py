@@ -267,3 +267,16 @@ def test_decision_pack_refuses_nonsense(result):
         build_decision_pack_html(result, top_n=0, interactive_map=False)
     with pytest.raises(ParameterError):
         build_decision_pack_html(result, lang="de", interactive_map=False)
+
+
+def test_the_print_legend_names_each_facility_type_with_its_domain(result):
+    for lang, sport, school in (
+        ("nl", "Sportaccommodatie — Sport, bewegen en gezondheid", "Basisschool"),
+        ("en", "Sports facility — Sport, movement and health", "Primary school"),
+    ):
+        html = build_decision_pack_html(result, lang=lang, facility_types=["sport", "primary_school"],
+                                        interactive_map=False)
+        legend = html[html.index('<div class="legend">'):]
+        legend = legend[: legend.index("</div>")]
+        assert str(escape(sport)) in legend
+        assert f"{school} —" not in legend and school in legend  # the school itself serves no domain
