@@ -222,6 +222,14 @@ PRESETS = MappingProxyType(
                 "dist_culture_m": 1.0,
                 "dist_after_school_care_m": 1.0,
                 "dist_swimming_pool_m": 0.5,
+                # Orientation on yourself and the world: nature and petting farms are neighbourhood-scale places a
+                # class walks to, so their distance tells buurten apart; a small weight, because they come only
+                # from OpenStreetMap (no CBS distance). Museums (mostly in the centre, so their distance is close to
+                # the distance to the centre) and makerspaces (few, and patchily mapped) get no weight, nor do youth
+                # work (mostly for over-12s, and often outreach without a building), community centres and
+                # playgrounds (social-emotional is weighed through after-school care). A dataset without nature
+                # points ignores this weight and says so: its ranking is the one it had without it.
+                "dist_nature_m": 0.5,
             }
         ),
         "need_only": MappingProxyType(
@@ -243,6 +251,7 @@ PRESETS = MappingProxyType(
                 "dist_after_school_care_m": 2.0,
                 "dist_swimming_pool_m": 1.0,
                 "dist_primary_school_m": 1.0,
+                "dist_nature_m": 1.0,  # twice its default weight, as the other distances (see rijke_schooldag)
             }
         ),
     }

@@ -142,3 +142,10 @@ def test_every_domain_has_a_facility_type_and_two_names(domain: str) -> None:
     with pytest.raises(ParameterError, match="Unknown domain"):
         domain_label("sport", "nl")  # a facility type, not a domain
 
+
+def test_the_default_preset_weighs_a_facility_type_of_every_domain() -> None:
+    weighted = {INDICATORS[k].facility_type for k in PRESETS[DEFAULT_PRESET] if INDICATORS[k].group == ACCESS}
+    served = {FACILITY_TYPES[t].domain for t in weighted}
+    assert served == set(DOMAINS)
+    # orientation counts through nature only; museum, makerspace and youth work carry no default weight
+    assert {"dist_museum_m", "dist_makerspace_m", "dist_youth_work_m"}.isdisjoint(PRESETS[DEFAULT_PRESET])
