@@ -38,7 +38,9 @@ class FacilityType:
     #: The rijke-schooldag domain a provider of this type can offer (:data:`DOMAINS`); ``None`` when the type is
     #: not a partner for school-age activities (a day nursery is for children under 4, a school is the school).
     domain: str | None
-    #: Marker colour on the map (colour-blind-safe palette, Okabe–Ito).
+    #: Marker colour on the map: colour-blind-safe, one per type (Okabe–Ito for the first nine types, then
+    #: colours of Paul Tol's colour-blind-safe schemes, chosen to stay apart from the others under simulated
+    #: protanopia, deuteranopia and tritanopia).
     color: str
     #: Font Awesome 4 icon name used by folium markers.
     icon: str
@@ -60,18 +62,39 @@ FACILITY_TYPES = MappingProxyType(
                 "after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#D55E00",
                 "home",
             ),
+            # theatre, arts centre, music school (a museum is a type of its own, below)
             FacilityType("culture", "Cultuurvoorziening", "Culture venue", "culture", "#9467BD", "music"),
             FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#7F7F7F", "users"),
             FacilityType("playground", "Speeltuin", "Playground", "social_emotional", "#F0E442", "child"),
+            FacilityType(
+                "youth_work", "Jongerenwerk / jongerencentrum", "Youth work / youth centre", "social_emotional",
+                "#FFAABB", "gamepad",
+            ),
+            # a nature reserve or a kinderboerderij (petting farm)
+            FacilityType("nature", "Natuur en kinderboerderij", "Nature and petting farm", "orientation", "#117733",
+                         "leaf"),
+            FacilityType("museum", "Museum", "Museum", "orientation", "#332288", "university"),
+            FacilityType("makerspace", "Techniek en makerspace", "Technology and makerspace", "orientation", "#661100",
+                         "wrench"),
         )
     }
 )
 
 
-def domain_facility_types(domain: str) -> tuple[str, ...]:
-    """The facility types whose providers offer ``domain`` (catalogue order)."""
+def _check_domain(domain: str) -> None:
     if domain not in DOMAINS:
         raise ParameterError(f"Unknown domain '{domain}'; expected one of: {', '.join(DOMAINS)}.")
+
+
+def domain_label(domain: str, lang: str = "nl") -> str:
+    """The name of a development domain (a key of :data:`DOMAINS`) in ``lang``."""
+    _check_domain(domain)
+    return pick(DOMAINS[domain], lang)
+
+
+def domain_facility_types(domain: str) -> tuple[str, ...]:
+    """The facility types whose providers offer ``domain`` (catalogue order)."""
+    _check_domain(domain)
     return tuple(ft.key for ft in FACILITY_TYPES.values() if ft.domain == domain)
 
 
@@ -199,6 +222,14 @@ PRESETS = MappingProxyType(
                 "dist_culture_m": 1.0,
                 "dist_after_school_care_m": 1.0,
                 "dist_swimming_pool_m": 0.5,
+                # Orientation on yourself and the world: nature and petting farms are neighbourhood-scale places a
+                # class walks to, so their distance tells buurten apart; a small weight, because they come only
+                # from OpenStreetMap (no CBS distance). Museums (mostly in the centre, so their distance is close to
+                # the distance to the centre) and makerspaces (few, and patchily mapped) get no weight, nor do youth
+                # work (mostly for over-12s, and often outreach without a building), community centres and
+                # playgrounds (social-emotional is weighed through after-school care). A dataset without nature
+                # points ignores this weight and says so: its ranking is the one it had without it.
+                "dist_nature_m": 0.5,
             }
         ),
         "need_only": MappingProxyType(
@@ -220,6 +251,7 @@ PRESETS = MappingProxyType(
                 "dist_after_school_care_m": 2.0,
                 "dist_swimming_pool_m": 1.0,
                 "dist_primary_school_m": 1.0,
+                "dist_nature_m": 1.0,  # twice its default weight, as the other distances (see rijke_schooldag)
             }
         ),
     }

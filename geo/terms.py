@@ -16,7 +16,7 @@ from __future__ import annotations
 from types import MappingProxyType
 
 from geo import schema
-from geo.catalog import ACCESS, DOMAINS, INDICATORS, NEED, REACH
+from geo.catalog import ACCESS, DOMAINS, INDICATORS, NEED, REACH, domain_label, get_facility_type
 from geo.lang import check_lang, pick
 
 #: (Dutch, English) name of each concept, by key.
@@ -41,6 +41,8 @@ TERMS = MappingProxyType(
         "contribution_of": ("Bijdrage: {}", "Contribution: {}"),
         "score_of": ("Score: {}", "Score: {}"),
         "percentile_of": ("Percentiel: {}", "Percentile: {}"),
+        # a facility type with the rijke-schooldag domain its providers offer (map legends)
+        "type_with_domain": ("{type} — {domain}", "{type} — {domain}"),
         # direction of an indicator
         "more_is_need": ("meer = meer behoefte", "more = more need"),
         "less_is_need": ("minder = meer behoefte", "less = more need"),
@@ -187,6 +189,15 @@ def group_score_name(group: str, lang: str) -> str:
     return column_label(GROUP_SCORES[group], lang)
 
 
+def facility_type_with_domain(key: str, lang: str) -> str:
+    """A facility type's name with its domain ("Bibliotheek — Cognitieve ontwikkeling"); the name alone when the
+    type serves no domain (the school itself, the day nursery)."""
+    ftype = get_facility_type(key)
+    if ftype.domain is None:
+        return ftype.label(lang)
+    return term("type_with_domain", lang).format(type=ftype.label(lang), domain=domain_label(ftype.domain, lang))
+
+
 def measure_label(method: str, lang: str, *, short: bool = False) -> str:
     """How a distance was measured (``method`` one of :data:`geo.schema.MEASURES`)."""
     return pick((MEASURE_SHORT if short else MEASURE_LABELS)[method], lang)
@@ -203,13 +214,8 @@ def column_label(column: str, lang: str) -> str:
         if column.startswith(prefix) and column[len(prefix):] in INDICATORS:
             return term(key, lang).format(INDICATORS[column[len(prefix):]].label(lang))
     if column.endswith("_status") and column.removesuffix("_status") in DOMAINS:
-        return pick(DOMAINS[column.removesuffix("_status")], lang)
+        return domain_label(column.removesuffix("_status"), lang)
     return column
-
-
-def domain_name(domain: str, lang: str) -> str:
-    """The name of a rijke-schooldag development domain (:data:`geo.catalog.DOMAINS`)."""
-    return pick(DOMAINS[domain], lang)
 
 
 def precision_note(location_precision: object, lang: str) -> str | None:

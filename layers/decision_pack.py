@@ -29,7 +29,7 @@ from geo.decide.pipeline import PipelineResult
 from geo.decide.schools import SchoolsResult
 from geo.report.pack import build_pack_content
 from layers.facilities import APPROXIMATE_PRECISIONS
-from layers.labels import map_label, word
+from layers.labels import facility_type_with_domain, map_label, word
 from layers.render import render
 from layers.school_card import STATUS_SYMBOLS
 from layers.standalone import result_map_html
@@ -51,7 +51,7 @@ class _LegendDot:
 
 def _facility_rows(facilities: gpd.GeoDataFrame, types: Sequence[str], lang: str) -> list[_LegendDot]:
     known = [FACILITY_TYPES[k] for k in types if k in FACILITY_TYPES]
-    rows = [_LegendDot(ft.label(lang), ft.color, False) for ft in known]
+    rows = [_LegendDot(facility_type_with_domain(ft.key, lang), ft.color, False) for ft in known]
     if schema.LOCATION_PRECISION in facilities.columns:
         shown = facilities.loc[facilities[schema.FACILITY_TYPE].isin(types), schema.LOCATION_PRECISION]
         if shown.isin(APPROXIMATE_PRECISIONS).any():

@@ -31,7 +31,7 @@ from layers.geometry import (
     require_work_crs,
     to_lonlat,
 )
-from layers.labels import check_lang, precision_note, word
+from layers.labels import check_lang, facility_type_with_domain, precision_note, word
 from layers.legend import Legend, LegendEntry
 
 #: Precision values drawn as approximate (dashed, translucent). PC6 is usually
@@ -149,7 +149,7 @@ def build_facility_legend(
     approximate: bool = False,
     position: str = "bottomleft",
 ) -> Legend:
-    """A legend of facility colours.
+    """A legend of facility colours, each type named with its rijke-schooldag domain.
 
     Parameters
     ----------
@@ -169,7 +169,8 @@ def build_facility_legend(
     for key in dict.fromkeys(types):
         ftype = get_facility_type(key)
         count = None if counts is None else int(counts.get(key, 0))
-        entries.append(LegendEntry(ftype.label(lang), ftype.color, count, shape="circle", border="1px solid #222"))
+        label = facility_type_with_domain(key, lang)
+        entries.append(LegendEntry(label, ftype.color, count, shape="circle", border="1px solid #222"))
     note = word("approximate_legend", lang) if approximate else None
     return Legend(word("facilities", lang), entries, note=note, position=position)
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from geo import schema
 from geo.catalog import INDICATORS
 from geo.lang import LANGUAGES, check_lang, pick
-from geo.terms import PRECISION_NOTES, column_label, precision_note
+from geo.terms import PRECISION_NOTES, column_label, facility_type_with_domain, precision_note
 
 if TYPE_CHECKING:
     from geo.decide.access import AccessMeasure
@@ -25,6 +25,7 @@ __all__ = [
     "PRECISION_NOTES",
     "check_lang",
     "column_label",
+    "facility_type_with_domain",
     "higher_is_more_need",
     "map_label",
     "pick",

@@ -20,6 +20,7 @@ from geo.catalog import (
     PRESET_LABELS,
     PRESETS,
     domain_facility_types,
+    domain_label,
     get_facility_type,
     get_indicator,
     get_preset,
@@ -56,12 +57,17 @@ def test_get_preset_returns_a_copy_and_the_catalog_cannot_be_changed() -> None:
         FACILITY_TYPES["sport"] = FACILITY_TYPES["library"]  # type: ignore[index]
 
 
+#: Types whose name is the same word in Dutch and English (every other type must have two different labels).
+SAME_WORD_IN_BOTH_LANGUAGES = {"museum"}
+
+
 def test_every_facility_type_has_labels_a_domain_a_distinct_colour_and_an_access_indicator() -> None:
     colours = [ft.color for ft in FACILITY_TYPES.values()]
     assert len(set(colours)) == len(colours)  # one colour per layer on the map
     for key, ft in FACILITY_TYPES.items():
         assert ft.key == key
-        assert ft.label("nl") == ft.label_nl and ft.label("en") == ft.label_en and ft.label_nl != ft.label_en
+        assert ft.label("nl") == ft.label_nl and ft.label("en") == ft.label_en
+        assert (ft.label_nl == ft.label_en) == (key in SAME_WORD_IN_BOTH_LANGUAGES), key
         assert ft.domain is None or ft.domain in DOMAINS
         assert re.fullmatch(r"#[0-9A-F]{6}", ft.color), ft.color
         ind = INDICATORS[f"dist_{key}_m"]
@@ -97,11 +103,49 @@ def test_lookups_find_what_the_catalog_holds() -> None:
     assert get_preset("need_only") == dict(PRESETS["need_only"])
 
 
+#: The documented mapping (product issue, School en Omgeving): which rijke-schooldag domain each type serves.
+DOCUMENTED_DOMAINS = {
+    "sport": "sport_health",
+    "swimming_pool": "sport_health",
+    "library": "cognitive",
+    "culture": "culture",  # theatre, arts centre, music school
+    "after_school_care": "social_emotional",
+    "community_centre": "social_emotional",
+    "playground": "social_emotional",
+    "youth_work": "social_emotional",
+    "nature": "orientation",
+    "museum": "orientation",
+    "makerspace": "orientation",
+    # Not partners for a school's activities: the school itself and the day nursery (children under 4).
+    "primary_school": None,
+    "childcare": None,
+}
+
+
 def test_the_documented_domain_mapping_of_facility_types() -> None:
+    assert {key: ft.domain for key, ft in FACILITY_TYPES.items()} == DOCUMENTED_DOMAINS
     assert domain_facility_types("sport_health") == ("sport", "swimming_pool")
     assert domain_facility_types("cognitive") == ("library",)
-    assert "playground" in domain_facility_types("social_emotional")
-    # Not partners for a school's activities: the school itself and the day nursery (children under 4).
-    assert FACILITY_TYPES["primary_school"].domain is None and FACILITY_TYPES["childcare"].domain is None
+    assert domain_facility_types("culture") == ("culture",)
+    assert domain_facility_types("social_emotional") == ("after_school_care", "community_centre", "playground",
+                                                          "youth_work")
+    assert domain_facility_types("orientation") == ("nature", "museum", "makerspace")
     with pytest.raises(ParameterError, match="Unknown domain"):
         domain_facility_types("nonsense")
+
+
+@pytest.mark.parametrize("domain", list(DOMAINS))
+def test_every_domain_has_a_facility_type_and_two_names(domain: str) -> None:
+    assert domain_facility_types(domain), f"no facility type offers {domain}"
+    nl, en = DOMAINS[domain]
+    assert domain_label(domain, "nl") == nl and domain_label(domain, "en") == en and nl != en
+    with pytest.raises(ParameterError, match="Unknown domain"):
+        domain_label("sport", "nl")  # a facility type, not a domain
+
+
+def test_the_default_preset_weighs_a_facility_type_of_every_domain() -> None:
+    weighted = {INDICATORS[k].facility_type for k in PRESETS[DEFAULT_PRESET] if INDICATORS[k].group == ACCESS}
+    served = {FACILITY_TYPES[t].domain for t in weighted}
+    assert served == set(DOMAINS)
+    # orientation counts through nature only; museum, makerspace and youth work carry no default weight
+    assert {"dist_museum_m", "dist_makerspace_m", "dist_youth_work_m"}.isdisjoint(PRESETS[DEFAULT_PRESET])

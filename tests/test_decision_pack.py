@@ -322,3 +322,16 @@ def test_pack_bytes_and_folder_export_pass_the_schools_on(result, schools, tmp_p
     assert html.count('<article class="gap-card"') == 4
     paths = write_exports(result, tmp_path, schools=schools, app_version="v")
     assert paths["decision_pack"].read_text(encoding="utf-8").count('<article class="gap-card"') == 3
+
+
+def test_the_print_legend_names_each_facility_type_with_its_domain(result):
+    for lang, sport, school in (
+        ("nl", "Sportaccommodatie — Sport, bewegen en gezondheid", "Basisschool"),
+        ("en", "Sports facility — Sport, movement and health", "Primary school"),
+    ):
+        html = build_decision_pack_html(result, lang=lang, facility_types=["sport", "primary_school"],
+                                        interactive_map=False)
+        legend = html[html.index('<div class="legend">'):]
+        legend = legend[: legend.index("</div>")]
+        assert str(escape(sport)) in legend
+        assert f"{school} —" not in legend and school in legend  # the school itself serves no domain

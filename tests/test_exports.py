@@ -78,7 +78,7 @@ def test_sidecar_records_method_weights_policy_measures_and_sources(exported, re
     assert record["app_version"] == "abc123"
     assert record["buurten"] == {"n": 111, "n_ranked": 110, "n_excluded": 1}
     unused = {i["key"]: i["reason"] for i in record["indicators"] if not i["used"]}
-    assert unused == {"share_low_income_hh_pct": "no_data", "dist_culture_m": "no_data"}
+    assert unused == {"share_low_income_hh_pct": "no_data", "dist_culture_m": "no_data", "dist_nature_m": "no_data"}
 
 
 def test_geopackage_metadata_holds_the_method(exported, result):

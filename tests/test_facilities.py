@@ -71,13 +71,18 @@ def test_facility_layer_in_english(facilities):
     assert "centre of the postcode area (PC4)" in popups and "Capacity: 1,050" in popups
 
 
-def test_facility_legend_lists_types_with_colours():
-    legend = build_facility_legend(["sport", "library"], counts={"sport": 3}, approximate=True)
+def test_facility_legend_lists_types_with_colours_and_their_domain():
+    legend = build_facility_legend(["sport", "library", "primary_school"], counts={"sport": 3}, approximate=True)
     assert [(e.label, e.color, e.count) for e in legend.entries] == [
-        ("Sportaccommodatie", FACILITY_TYPES["sport"].color, 3),
-        ("Bibliotheek", FACILITY_TYPES["library"].color, 0),
+        ("Sportaccommodatie — Sport, bewegen en gezondheid", FACILITY_TYPES["sport"].color, 3),
+        ("Bibliotheek — Cognitieve ontwikkeling", FACILITY_TYPES["library"].color, 0),
+        ("Basisschool", FACILITY_TYPES["primary_school"].color, 0),  # the school itself serves no domain
     ]
     assert "gestippelde rand" in legend.html
+    english = build_facility_legend(["museum", "youth_work"], lang="en")
+    assert [e.label for e in english.entries] == [
+        "Museum — Orientation on yourself and the world", "Youth work / youth centre — Social-emotional development",
+    ]
     with pytest.raises(ParameterError):
         build_facility_legend(["cinema"])
 

@@ -15,8 +15,9 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 
 from geo import schema
+from geo.catalog import FACILITY_TYPES
 from geo.data import files
-from geo.data.build import DISADVANTAGE_COLUMNS, read_kwb_table
+from geo.data.build import DISADVANTAGE_COLUMNS, NABIJHEID_COLUMNS, read_kwb_table
 from geo.data.national import (
     NATIONAL_DIR,
     SHAPE_YEAR,
@@ -103,6 +104,11 @@ def test_base_dataset_meta_says_what_is_missing(ranked) -> None:
     missing = {m["id"] for m in meta["missing"]}
     assert {"income", "benefits", "woz", "housing", "nabijheid", "facility_points", "street_network"} <= missing
     assert all(m["nl"] and m["en"] for m in meta["missing"])
+    # The base layer has no CBS distances: it lacks those CBS publishes, and only those (none to sport or playgrounds)
+    nabijheid = next(m for m in meta["missing"] if m["id"] == "nabijheid")
+    assert nabijheid["keys"] == [k for k in FACILITY_TYPES if k in set(NABIJHEID_COLUMNS.values())]
+    assert "speeltuin" not in nabijheid["nl"] and "playground" not in nabijheid["en"]
+    assert "sport" not in nabijheid["keys"]
     assert meta["indicator_years"] == {"children_0_14": 2024, "share_children_0_14_pct": 2024}
     assert {s["licence"] for s in meta["sources"]} >= {"CC BY 4.0", "CC0 1.0"}
     assert meta["notice"]["nl"] and meta["notice"]["en"]

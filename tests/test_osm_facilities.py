@@ -39,12 +39,23 @@ COLUMNS = {
 def expected_type(tags: dict[str, str]) -> str | None:
     """What the product should make of these tags, written out independently of the module's table."""
     amenity, leisure, sport = tags.get("amenity"), tags.get("leisure"), tags.get("sport", "").split(";")
-    if amenity in ("library", "community_centre"):
+    tourism = tags.get("tourism")
+    if amenity == "library":
         return amenity
-    if amenity in ("theatre", "arts_centre", "music_school") or tags.get("tourism") == "museum":
+    if amenity == "community_centre":  # a youth centre is a community centre with community_centre=youth_centre
+        return "youth_work" if "youth_centre" in tags.get("community_centre", "").split(";") else amenity
+    if amenity in ("theatre", "arts_centre", "music_school"):
         return "culture"
     if amenity == "school" and "music" in tags.get("school", "").split(";"):
         return "culture"
+    if tourism == "museum":
+        return "museum"
+    if tourism == "zoo" and "petting_zoo" in tags.get("zoo", "").split(";"):  # a kinderboerderij; not every zoo
+        return "nature"
+    if leisure == "nature_reserve":
+        return "nature"
+    if leisure == "hackerspace":
+        return "makerspace"
     if leisure == "sports_centre":
         return "swimming_pool" if "swimming" in sport else "sport"
     if leisure in ("sports_hall", "pitch", "stadium"):
@@ -92,6 +103,13 @@ def test_every_type_of_the_table_is_a_catalog_type():
     types = {rule.facility_type for rule in osm_facilities.TAG_TABLE}
     assert types <= set(FACILITY_TYPES)
     assert {"library", "community_centre", "culture", "sport", "swimming_pool"} <= types
+    assert {"youth_work", "nature", "museum", "makerspace", "playground"} <= types
+
+
+def test_a_youth_centre_rule_comes_before_the_community_centre_rule():
+    rules = [(r.key, r.value, r.facility_type) for r in osm_facilities.TAG_TABLE]
+    youth = rules.index(("amenity", "community_centre", "youth_work"))
+    assert youth < rules.index(("amenity", "community_centre", "community_centre"))
 
 
 @pytest.mark.parametrize("code", ["GM0935", "gm0935", " 0935 ", "935", "GM935"])
@@ -111,12 +129,16 @@ def test_one_query_scoped_to_the_gemeente_in_the_netherlands():
     assert 'area["ISO3166-1"="NL"]->.nl;' in query
     assert '["boundary"="administrative"]["admin_level"="8"]["ref:gemeentecode"="344"](' not in query
     assert 'rel(area.nl)["boundary"="administrative"]["admin_level"="8"]["ref:gemeentecode"="344"]->.gem;' in query
-    assert '"0344"' not in query and query.count("(area.g);") == 4
+    assert '"0344"' not in query and query.count("(area.g);") == 5
     assert query.index("out center tags;") < query.index(".gem out count;")
     # every tag of the table is asked for
     for rule in osm_facilities.TAG_TABLE:
         assert f'"{rule.key}"' in query and rule.value in query
     assert '["school"~"(^|;) *music *(;|$)"]' in query  # not every school: only music schools
+    assert 'nwr["tourism"="zoo"]["zoo"~"(^|;) *petting_zoo *(;|$)"](area.g);' in query  # not every zoo
+    # a youth centre is an amenity=community_centre, which the amenity statement already asks for
+    assert '["community_centre"' not in query and "community_centre|" in query
+    assert "protected_area" not in query and "social_facility" not in query
     with pytest.raises(ParameterError, match="timeout"):
         osm_facilities.build_facilities_query("344", timeout_s=0)
 
@@ -135,6 +157,21 @@ def test_one_query_scoped_to_the_gemeente_in_the_netherlands():
         ({"amenity": "music_school"}, "culture"),
         ({"leisure": "stadium"}, "sport"),
         ({"leisure": "playground"}, "playground"),
+        ({"amenity": "community_centre"}, "community_centre"),
+        ({"amenity": "community_centre", "community_centre": "club_home"}, "community_centre"),
+        ({"amenity": "community_centre", "community_centre": "youth_centre"}, "youth_work"),
+        ({"amenity": "community_centre", "community_centre": "community_hall;youth_centre"}, "youth_work"),
+        ({"leisure": "youth_centre"}, None),  # not a documented tag
+        ({"amenity": "social_facility", "social_facility": "group_home", "social_facility:for": "juvenile"}, None),
+        ({"tourism": "museum"}, "museum"),
+        ({"tourism": "museum", "amenity": "arts_centre"}, "culture"),  # first match wins: amenity rules come first
+        ({"tourism": "zoo", "zoo": "petting_zoo"}, "nature"),
+        ({"tourism": "zoo", "zoo": "wildlife_park"}, None),
+        ({"tourism": "zoo"}, None),
+        ({"leisure": "nature_reserve"}, "nature"),
+        ({"boundary": "protected_area", "protect_class": "4"}, None),
+        ({"leisure": "hackerspace"}, "makerspace"),
+        ({"amenity": "makerspace"}, None),  # not a tag: makerspaces are leisure=hackerspace
         ({"amenity": "bench"}, None),
     ],
 )
@@ -212,6 +249,7 @@ def test_ways_and_relations_land_at_their_center_and_playgrounds_are_kept(overpa
     expected.pop(None, None)
     assert dict(Counter(frame[schema.FACILITY_TYPE])) == dict(expected)
     assert playgrounds == 7 and expected["sport"] == 2
+    assert expected["museum"] == 11 and expected["culture"] == 15  # museums are a type of their own
 
     areas = [e for e in elements if e["type"] != "node" and expected_type(e["tags"]) in FACILITY_TYPES]
     assert {e["type"] for e in areas} == {"way", "relation"}
@@ -346,6 +384,49 @@ def test_objects_outside_the_table_or_without_a_position_are_counted():
     assert ("2 objects whose tags match no facility type left out "
             "(amenity=bench: 1, leisure=swimming_pool (access=private): 1)") in notes
     assert "1 objects without a position left out (osm-way-13)" in notes
+
+
+def test_youth_centres_nature_museums_and_makerspaces_from_overpass_elements():
+    """Overpass elements shaped as ``out center tags`` prints them (synthetic ids and names, real tagging)."""
+    data = json.loads(MAASTRICHT.read_bytes())
+    lat, lon = 50.85, 5.69
+    extra = [
+        {"type": "node", "id": 21, "lat": lat, "lon": lon,
+         "tags": {"amenity": "community_centre", "community_centre": "youth_centre", "name": "Jongerencentrum Noord",
+                  "operator": "Trajekt"}},
+        {"type": "way", "id": 22, "center": {"lat": lat + 0.001, "lon": lon},
+         "tags": {"amenity": "community_centre", "community_centre": "club_home", "name": "Buurthuis Oost",
+                  "building": "yes"}},
+        {"type": "node", "id": 23, "lat": lat + 0.002, "lon": lon,
+         "tags": {"tourism": "zoo", "zoo": "petting_zoo", "name": "Kinderboerderij De Hoeve"}},
+        {"type": "way", "id": 24, "center": {"lat": lat + 0.003, "lon": lon},
+         "tags": {"tourism": "zoo", "zoo": "wildlife_park", "name": "Hertenkamp"}},
+        {"type": "relation", "id": 25, "center": {"lat": lat + 0.004, "lon": lon},
+         "tags": {"type": "multipolygon", "leisure": "nature_reserve", "boundary": "protected_area",
+                  "name": "Natuurgebied De Heide"}},
+        {"type": "way", "id": 26, "center": {"lat": lat + 0.005, "lon": lon},
+         "tags": {"tourism": "museum", "name": "Natuurhistorisch Museum", "building": "yes"}},
+        {"type": "node", "id": 27, "lat": lat + 0.006, "lon": lon,
+         "tags": {"leisure": "hackerspace", "name": "FabLab"}},
+    ]
+    frame, notes = osm_facilities.parse_facilities(_with(data, *extra), gemeente_code="935")
+    types = frame[schema.FACILITY_TYPE]
+    assert types["osm-node-21"] == "youth_work" and types["osm-way-22"] == "community_centre"
+    assert types["osm-node-23"] == types["osm-relation-25"] == "nature"
+    assert types["osm-way-26"] == "museum" and types["osm-node-27"] == "makerspace"
+    assert "osm-way-24" not in frame.index
+    assert all(types[f"osm-{e['type']}-{e['id']}"] == expected_type(e["tags"]) for e in extra if e["id"] != 24)
+    detail = frame[schema.FACILITY_DETAIL]
+    # the tag the rule needed besides the main one is shown, once, before the other detail tags
+    assert detail["osm-node-21"] == "amenity=community_centre; community_centre=youth_centre; operator=Trajekt"
+    assert detail["osm-way-22"] == "amenity=community_centre"
+    assert detail["osm-node-23"] == "tourism=zoo; zoo=petting_zoo"
+    assert detail["osm-relation-25"] == "leisure=nature_reserve"
+    x, y = rd(lon, lat + 0.004)  # a relation lands at its center
+    assert frame.loc["osm-relation-25", "geometry"].x == pytest.approx(x, abs=0.01)
+    assert frame.loc["osm-relation-25", "geometry"].y == pytest.approx(y, abs=0.01)
+    assert "1 objects whose tags match no facility type left out (tourism=zoo: 1)" in notes
+    assert all(f"{t}: {n}" in notes[0] for t, n in (("nature", 2), ("museum", 1), ("makerspace", 1), ("youth_work", 1)))
 
 
 # --------------------------------------------------------------------------- the fixtures

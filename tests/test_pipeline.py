@@ -66,6 +66,27 @@ def test_rank_orders_110_of_111_buurten_and_keeps_the_empty_one_last(dataset, re
     assert result.params.preset == "rijke_schooldag"
 
 
+#: The Utrecht top 10 under the default preset, recorded before the youth-work, nature, museum and makerspace types
+#: joined the catalog (and dist_nature_m the default preset): a weight without data must change nothing.
+UTRECHT_TOP_10 = [
+    "BU03440831", "BU03440322", "BU03440312", "BU03440342", "BU03440733",
+    "BU03440341", "BU03440331", "BU03440934", "BU03441022", "BU03441024",
+]
+
+
+def test_the_default_utrecht_ranking_is_the_known_one_and_the_nature_weight_without_data_changes_nothing(
+    prepared, result
+) -> None:
+    t = result.table
+    assert t[schema.BUURT_CODE].iloc[:10].tolist() == UTRECHT_TOP_10
+    assert t[schema.PRIORITY_SCORE].iloc[0] == pytest.approx(1.0497482290439737, abs=1e-12)
+    assert {u.key: u.reason for u in result.ranking.unused}["dist_nature_m"] == "no_data"
+    weights = dict(result.params.weights)
+    weights.pop("dist_nature_m")
+    without = pipeline.rank(prepared, RankingParams.from_weights(weights, preset="rijke_schooldag"))
+    pd.testing.assert_frame_equal(without.table, result.table)
+
+
 def test_reranking_with_other_weights_leaves_the_prepared_data_alone(prepared, result) -> None:
     """The app caches ``prepare`` and re-ranks on every weight change: ranking must not alter the cache."""
     before = prepared.indicators.copy()

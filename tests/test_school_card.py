@@ -13,7 +13,7 @@ import pytest
 from markupsafe import escape
 
 from geo import schema
-from geo.catalog import DOMAINS
+from geo.catalog import DOMAINS, domain_label
 from geo.data import files, national
 from geo.data.build import CAR_ROADS_APPROXIMATION
 from geo.data.paths import DEFAULT_DATA_DIR
@@ -24,7 +24,7 @@ from geo.decide.schools import analyse_schools, with_need
 from geo.errors import ParameterError
 from geo.lang import LANGUAGES
 from geo.report.school_card import GapCard, card_word, eligible_estimate_note, gap_card, ranked_by_gap
-from geo.terms import PRECISION_NOTES, domain_name, term
+from geo.terms import PRECISION_NOTES, term
 from layers.render import TEMPLATES_DIR
 from layers.school_card import STATUS_SYMBOLS, card_html
 from tests.helpers import (
@@ -115,7 +115,7 @@ def test_a_loaded_list_is_shown_next_to_the_estimate(town):
 def test_domains_in_catalog_order_with_status_nearest_and_measure(town):
     card = _card(town, SCHOOL_A)
     assert [d.domain for d in card.domains] == list(DOMAINS)
-    assert [d.name for d in card.domains] == [domain_name(d, "nl") for d in DOMAINS]
+    assert [d.name for d in card.domains] == [domain_label(d, "nl") for d in DOMAINS]
     sport, culture, cognitive, social, orientation = card.domains
     # The gym is 800 m east of A: 12 minutes at 4 km/h, beyond the 10-minute (667 m) reach.
     assert (sport.status, sport.status_text) == (schema.REACH_OUT, "niet binnen bereik")

@@ -16,9 +16,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import schema
+from geo.catalog import DOMAINS, FACILITY_TYPES
 from geo.decide.pipeline import run
+from geo.errors import ParameterError
 from geo.lang import LANGUAGES
-from geo.terms import TERMS, column_label, group_name, group_score_name, term
+from geo.terms import TERMS, column_label, facility_type_with_domain, group_name, group_score_name, term
 from layers.decision_pack import build_decision_pack_html
 from layers.standalone import result_map_html
 
@@ -106,3 +108,30 @@ def test_pack_weights_table_names_groups_as_the_sidebar_does(result, outputs, la
         assert group_name(group, lang) in outputs[lang]["pack"]
         assert group_name(group, lang) in outputs[lang]["app"]  # the sidebar's weight sections
     assert group_score_name(REACH, lang) == column_label(schema.REACH_SCORE, lang)
+
+
+def test_a_facility_type_is_named_with_its_domain_in_one_language():
+    assert facility_type_with_domain("library", "nl") == "Bibliotheek — Cognitieve ontwikkeling"
+    assert facility_type_with_domain("library", "en") == "Library — Cognitive development"
+    nature = "Nature and petting farm — Orientation on yourself and the world"
+    assert facility_type_with_domain("nature", "en") == nature
+    assert facility_type_with_domain("childcare", "nl") == "Kinderdagverblijf"  # no domain: the name alone
+    for key, ft in FACILITY_TYPES.items():
+        for lang in LANGUAGES:
+            assert facility_type_with_domain(key, lang).startswith(ft.label(lang))
+    with pytest.raises(ParameterError):
+        facility_type_with_domain("cinema", "nl")
+    with pytest.raises(ParameterError):
+        facility_type_with_domain("library", "de")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_the_map_legend_names_facility_types_with_their_domain(outputs, lang):
+    # the legend reaches Leaflet as a JSON string, where "—" is written \u2014
+    text = outputs[lang]["map"].replace("\\u2014", "—")
+    assert facility_type_with_domain("sport", lang) in text
+    other = next(x for x in LANGUAGES if x != lang)
+    for names in DOMAINS.values():
+        theirs = names[1] if lang == "nl" else names[0]
+        if names[0] != names[1]:
+            assert f"— {theirs}" not in text, f"the {lang} map names the {other} domain '{theirs}'"

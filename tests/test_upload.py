@@ -188,8 +188,11 @@ def test_duplicate_ids_in_the_id_column_are_refused(tmp_path):
         ("buitenschoolse opvang", "after_school_care"), ("Buitenschoolse  Opvang ", "after_school_care"),
         ("buurthuis", "community_centre"), ("wijkcentrum", "community_centre"),
         ("community_centre", "community_centre"), ("theater", "culture"), ("theatre", "culture"),
-        ("museum", "culture"), ("muziekschool", "culture"), ("arts_centre", "culture"), ("arts-centre", "culture"),
-        ("kindergarten", "childcare"), ("swimming_pool", "swimming_pool"), ("sports_centre", "sport"),
+        ("museum", "museum"), ("Musea", "museum"), ("muziekschool", "culture"), ("arts_centre", "culture"),
+        ("arts-centre", "culture"), ("kindergarten", "childcare"), ("swimming_pool", "swimming_pool"),
+        ("sports_centre", "sport"), ("jongerencentrum", "youth_work"), ("youth_centre", "youth_work"),
+        ("Kinderboerderij", "nature"), ("nature_reserve", "nature"), ("petting_zoo", "nature"),
+        ("hackerspace", "makerspace"), ("FabLab", "makerspace"),
     ],
 )
 def test_common_words_and_osm_values_map_onto_the_types(word, key):

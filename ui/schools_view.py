@@ -24,7 +24,7 @@ from streamlit.delta_generator import DeltaGenerator
 from streamlit_folium import st_folium
 
 from geo import schema
-from geo.catalog import DOMAINS
+from geo.catalog import DOMAINS, domain_label
 from geo.data import files
 from geo.decide.pipeline import PipelineResult
 from geo.decide.schools import (
@@ -43,7 +43,7 @@ from geo.decide.schools import (
 from geo.errors import DataFileError, PlanningError
 from geo.lang import format_number, pick
 from geo.report.school_card import gap_card
-from geo.terms import column_label, domain_name, measure_label, term
+from geo.terms import column_label, measure_label, term
 from layers.basemap import APP_LEAFLET_BASE
 from layers.school_card import STATUS_SYMBOLS, card_html
 from layers.schools_map import school_code_from_tooltip, schools_map
@@ -197,7 +197,7 @@ def measures_by_domain(result: SchoolsResult, lang: str) -> str:
     for domain in DOMAINS:
         methods = result.reach.loc[result.reach[REACH_DOMAIN] == domain, REACH_METHOD].dropna().unique()
         labels = ", ".join(measure_label(m, lang, short=True) for m in methods if m in schema.MEASURES)
-        parts.append(f"{domain_name(domain, lang)}: {labels or measure_label(schema.NO_DATA, lang, short=True)}")
+        parts.append(f"{domain_label(domain, lang)}: {labels or measure_label(schema.NO_DATA, lang, short=True)}")
     return " · ".join(parts)
 
 

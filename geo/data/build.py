@@ -52,7 +52,10 @@ MIN_BUURT_AREA_M2 = 1_000.0
 MAX_NAMED_DROPS = 10
 
 #: CBS Nabijheid 2023 columns (StatLine export) -> facility type. The values are
-#: CBS road distances (km), averaged over the addresses of the buurt.
+#: CBS road distances (km), averaged over the addresses of the buurt. Its values are the facility types CBS
+#: publishes a distance for: :func:`describe_missing` lists only these, and the OData crosswalk of
+#: :mod:`geo.data.cbs` takes its titles from here. (Nabijheid also has a distance to a museum, not read yet;
+#: it is empty for every Utrecht buurt in 2023.)
 NABIJHEID_COLUMNS = {
     "Kinderopvang/Kinderdagverblijf/Afstand tot kinderdagverblijf (km)": "childcare",
     "Kinderopvang/Buitenschoolse opvang/Afstand tot buitenschoolse opvang (km)": "after_school_care",
@@ -586,7 +589,9 @@ def describe_missing(buurten: pd.DataFrame, facilities: pd.DataFrame, *, network
         lacking = [k for k in keys if not all(has(v) for v in indicator_variables(k))]
         if lacking:
             out.append({"id": theme, "kind": "indicators", "keys": lacking, "nl": nl, "en": en})
-    no_cbs = [k for k in FACILITY_TYPES if not has(schema.cbs_dist_col(k))]
+    # Only the types CBS publishes a distance for: CBS has none to sport, playgrounds, youth work, nature …
+    published = set(NABIJHEID_COLUMNS.values())
+    no_cbs = [k for k in FACILITY_TYPES if k in published and not has(schema.cbs_dist_col(k))]
     if no_cbs:
         out.append(_facility_item("nabijheid", "cbs_distances", no_cbs, _MISSING_NABIJHEID))
     types = set(facilities[schema.FACILITY_TYPE]) if len(facilities) else set()

@@ -82,14 +82,28 @@ def _has(tags: Mapping[str, str], key: str, value: str) -> bool:
 #: Which OSM tags make which facility type (first match wins; see :class:`TagRule`).
 #: Pitches are kept one by one: a sports park mapped as many pitches gives many sport points.
 #: A rule whose type is not in the catalog would be counted in the notes, not returned.
+#:
+#: Only documented tags (OSM wiki) are used. A youth centre is ``amenity=community_centre`` with
+#: ``community_centre=youth_centre``, so that rule comes before the plain community-centre rule;
+#: ``leisure=youth_centre`` and ``amenity=youth_centre`` are not documented tags, and
+#: ``amenity=social_facility`` with ``social_facility:for=juvenile`` is mostly residential youth care
+#: (group homes, shelters), not a place children go to after school, so neither is read.
+#: Nature is a nature reserve or a kinderboerderij (``tourism=zoo`` with ``zoo=petting_zoo``; other zoos
+#: are not a neighbourhood's provider); ``boundary=protected_area`` is left out: such areas are large
+#: (Natura 2000, national parks) and their centre says nothing about how far a child walks to them.
+#: A makerspace, hackerspace or fablab is ``leisure=hackerspace`` (``amenity=makerspace`` is not a tag).
 TAG_TABLE: tuple[TagRule, ...] = (
     TagRule("amenity", "library", "library"),
+    TagRule("amenity", "community_centre", "youth_work", also=(("community_centre", "youth_centre"),)),
     TagRule("amenity", "community_centre", "community_centre"),
     TagRule("amenity", "theatre", "culture"),
     TagRule("amenity", "arts_centre", "culture"),
     TagRule("amenity", "music_school", "culture"),
     TagRule("amenity", "school", "culture", also=(("school", "music"),)),
-    TagRule("tourism", "museum", "culture"),
+    TagRule("tourism", "museum", "museum"),
+    TagRule("tourism", "zoo", "nature", also=(("zoo", "petting_zoo"),)),
+    TagRule("leisure", "nature_reserve", "nature"),
+    TagRule("leisure", "hackerspace", "makerspace"),
     TagRule("leisure", "sports_centre", "swimming_pool", also=(("sport", "swimming"),)),
     TagRule("leisure", "sports_centre", "sport"),
     TagRule("leisure", "sports_hall", "sport"),
@@ -202,8 +216,10 @@ def _address(tags: Mapping[str, str]) -> str | None:
 
 
 def _detail(rule: TagRule, tags: Mapping[str, str]) -> str:
-    parts = [rule.tag] + [f"{k}={tags[k]}" for k in DETAIL_TAGS if str(tags.get(k, "")).strip()]
-    return "; ".join(parts)
+    """The tag that chose the type, the further tags its rule needed (a youth centre's ``community_centre``), then
+    :data:`DETAIL_TAGS`; each key once."""
+    keys = dict.fromkeys([*(k for k, _ in rule.also), *DETAIL_TAGS])
+    return "; ".join([rule.tag] + [f"{k}={tags[k]}" for k in keys if str(tags.get(k, "")).strip()])
 
 
 def _count_element(elements: list[Any]) -> int | None:

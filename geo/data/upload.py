@@ -426,13 +426,25 @@ _COMMON_WORDS = MappingProxyType(
             "after_school_care", "out of school care",
         ),
         "culture": (
-            "cultuur", "cultuurcentrum", "theater", "theatre", "schouwburg", "museum", "muziekschool", "music school",
+            "cultuur", "cultuurcentrum", "theater", "theatre", "schouwburg", "muziekschool", "music school",
             "poppodium", "concertzaal", "concert hall", "concert_hall", "arts centre", "arts center", "arts_centre",
             "kunstencentrum", "centrum voor de kunsten",
         ),
         "community_centre": (
             "buurthuis", "wijkcentrum", "buurtcentrum", "wijkgebouw", "community centre", "community center",
             "community_centre", "social centre", "social_centre",
+        ),
+        "youth_work": (
+            "jongerenwerk", "jongerencentrum", "jongerenhuis", "jeugdhuis", "jeugdcentrum", "youth work",
+            "youth centre", "youth center", "youth_centre", "youth club",
+        ),
+        "nature": (
+            "natuur", "natuurgebied", "natuurreservaat", "kinderboerderij", "stadsboerderij", "nature reserve",
+            "nature_reserve", "petting zoo", "petting_zoo", "city farm", "children's farm",
+        ),
+        "museum": ("musea", "museums"),
+        "makerspace": (
+            "techniek", "makerspace", "maker space", "hackerspace", "fablab", "fab lab", "maakplaats",
         ),
     }
 )

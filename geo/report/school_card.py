@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from geo import schema, units
-from geo.catalog import DOMAINS, FACILITY_TYPES, domain_facility_types
+from geo.catalog import DOMAINS, FACILITY_TYPES, domain_facility_types, domain_label
 from geo.decide.schools import (
     CATCHMENT_REASON,
     REACH_COUNT,
@@ -51,7 +51,7 @@ from geo.decide.schools import (
 from geo.errors import ParameterError
 from geo.lang import check_lang, format_date, format_number, format_value, pick
 from geo.report.method import join_words, lower_first
-from geo.terms import domain_name, measure_label, precision_note, term
+from geo.terms import measure_label, precision_note, term
 
 __all__ = [
     "CatchmentRow",
@@ -521,7 +521,7 @@ def _domain_row(r: pd.Series, lang: str, placed: bool) -> DomainRow:
         measure = measure_label(method, lang, short=True)
     return DomainRow(
         domain=domain,
-        name=domain_name(domain, lang),
+        name=domain_label(domain, lang),
         status=status,
         method=method,
         status_text=term(status, lang),
