@@ -187,6 +187,11 @@ INDICATORS = MappingProxyType(
             Indicator("share_non_western_migration_pct", "Aandeel met niet-Europese migratieachtergrond",
                       "Share with a non-European migration background", NEED, +1, "%", "100 × a_neu_al / a_inw"),
             Indicator("density_per_km2", "Bevolkingsdichtheid", "Population density", NEED, +1, "per km²", "bev_dich"),
+            Indicator(schema.SCHOOL_DISADVANTAGE_NEARBY, "Achterstandsscore van scholen in de buurt",
+                      "Disadvantage score of nearby schools", NEED, +1, "per leerling",
+                      "pupil-weighted mean relative CBS achterstandsscore (score without threshold / funded pupils, "
+                      "2019) of the primary schools within 1,000 m (straight line) of the buurt, else of the "
+                      "nearest school"),
             *(_access(ft) for ft in FACILITY_TYPES.values()),
         )
     }
@@ -241,6 +246,16 @@ PRESETS = MappingProxyType(
                 "share_social_rent_pct": 1.0,
             }
         ),
+        # The indicators the national base layer holds for every buurt of the country (children and the
+        # disadvantage of the schools around them), plus the distance to a primary school.
+        "national": MappingProxyType(
+            {
+                "children_0_14": 2.0,
+                "share_children_0_14_pct": 1.0,
+                schema.SCHOOL_DISADVANTAGE_NEARBY: 2.0,
+                "dist_primary_school_m": 0.5,
+            }
+        ),
         "access_first": MappingProxyType(
             {
                 "children_0_14": 1.0,
@@ -262,6 +277,7 @@ PRESET_LABELS = MappingProxyType(
         "rijke_schooldag": ("Rijke schooldag (standaard)", "Rich school day (default)"),
         "need_only": ("Alleen achterstand", "Deprivation only"),
         "access_first": ("Bereikbaarheid voorop", "Access first"),
+        "national": ("Landelijk: kinderen en schoolachterstand", "National: children and school disadvantage"),
     }
 )
 DEFAULT_PRESET = "rijke_schooldag"

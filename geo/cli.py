@@ -133,7 +133,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--normalisation", choices=("municipality", "national"), default="municipality",
                    help="z-scores within each municipality (default, as a council ranks) or over the whole "
                         "country (for a national funder)")
-    r.add_argument("--preset", default=DEFAULT_PRESET, choices=sorted(PRESETS), help="weight preset")
+    r.add_argument("--preset", default=None, choices=sorted(PRESETS),
+                   help=f"weight preset (default {DEFAULT_PRESET}; with --national: national)")
     r.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE",
                    help="override one weight (repeatable); NAME is an indicator key")
     r.add_argument("--robustness", type=int, default=0, metavar="N",
@@ -359,6 +360,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from geo.decide.pipeline import output_columns, prepare, rank, run
 
     _check_output(Path(args.out))
+    args.preset = args.preset or ("national" if args.national else DEFAULT_PRESET)
     params = _ranking_params(args)
     if args.robustness < 0 or args.top < 1:
         raise ParameterError(f"--robustness must be ≥ 0 and --top ≥ 1, found {args.robustness} and {args.top}.")
@@ -418,13 +420,9 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 def explanation_column(result, lang: str) -> list[str]:
     """One plain sentence per buurt: why it ranks where it does (as in the app's detail panel)."""
-    from geo.decide.explain import explain_buurt
+    from geo.decide.explain import explanation_sentences
 
-    measures = result.prepared.access.measures
-    return [
-        explain_buurt(result.table, result.ranking, code, lang=lang, measures=measures).sentence
-        for code in result.table.index
-    ]
+    return explanation_sentences(result.table, result.ranking, lang=lang, measures=result.prepared.access.measures)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

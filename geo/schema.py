@@ -48,6 +48,8 @@ LOCATION_PRECISION = "location_precision"
 # --- indicators --------------------------------------------------------------
 INHABITANTS = "inhabitants"
 CHILDREN_0_14 = "children_0_14"
+#: The disadvantage of the schools around a buurt (geo.decide.schools.school_disadvantage_nearby).
+SCHOOL_DISADVANTAGE_NEARBY = "school_disadvantage_nearby"
 
 # --- ranking output ------------------------------------------------------------
 NEED_INDEX = "need_index"

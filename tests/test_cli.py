@@ -326,7 +326,7 @@ def test_rank_gemeente_uses_a_fuller_dataset_when_there_is_one(
     ("args", "parts"),
     [
         (["--gemeente", "Tilbrug"], ["Unknown municipality 'Tilbrug'", "Tilburg (GM0855)"]),
-        (["--gemeente", "GM0796", "--data", "data/utrecht"], ["Give --data or --gemeente, not both."]),
+        (["--gemeente", "GM0796", "--data", "data/utrecht"], ["Give one of --data, --gemeente and --national."]),
     ],
 )
 def test_rank_gemeente_bad_input_exits_2(
@@ -439,3 +439,16 @@ def test_export_puts_the_schools_and_the_chosen_card_in_the_pack(capsys, tmp_pat
     assert "Scholen" in pack and "PCB Buurtschool Hart van Noord" in pack and "categorie A" in pack
     code, _, err = run(capsys, "export", "--out-dir", str(tmp_path), "--robustness", "0", "--school", "XX9900")
     assert code == 2 and "XX9900" in err
+
+
+def test_rank_national_ranks_every_buurt_of_the_country(capsys, tmp_path: Path) -> None:
+    out = tmp_path / "nl.csv"
+    code, stdout, _ = run(capsys, "rank", "--national", "--out", str(out))
+    assert code == 0 and "342 municipalities" in stdout and "within each municipality" in stdout
+    t = pd.read_csv(out)
+    assert len(t) > 14_000 and t["rank"].min() == 1 and "rank_in_municipality" in t.columns
+    assert t["school_disadvantage_nearby"].notna().sum() > 7_000  # the buurten with a shape
+    code, stdout, _ = run(capsys, "rank", "--national", "--normalisation", "national", "--out", str(out))
+    assert code == 0 and "over the country" in stdout
+    code, _, err = run(capsys, "rank", "--national", "--gemeente", "GM0344", "--out", str(out))
+    assert code == 2 and "one of" in err

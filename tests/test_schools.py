@@ -351,3 +351,25 @@ def test_a_text_list_may_have_a_header_and_must_be_utf8(tmp_path: Path) -> None:
     latin.write_bytes("17ZR00 café\n".encode("utf-16"))
     with pytest.raises(files.DataFileError, match="UTF-8"):
         files.load_school_codes(latin)
+
+
+def test_school_disadvantage_nearby_is_the_pupil_weighted_mean_within_a_kilometre() -> None:
+    scores = pd.DataFrame(
+        {build.DISADVANTAGE_SCORE: [100.0, 30.0, 900.0], build.DISADVANTAGE_PUPILS: [100.0, 300.0, 300.0],
+         build.DISADVANTAGE_UNRELIABLE: False},
+        index=pd.Index(["AA0000", "BB0000", "CC0000"], name="VESTIGINGSCODE"),
+    )
+    fac = _point_frame([("duo-AA0000", "primary_school", X0 + 200, Y0), ("duo-BB0000", "primary_school", X0 - 600, Y0),
+                        ("duo-CC0000", "primary_school", X0 + 5000, Y0)])
+    fac[schema.FACILITY_CAPACITY] = [100.0, 300.0, 300.0]
+    buurten = gpd.GeoDataFrame(
+        {schema.BUURT_CODE: ["BU1", "BU2", "BU3"]},
+        geometry=[shapely.box(X0 - 100, Y0 - 100, X0 + 100, Y0 + 100),  # A at 200 m, B at 600 m
+                  shapely.box(X0 + 7900, Y0 - 100, X0 + 8100, Y0 + 100),  # no school within 1 km: nearest is C
+                  shapely.Polygon()],  # no shape: no value
+        crs=schema.WORK_CRS, index=["BU1", "BU2", "BU3"],
+    )
+    got = schools.school_disadvantage_nearby(buurten, fac, scores)
+    # (1.0 × 100 + 0.1 × 300) / 400 = 0.325; C's relative score 3.0; no shape → NaN.
+    assert got["BU1"] == pytest.approx(0.325) and got["BU2"] == pytest.approx(3.0) and np.isnan(got["BU3"])
+    assert schools.school_disadvantage_nearby(buurten, fac, None).isna().all()

@@ -13,11 +13,12 @@ import geopandas as gpd
 import pandas as pd
 
 from geo import schema
-from geo.data import files
+from geo.data import files, national
 from geo.data.paths import DEFAULT_DATA_DIR
 from geo.decide.access import AccessEngine, AccessResult, compute_access
 from geo.decide.indicators import compute_indicators
 from geo.decide.ranking import RankingParams, RankingResult, rank_buurten
+from geo.decide.schools import school_disadvantage_nearby
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,10 @@ class PipelineResult:
 def prepare(dataset: files.Dataset, *, engine: AccessEngine | None = None) -> Prepared:
     """Compute indicators and access (distances) for every buurt of ``dataset``."""
     indicators = compute_indicators(dataset.buurten)
+    # The disadvantage of the schools around each buurt (CBS achterstandsscores of the national table); it needs
+    # the facilities, so it is computed here rather than from the CBS columns in geo.decide.indicators.
+    indicators[schema.SCHOOL_DISADVANTAGE_NEARBY] = school_disadvantage_nearby(dataset.buurten, dataset.facilities,
+                                                                 national.school_scores())
     access = compute_access(dataset.buurten, dataset.facilities, engine=engine)
     merged = indicators.join(access.distances)
     # Every distance travels with how it was measured (e.g. 'straight_line'), also in CSV exports.
