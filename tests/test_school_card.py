@@ -126,7 +126,7 @@ def test_domains_in_catalog_order_with_status_nearest_and_measure(town):
     # The after-school care is 500 m away: 7.5 minutes, in reach; the domain's other types have no data.
     assert (social.status_text, social.distance, social.minutes, social.count) == ("binnen bereik", "500 m", "7,5 min",
                                                                                    "1")
-    assert social.no_data == "geen gegevens over: buurthuis, speeltuin"
+    assert social.no_data == "geen gegevens over: buurthuis, speeltuin, jongerenwerk / jongerencentrum"
     # The library is known only as a CBS road distance for A's buurt (900 m): no named provider.
     assert (cognitive.status, cognitive.nearest, cognitive.distance, cognitive.count) == (
         schema.REACH_OUT, "", "900 m", "–")
@@ -140,7 +140,8 @@ def test_an_unknown_domain_says_why_and_never_no_provider(town):
     culture, orientation = _domain(a, "culture"), _domain(a, "orientation")
     assert culture.status_text == "onbekend" == orientation.status_text
     assert culture.why == "geen gegevens in deze dataset over: cultuurvoorziening"
-    assert orientation.why == "de planner kent nog geen soort aanbieder voor dit domein"
+    assert orientation.why == ("geen gegevens in deze dataset over: natuur en kinderboerderij, museum, "
+                               "techniek en makerspace")
     # B's buurt has no CBS library distance: unknown, not 'no library'.
     assert _domain(b, "cognitive").why == "geen CBS-afstand voor de buurt van de school"
     for card in (a, b):
@@ -354,7 +355,7 @@ def test_statuses_read_as_symbol_and_word(town):
                 f'{STATUS_SYMBOLS[d.status]}</span> {d.status_text}</span>'
         assert badge in html
     assert set(STATUS_SYMBOLS.values()) == {"✓", "✗", "?"}
-    assert "Waarom: de planner kent nog geen soort aanbieder voor dit domein" in html
+    assert "Waarom: geen gegevens in deze dataset over: natuur en kinderboerderij" in html
     assert "Gemeten als: <span class=\"gc-approx\">" in html
 
 
