@@ -16,7 +16,7 @@ from geopandas.testing import assert_geodataframe_equal
 
 from geo import schema
 from geo.catalog import FACILITY_TYPES
-from geo.data import files
+from geo.data import files, national
 from geo.data.build import DISADVANTAGE_COLUMNS, NABIJHEID_COLUMNS, read_kwb_table
 from geo.data.national import (
     NATIONAL_DIR,
@@ -201,3 +201,16 @@ def test_national_fixtures_are_what_the_maker_cuts(full_shared_data: Path, tmp_p
             assert path.read_bytes() == old.read_bytes(), path.name
     on_disk = {p.name for p in NATIONAL_FIXTURES.iterdir() if p.is_file() and p.suffix in {".csv", ".parquet"}}
     assert on_disk == set(maker.FIXTURES)
+
+
+def test_the_country_holds_every_buurt_with_full_datasets_for_their_municipalities() -> None:
+    from geo.data.paths import DATA_DIR
+
+    country = national.load_country(DATA_DIR)
+    b = country.buurten
+    assert len(b) == 14_574 and b.index.is_unique and b[schema.MUNICIPALITY_CODE].nunique() == 342
+    utrecht = b[b[schema.MUNICIPALITY_CODE] == "GM0344"]
+    assert utrecht["a_soz_wb"].notna().any()  # benefits come from the full Utrecht dataset, not the base layer
+    assert (b[schema.MUNICIPALITY_CODE] == "GM0503").sum() == 91  # Delft's 18 buurten without a polygon stay
+    assert country.meta["full_datasets"] == ["GM0344 Utrecht", "GM0503 Delft"]
+    assert len(national.load_country(None).buurten) == 14_574

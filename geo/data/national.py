@@ -286,7 +286,10 @@ def load_country(data_dir: str | Path | None = DATA_DIR, directory: str | Path =
     if not full:
         return base
     codes = {str(ds.meta["municipality_code"]) for ds in full}
-    keep = ~base.buurten[schema.MUNICIPALITY_CODE].isin(codes)
+    # A full dataset's buurten replace the base layer's; a buurt the dataset lacks (no polygon when it was built)
+    # stays as the base layer has it, so the country keeps every buurt.
+    in_full = set().union(*(set(ds.buurten[schema.BUURT_CODE]) for ds in full))
+    keep = ~base.buurten[schema.BUURT_CODE].isin(in_full)
     buurten = pd.concat([base.buurten.loc[keep], *(ds.buurten for ds in full)])
     buurten = gpd.GeoDataFrame(buurten, geometry="geometry", crs=schema.WORK_CRS).sort_index(kind="mergesort")
     own = ~base.facilities[schema.MUNICIPALITY_CODE].isin(codes) if schema.MUNICIPALITY_CODE in \
