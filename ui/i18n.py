@@ -29,12 +29,39 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Full datasets first; the other municipalities come from the national base layer (children, schools, "
         "school disadvantage) and can be fetched in full with internet.",
     ),
+    "normalisation": ("Normaliseren", "Normalise"),
+    "normalisation_municipality": ("binnen elke gemeente (standaard)", "within each municipality (default)"),
+    "normalisation_national": ("landelijk", "national"),
+    "normalisation_help": (
+        "Binnen elke gemeente: een buurt wordt vergeleken met de andere buurten van haar eigen gemeente, zoals een "
+        "gemeenteraad rangschikt. Landelijk: met alle buurten van het land tegelijk, voor een landelijke financier.",
+        "Within each municipality: a buurt is compared with the other buurten of its own municipality, as a council "
+        "ranks. National: with every buurt of the country at once, for a national funder.",
+    ),
+    "detail_normalised_municipality": (
+        "Genormaliseerd binnen elke gemeente: {name} is vergeleken met de {n} buurten van {municipality}; de "
+        "plaats landelijk zet de buurten van alle gemeenten op één lijst.",
+        "Normalised within each municipality: {name} is compared with the {n} buurten of {municipality}; the "
+        "national rank puts the buurten of every municipality on one list.",
+    ),
+    "detail_normalised_national": (
+        "Landelijk genormaliseerd: {name} ({municipality}) is vergeleken met alle {n} gerangschikte buurten van het "
+        "land.",
+        "Normalised nationally: {name} ({municipality}) is compared with all {n} ranked buurten of the country.",
+    ),
+    "percentile_national": ("Percentiel landelijk", "Percentile nationally"),
     "base_layer_short": ("basislaag", "base layer"),
     "no_network_base": (
         "Er is geen straten-netwerk ({mode}) voor {name} in de basislaag: afstanden tot scholen zijn hemelsbreed "
         "(een benadering) en er zijn geen isochronen. Haal de gegevens op (met internet) voor meer.",
         "There is no street network ({mode}) for {name} in the base layer: distances to schools are straight-line "
         "(an approximation) and there are no isochrones. Fetch the data (with internet) for more.",
+    ),
+    "no_network_country": (
+        "Er is geen straten-netwerk ({mode}) voor heel {name}: afstanden tot scholen zijn hemelsbreed (een "
+        "benadering) en er zijn geen isochronen. Kies één gemeente om haar gegevens op te halen.",
+        "There is no street network ({mode}) for the whole of {name}: distances to schools are straight-line (an "
+        "approximation) and there are no isochrones. Pick one municipality to fetch its data.",
     ),
     "base_layer_missing": ("Ontbreekt in de basislaag:", "Missing from the base layer:"),
     "fetch_button": ("Haal gegevens op voor {name}", "Fetch the data for {name}"),
