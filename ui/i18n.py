@@ -24,11 +24,14 @@ _TEXT: dict[str, tuple[str, str]] = {
     "language": ("Taal / Language", "Taal / Language"),
     "municipality_picker": ("Gemeente", "Municipality"),
     "municipality_picker_help": (
-        "Volledige datasets eerst; de andere gemeenten komen uit de landelijke basislaag (kinderen, scholen, "
-        "schoolachterstand) en kunnen met internet volledig worden opgehaald.",
-        "Full datasets first; the other municipalities come from the national base layer (children, schools, "
-        "school disadvantage) and can be fetched in full with internet.",
+        "Heel Nederland bovenaan (elke buurt van het land); dan de volledige datasets; de andere gemeenten komen "
+        "uit de landelijke basislaag (kinderen, scholen, schoolachterstand) en kunnen met internet volledig worden "
+        "opgehaald.",
+        "The whole Netherlands at the top (every buurt of the country); then the full datasets; the other "
+        "municipalities come from the national base layer (children, schools, school disadvantage) and can be "
+        "fetched in full with internet.",
     ),
+    "whole_country": ("Heel Nederland", "The whole Netherlands"),
     "normalisation": ("Normaliseren", "Normalise"),
     "normalisation_municipality": ("binnen elke gemeente (standaard)", "within each municipality (default)"),
     "normalisation_national": ("landelijk", "national"),
@@ -50,6 +53,18 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Normalised nationally: {name} ({municipality}) is compared with all {n} ranked buurten of the country.",
     ),
     "percentile_national": ("Percentiel landelijk", "Percentile nationally"),
+    "zoom_municipality": ("Zoom naar gemeente", "Zoom to municipality"),
+    "zoom_help": (
+        "Zoomt de kaart in op de gemeente en kiest haar buurt met de hoogste plaats.",
+        "Zooms the map to the municipality and picks its highest-ranked buurt.",
+    ),
+    "zoom_not_drawn": ("{name} (niet op de kaart)", "{name} (not on the map)"),
+    "national_map_note": (
+        "Landelijke kaart: buurten met een vorm van 2014, de grenzen van de gemeenten als lijn; voorzieningen en "
+        "isochronen staan er niet op (kies de gemeente zelf bij ‘Gemeente’ om ze te zien).",
+        "National map: buurten with a 2014 shape, municipal boundaries as lines; facilities and isochrones are not "
+        "drawn (pick the municipality itself under ‘Municipality’ to see them).",
+    ),
     "base_layer_short": ("basislaag", "base layer"),
     "no_network_base": (
         "Er is geen straten-netwerk ({mode}) voor {name} in de basislaag: afstanden tot scholen zijn hemelsbreed "
@@ -97,6 +112,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "build_notes": ("Bouwnotities", "Build notes"),
     "spinner_access": ("Bereikbaarheid berekenen …", "Computing access …"),
     "spinner_isochrones": ("Isochronen berekenen …", "Computing isochrones …"),
+    "spinner_map": ("Kaart voorbereiden …", "Preparing the map …"),
     "spinner_scenario": ("Scenario doorrekenen …", "Computing the scenario …"),
     "spinner_budget": ("Budget verdelen …", "Allocating the budget …"),
     "spinner_robustness": ("Robuustheid berekenen …", "Computing robustness …"),
