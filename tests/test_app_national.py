@@ -7,6 +7,7 @@ One app session for the module (the country's first run takes seconds), opened f
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,8 @@ def test_the_country_opens_from_a_link_ranks_every_buurt_and_says_what_it_holds(
     labels = [m.label for m in app.metric]
     assert labels[:2] == ["Plaats landelijk", "Plaats in de gemeente"]
     assert "Genormaliseerd binnen elke gemeente" in text
+    assert re.search(r" staat op 1 van 14\.\d{3}, vooral door ", text)  # Dutch thousands, as everywhere
+    assert list(table.columns[:4]) == ["Plaats", "Buurt", "Gemeente", "Plaats in de gemeente"]
     assert app.selectbox(key=ZOOM_KEY).value == ""  # the map shows the whole country
 
 

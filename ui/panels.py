@@ -40,16 +40,18 @@ def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
     """
     tbl = result.table
     several = n_municipalities(tbl) > 1
-    places: dict[str, pd.Series] = {t("rank", lang): tbl[schema.RANK]}
+    places: dict[str, pd.Series] = {}
     if several and schema.RANK_IN_MUNICIPALITY in tbl.columns:
         places[t("local_rank", lang)] = tbl[schema.RANK_IN_MUNICIPALITY]
     where = {t("municipality", lang): tbl[schema.MUNICIPALITY_NAME]} if several else {
         t("wijk", lang): tbl[schema.WIJK_NAME]}
+    # The rank, then the name and where it is (in a narrow column the name must not scroll out of sight).
     view = pd.DataFrame(
         {
-            **places,
+            t("rank", lang): tbl[schema.RANK],
             t("buurt", lang): tbl[schema.BUURT_NAME],
             **where,
+            **places,
             t("children", lang): tbl[schema.CHILDREN_0_14],
             t("priority_score", lang): tbl[schema.PRIORITY_SCORE].round(2),
             t("need_index", lang): tbl[schema.NEED_INDEX].round(2),
@@ -221,11 +223,12 @@ def render_notes(result: PipelineResult, lang: str) -> None:
     unused = [f"{INDICATORS[u.key].label(lang)} ({t(u.reason, lang)})" for u in uses.unused]
     if unused:
         st.warning(f"**{t('not_used', lang)}:** " + "; ".join(unused))
-    imputed = [f"{INDICATORS[u.key].label(lang)}: {u.n_imputed}" for u in uses.used if u.n_imputed]
+    imputed = [f"{INDICATORS[u.key].label(lang)}: {format_number(u.n_imputed, lang=lang)}" for u in uses.used
+               if u.n_imputed]
     if imputed:
         st.caption(f"{t('imputed', lang)} — " + "; ".join(imputed) + " buurt(en).")
     if uses.n_excluded:
-        st.caption(f"{uses.n_excluded} {t('excluded', lang)}.")
+        st.caption(f"{format_number(uses.n_excluded, lang=lang)} {t('excluded', lang)}.")
     weighted_access = [
         INDICATORS[u.key].facility_type for u in uses.used if INDICATORS[u.key].facility_type is not None
     ]

@@ -128,8 +128,9 @@ def _phrase(r: pd.Series, lang: str) -> str:
 
 
 def _sentence(name: str, rank: int, n: int, rows: pd.DataFrame, lang: str) -> str:
+    shown_rank, shown_n = format_number(rank, lang=lang), format_number(n, lang=lang)  # 'van 14.079', not 14079
     if rows.empty:
-        return f"{name}: {rank}/{n}."
+        return f"{name}: {shown_rank}/{shown_n}."
     upper = rank <= max(1, n // 2)
     # Top half: explain with what pushes the buurt up; bottom half: with what holds it down.
     sign = 1.0 if upper else -1.0
@@ -138,4 +139,4 @@ def _sentence(name: str, rank: int, n: int, rows: pd.DataFrame, lang: str) -> st
         drivers = rows.head(1)
     phrases = [_phrase(r, lang) for _, r in drivers.iterrows()]
     joined = pick(_SENTENCES["and"], lang).join(phrases)
-    return pick(_SENTENCES["ranked"], lang).format(name=name, rank=rank, n=n, drivers=joined)
+    return pick(_SENTENCES["ranked"], lang).format(name=name, rank=shown_rank, n=shown_n, drivers=joined)
