@@ -11,6 +11,7 @@ import re
 
 import pytest
 import streamlit_folium
+from streamlit.testing.v1 import AppTest
 from streamlit_folium import st_folium
 
 from geo import schema
@@ -18,7 +19,8 @@ from layers.basemap import APP_LEAFLET_BASE
 from layers.choropleth import build_selected_layer
 from layers.geometry import display_shapes
 from layers.results_map import build_results_map
-from tests.helpers import HIGHEST, utrecht_buurten, utrecht_facilities
+from tests.helpers import HIGHEST, HOSTILE_NAME, utrecht_buurten, utrecht_facilities
+from ui.map_view import ZOOM_KEY
 
 OTHER = "BU03440121"
 
@@ -68,3 +70,55 @@ def test_another_selection_keeps_the_drawn_map_and_swaps_only_its_outline(sent) 
     assert first["feature_group"] != second["feature_group"]
     assert (second["center"], second["zoom"]) == ((52.08, 5.1), 13)
     assert "#0057b8" in second["feature_group"] and "#0057b8" not in second["script"]  # the outline travels apart
+
+
+# --------------------------------------------------------------------------- zoom to a municipality
+
+
+def _zoom_page(selected: str) -> None:
+    """A page with just the zoom select box over a small table of two municipalities (rank order: the top first)."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from geo import schema
+    from tests.helpers import two_municipalities
+    from ui.map_view import keep_zoom, render_zoom_choice
+    from ui.state import MapGeometry
+
+    table = two_municipalities().sort_values(schema.PRIORITY_SCORE, ascending=False, na_position="last")
+    views = {"GM0344": ((52.07, 5.09), 14), "GM9001": ((52.09, 5.1), 14)}
+    geometry = MapGeometry(shapes={}, outlines=None, views=views)
+    st.session_state.setdefault("buurt_select", selected)
+    if st.session_state.pop("clicked", None):
+        keep_zoom(st.session_state["buurt_select"])
+    target = render_zoom_choice(SimpleNamespace(table=table), geometry, st.session_state["buurt_select"], "nl")
+    st.text(f"zoom={target} selected={st.session_state['buurt_select']}")
+
+
+def _shown(at) -> str:
+    return at.text[0].value
+
+
+def test_the_first_view_is_the_whole_map_and_picking_a_municipality_selects_its_top_buurt() -> None:
+    at = AppTest.from_function(_zoom_page, args=(HIGHEST,), default_timeout=30).run()
+    assert _shown(at) == f"zoom= selected={HIGHEST}"
+    assert at.selectbox(key=ZOOM_KEY).options == ["Heel Nederland", HOSTILE_NAME, "Utrecht"]  # by name
+    at.selectbox(key=ZOOM_KEY).set_value("GM9001").run()
+    assert _shown(at) == "zoom=GM9001 selected=BU90010099"  # its highest-ranked buurt (ranked, without a shape)
+
+
+def test_the_zoom_follows_a_buurt_picked_elsewhere_but_not_a_click_on_the_map() -> None:
+    at = AppTest.from_function(_zoom_page, args=(HIGHEST,), default_timeout=30).run()
+    at.session_state["buurt_select"] = "BU03440121"  # picked in the ranking table or the list
+    at.run()
+    assert _shown(at) == "zoom=GM9001 selected=BU03440121"
+    at.session_state["buurt_select"] = "BU03440812"
+    at.session_state["clicked"] = True  # clicked on the map: the map stays where the user looks
+    at.run()
+    assert _shown(at) == "zoom=GM9001 selected=BU03440812"
+
+
+def test_a_link_to_another_buurt_than_the_top_one_opens_on_its_municipality() -> None:
+    at = AppTest.from_function(_zoom_page, args=("BU03440121",), default_timeout=30).run()
+    assert _shown(at) == "zoom=GM9001 selected=BU03440121"

@@ -95,8 +95,8 @@ def render_zoom_choice(result: PipelineResult, geometry: MapGeometry, selected: 
     """The "Zoom naar gemeente" select box above a national map; returns the municipality code ('' = all).
 
     Picking a municipality zooms to it and selects its highest-ranked buurt. The zoom follows a buurt picked
-    elsewhere (ranking table, buurt list, link) to its municipality, but not a click on the map: that buurt is
-    already in view, and moving the map under the mouse would be unkind.
+    elsewhere (ranking table, buurt list, a link's ``b=``) to its municipality, but not a click on the map: that
+    buurt is already in view, and moving the map under the mouse would be unkind.
     """
     table = result.table
     firsts = table.drop_duplicates(schema.MUNICIPALITY_CODE)  # the table is in rank order: each one's top buurt
@@ -107,8 +107,11 @@ def render_zoom_choice(result: PipelineResult, geometry: MapGeometry, selected: 
     options = ["", *sorted(codes, key=lambda c: (name_sort_key(names[c]), c))]
     if st.session_state.get(ZOOM_KEY) not in options:
         st.session_state[ZOOM_KEY] = ""
-    if selected is not None and st.session_state.get(_ZOOM_SYNCED) != selected:
-        if _ZOOM_SYNCED in st.session_state and selected in table.index:  # not on the first run: that shows it all
+    if selected is not None and st.session_state.get(_ZOOM_SYNCED) != selected and selected in table.index:
+        # The first run shows the whole country, unless a link named another buurt than the top one: then its
+        # municipality, as the view the link was made from.
+        first = _ZOOM_SYNCED not in st.session_state
+        if not first or selected != table.index[0]:
             own = str(table.at[selected, schema.MUNICIPALITY_CODE])
             if own in geometry.views:
                 st.session_state[ZOOM_KEY] = own
