@@ -14,6 +14,7 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import PlanningError
+from layers.results_map import is_national
 from ui import link, panels, share
 from ui.budget_view import render_budget
 from ui.datasets import choices, dataset_ref, forget_other_dataset, render_dataset_notice, render_picker
@@ -21,7 +22,7 @@ from ui.equity_view import render_equity
 from ui.exports_view import render_exports
 from ui.fetch_view import render_fetch_action
 from ui.i18n import t
-from ui.map_view import render_map
+from ui.map_view import MAP_HEIGHT, MAP_WIDTH, keep_zoom, render_map
 from ui.markdown import md_escape
 from ui.method import method_text
 from ui.robustness_view import render_robustness
@@ -33,6 +34,7 @@ from ui.state import (
     file_key,
     load_dataset,
     load_isochrones,
+    load_map_geometry,
     load_prepared,
     load_ranking,
     network_path,
@@ -110,11 +112,14 @@ def main() -> None:
 
     col_map, col_detail = st.columns([3, 2], gap="medium")
     with col_map:
-        clicked = render_map(result, params, selected=st.session_state[SELECTED], isochrones=isochrones)
+        geometry = load_map_geometry(*key, prepared.dataset.buurten, width_px=MAP_WIDTH, height_px=MAP_HEIGHT,
+                                     lang=lang)
+        clicked = render_map(result, params, geometry, selected=st.session_state[SELECTED], isochrones=isochrones)
         panels.render_notes(result, lang)
     if clicked in codes and clicked != st.session_state.get("last_clicked"):
         st.session_state["last_clicked"] = clicked
         st.session_state[SELECTED] = clicked
+        keep_zoom(clicked)
         st.rerun()
 
     with col_detail:
@@ -127,7 +132,7 @@ def main() -> None:
         panels.render_downloads(result, lang)
 
     st.subheader(t("detail_title", lang))
-    names = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.BUURT_NAME], strict=True))
+    names = panels.buurt_names(result.table)
     ranks = dict(zip(result.table[schema.BUURT_CODE], result.table[schema.RANK], strict=True))
     selected = st.selectbox(
         t("select_buurt", lang),
@@ -138,14 +143,20 @@ def main() -> None:
     panels.render_detail(result, selected, lang)
 
     tab_rb, tab_eq, tab_sc, tab_bu, tab_schools = render_tabs(lang)
-    with tab_rb:
-        render_robustness(result, result_key, lang)
-    with tab_eq:
-        render_equity(result, access, lang)
-    with tab_sc:
-        render_scenarios(result, ranking_key, access, selected, lang)
-    with tab_bu:
-        render_budget(result, result_key, lang)
+    # With the whole country (14,000 buurten) each tab takes seconds: there only the open one runs.
+    every_tab = not is_national(result.table)
+    if every_tab or tab_rb.open:
+        with tab_rb:
+            render_robustness(result, result_key, lang)
+    if every_tab or tab_eq.open:
+        with tab_eq:
+            render_equity(result, access, lang)
+    if every_tab or tab_sc.open:
+        with tab_sc:
+            render_scenarios(result, ranking_key, access, selected, lang)
+    if every_tab or tab_bu.open:
+        with tab_bu:
+            render_budget(result, result_key, lang)
     school = None
     if tab_schools.open:  # only the open Scholen tab runs (its map needs a visible frame to fit its bounds)
         with tab_schools:

@@ -9,7 +9,7 @@ folium's :class:`~folium.GeoJsonTooltip` inserts property values as HTML.
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html import escape
 from typing import Any
@@ -24,15 +24,7 @@ from branca.utilities import color_brewer
 from geo import schema
 from geo.errors import DuplicateCodeError, GeometryError, ParameterError
 from layers.format import format_number, is_missing, legend_decimals
-from layers.geometry import (
-    display_tolerance_m,
-    lonlat_decimals,
-    require_columns,
-    require_geometry,
-    require_work_crs,
-    simplify_polygons,
-    to_lonlat,
-)
+from layers.geometry import display_shapes, lonlat_box, require_columns, require_geometry, require_work_crs
 from layers.labels import check_lang, column_label, word
 from layers.legend import Legend, LegendEntry
 
@@ -50,8 +42,26 @@ NO_DATA_COLOR = "#bdbdbd"
 OUTLINE_COLOR = "#4d4d4d"
 SELECTED_COLOR = "#0057b8"
 DEFAULT_TOOLTIP_FIELDS = (schema.WIJK_NAME, schema.CHILDREN_0_14, schema.PRIORITY_SCORE, schema.RANK)
+#: The tooltip of a map of many municipalities (the country): only what tells buurten apart there. With the code,
+#: the name and the mapped value these are all the properties a feature carries (thousands of them travel).
+NATIONAL_TOOLTIP_FIELDS = (schema.MUNICIPALITY_NAME, schema.RANK)
 #: Columns holding whole numbers: shown without decimals.
 INTEGER_COLUMNS = frozenset({schema.RANK, schema.CHILDREN_0_14, schema.INHABITANTS})
+
+
+class BoundedGeoJson(folium.GeoJson):
+    """folium's GeoJson layer told its bounds (lon/lat, Leaflet order) instead of finding them.
+
+    folium, and streamlit-folium on every rerun of the app, would otherwise walk every coordinate in Python
+    to find them (most of a second for the country's buurten).
+    """
+
+    def __init__(self, data: Any, *, bounds: list[list[float]], **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self._bounds: list[list[float | None]] = [list(corner) for corner in bounds]
+
+    def _get_self_bounds(self) -> list[list[float | None]]:
+        return self._bounds
 
 
 @dataclass(frozen=True)
@@ -134,6 +144,8 @@ def build_choropleth_layer(
     palette: str = DEFAULT_PALETTE,
     simplify_m: float | None = None,
     show: bool = True,
+    shapes: Mapping[str, dict] | None = None,
+    edge_weight: float = 0.8,
 ) -> tuple[folium.GeoJson, Legend]:
     """Build a choropleth of ``column`` over the buurten and its legend.
 
@@ -168,6 +180,11 @@ def build_choropleth_layer(
         coarser for a province or the whole country (what a screen can show).
     show
         Whether the layer is switched on when the map opens.
+    shapes
+        The display geometry of every buurt (:func:`layers.geometry.display_shapes`: code → GeoJSON geometry in
+        lon/lat), made once per dataset by the caller; ``simplify_m`` is then not used. Default: made here.
+    edge_weight
+        Width (px) of the line between buurten; thinner on a map of thousands, or the edges hide the colours.
 
     Returns
     -------
@@ -193,9 +210,11 @@ def build_choropleth_layer(
         for code, c in zip(codes, classes.class_of, strict=True)
     }
 
-    if simplify_m is None:
-        simplify_m = display_tolerance_m(gdf)
-    geometry = to_lonlat(simplify_polygons(gdf.geometry, simplify_m), decimals=lonlat_decimals(simplify_m))
+    if shapes is None:
+        shapes = display_shapes(gdf, simplify_m)
+    unshaped = [c for c in codes if c not in shapes]
+    if unshaped:
+        raise GeometryError(f"choropleth: no display shape for {len(unshaped)} buurt(en): {', '.join(unshaped[:5])}.")
     no_data = word("no_data", lang)
     displayed = {f: _display_values(gdf[f], f, lang, no_data) for f in (column, *fields)}
     # A buurt without a name is shown by its code rather than as a blank tooltip.
@@ -208,7 +227,7 @@ def build_choropleth_layer(
             **{f: displayed[f][i] for f in (column, *fields)},
         }
         features.append(
-            {"type": "Feature", "id": code, "properties": properties, "geometry": geometry[i].__geo_interface__}
+            {"type": "Feature", "id": code, "properties": properties, "geometry": shapes[code]}
         )
     if selected_code is not None:
         # Leaflet draws features in order: the selected buurt goes last so that
@@ -221,7 +240,7 @@ def build_choropleth_layer(
             "fillColor": fill_by_code[feature["id"]],
             "fillOpacity": 0.75,
             "color": SELECTED_COLOR if selected else OUTLINE_COLOR,
-            "weight": 4 if selected else 0.8,
+            "weight": 4 if selected else edge_weight,
             "opacity": 1.0,
         }
 
@@ -233,8 +252,9 @@ def build_choropleth_layer(
         label,
         *(column_label(f, lang) for f in fields),
     ]
-    layer = folium.GeoJson(
+    layer = BoundedGeoJson(
         {"type": "FeatureCollection", "features": features},
+        bounds=lonlat_box(gdf),
         name=escape(label),
         style_function=style,
         highlight_function=highlight,
@@ -250,6 +270,25 @@ def build_choropleth_layer(
         classes, label=label, lang=lang, higher_is_more_need=higher_is_more_need, column=column, layer=layer
     )
     return layer, legend
+
+
+def build_selected_layer(shapes: Mapping[str, dict], code: str | None, *, name: str = "selected"
+                         ) -> folium.FeatureGroup:
+    """The outline of the selected buurt on its own (thick, no fill, not clickable), in a feature group.
+
+    The app draws the choropleth without a selection and hands this group to streamlit-folium, which swaps it on
+    a drawn map: picking another buurt then moves one outline instead of drawing thousands of buurten again.
+    ``shapes`` as in :func:`build_choropleth_layer`; a code without a shape (or None) gives an empty group.
+    """
+    group = folium.FeatureGroup(name=name, control=False)
+    if code is not None and code in shapes:
+        folium.GeoJson(
+            {"type": "Feature", "geometry": shapes[code], "properties": {}},
+            style_function=lambda _: {"color": SELECTED_COLOR, "weight": 4, "fill": False, "opacity": 1.0},
+            interactive=False,
+            control=False,
+        ).add_to(group)
+    return group
 
 
 def _build_legend(

@@ -6,6 +6,7 @@ happens before the conversion, so its tolerance is in metres.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import geopandas as gpd
@@ -111,6 +112,68 @@ def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     """Bounds of ``gdf`` as Leaflet expects them: ``[[south, west], [north, east]]``."""
     west, south, east, north = gdf.geometry.to_crs(schema.MAP_CRS).total_bounds
     return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def lonlat_box(gdf: gpd.GeoDataFrame) -> list[list[float]]:
+    """Like :func:`lonlat_bounds`, but from the extent alone (its outline, densified, converted): cheap for
+    thousands of shapes, and never smaller than the exact bounds (a little larger at the scale of the country)."""
+    x0, y0, x1, y1 = gdf.total_bounds
+    box = gpd.GeoSeries([shapely.box(x0, y0, x1, y1).segmentize(max(x1 - x0, y1 - y0, 1.0) / 16)], crs=gdf.crs)
+    west, south, east, north = box.to_crs(schema.MAP_CRS).total_bounds
+    return [[float(south), float(west)], [float(north), float(east)]]
+
+
+def display_shapes(gdf: gpd.GeoDataFrame, tolerance_m: float | None = None) -> dict[str, dict]:
+    """The shape of every buurt as the map draws it: buurt code → GeoJSON geometry in lon/lat.
+
+    Simplified together (:func:`simplify_polygons`) with ``tolerance_m`` (default :func:`display_tolerance_m`),
+    then rounded (:func:`lonlat_decimals`). The shapes do not depend on a ranking, so the app computes them once
+    per dataset and hands them to every map it draws of that dataset.
+    """
+    shown = drawable(gdf)
+    if tolerance_m is None:
+        tolerance_m = display_tolerance_m(shown)
+    geometry = to_lonlat(simplify_polygons(shown.geometry, tolerance_m), decimals=lonlat_decimals(tolerance_m))
+    return {str(code): g.__geo_interface__ for code, g in zip(shown[schema.BUURT_CODE], geometry, strict=True)}
+
+
+#: Zoom levels a fitted view stays within (Leaflet; 7 shows the whole country, 13 a town).
+MIN_ZOOM, MAX_ZOOM = 6, 16
+_TILE_PX = 256
+
+
+def fitted_view(gdf: gpd.GeoDataFrame, *, width_px: int, height_px: int) -> tuple[tuple[float, float], int]:
+    """Centre (lat, lon) and the largest whole Leaflet zoom level at which ``gdf`` fits in a map of this size.
+
+    What ``fitBounds`` would do, computed here because streamlit-folium can move a drawn map only to a centre
+    and a zoom level (without drawing it again).
+    """
+    west, south, east, north = gdf.geometry.to_crs(schema.MAP_CRS).total_bounds
+    return _view(float(west), float(south), float(east), float(north), width_px, height_px)
+
+
+def fitted_views(gdf: gpd.GeoDataFrame, key_column: str, *, width_px: int, height_px: int
+                 ) -> dict[str, tuple[tuple[float, float], int]]:
+    """:func:`fitted_view` of every row of ``gdf``, by the value of ``key_column`` (one conversion for all)."""
+    bounds = gdf.geometry.to_crs(schema.MAP_CRS).bounds.to_numpy()
+    return {
+        str(key): _view(float(b[0]), float(b[1]), float(b[2]), float(b[3]), width_px, height_px)
+        for key, b in zip(gdf[key_column], bounds, strict=True)
+        if np.isfinite(b).all()
+    }
+
+
+def _mercator_y(lat: float) -> float:
+    return math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
+
+
+def _view(west: float, south: float, east: float, north: float, width_px: int, height_px: int
+          ) -> tuple[tuple[float, float], int]:
+    span_x = max(east - west, 1e-9) / 360.0
+    span_y = max(_mercator_y(north) - _mercator_y(south), 1e-9) / (2 * math.pi)
+    zoom = math.floor(min(math.log2(width_px / _TILE_PX / span_x), math.log2(height_px / _TILE_PX / span_y)))
+    centre_lat = math.degrees(2 * math.atan(math.exp((_mercator_y(north) + _mercator_y(south)) / 2)) - math.pi / 2)
+    return (round(centre_lat, 5), round((west + east) / 2, 5)), max(MIN_ZOOM, min(MAX_ZOOM, zoom))
 
 
 _FROM_LONLAT = Transformer.from_crs(schema.MAP_CRS, schema.WORK_CRS, always_xy=True)

@@ -47,6 +47,7 @@ _WORDS = MappingProxyType(
             "dashed outline = approximate location (PC4)",
         ),
         "isochrones": ("Isochronen", "Isochrones"),
+        "municipal_boundaries": ("Gemeentegrenzen", "Municipal boundaries"),
         # The static print map (layers.svg_map) and its caption in the decision pack.
         "scale_bar": ("1 km", "1 km"),
         "print_map_caption": (

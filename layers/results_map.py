@@ -2,7 +2,11 @@
 
 :func:`build_results_map` puts the choropleth, the facility layers, the
 isochrones, their legends, an optional title box and the layer control on one
-:class:`folium.Map`. The app (:mod:`ui.map_view`) links Leaflet from its static
+:class:`folium.Map`. A table of several municipalities (the country) is a
+*national map*: the tooltip carries only the municipality and the rank besides
+the name and the value, the municipal boundaries are drawn on top
+(:mod:`layers.outlines`), and facility points and isochrones are left out
+(thousands of schools would outweigh the buurten). The app (:mod:`ui.map_view`) links Leaflet from its static
 folder; the standalone export (:mod:`layers.standalone`) links it from
 :data:`INLINE_LEAFLET_BASE` and then copies the files into the page.
 """
@@ -18,22 +22,32 @@ import geopandas as gpd
 from branca.element import Figure
 
 from geo import schema
+from geo.decide.ranking import n_municipalities
 from layers.basemap import build_base_map, finish_map
-from layers.choropleth import DEFAULT_TOOLTIP_FIELDS, build_choropleth_layer
+from layers.choropleth import DEFAULT_TOOLTIP_FIELDS, NATIONAL_TOOLTIP_FIELDS, build_choropleth_layer
 from layers.facilities import APPROXIMATE_PRECISIONS, build_facility_layer, build_facility_legend
 from layers.geometry import drawable
 from layers.isochrones import build_isochrone_layer
 from layers.labels import check_lang, higher_is_more_need, map_label
 from layers.legend import Legend
+from layers.outlines import build_outline_layer, municipality_outlines
 
 if TYPE_CHECKING:
     from geo.decide.access import AccessMeasure
 
-__all__ = ["INLINE_LEAFLET_BASE", "build_results_map"]
+__all__ = ["INLINE_LEAFLET_BASE", "build_results_map", "is_national"]
 
 #: A URL folder that cannot occur in real output: the map links Leaflet from
 #: here, and :func:`layers.standalone.inline_leaflet` replaces exactly these two links.
 INLINE_LEAFLET_BASE = "rsp-inline-leaflet:"
+#: The line between buurten on a national map: thin, so that thousands of them leave the colours and the
+#: municipal boundaries readable.
+NATIONAL_EDGE_WEIGHT = 0.2
+
+
+def is_national(table: gpd.GeoDataFrame) -> bool:
+    """A map of several municipalities (the country): trimmed tooltips, municipal boundaries, no facility points."""
+    return n_municipalities(table) > 1
 
 
 def build_results_map(
@@ -53,6 +67,8 @@ def build_results_map(
     collapsed_control: bool = False,
     leaflet_base: str | None = INLINE_LEAFLET_BASE,
     extra_layers: Sequence[folium.map.Layer] = (),
+    shapes: Mapping[str, dict] | None = None,
+    outlines: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The map of the results (choropleth, facilities, isochrones, legends, layer control) as a folium Map.
 
@@ -60,10 +76,18 @@ def build_results_map(
     the standalone export draw the same map with this. Parameters are those of
     :func:`layers.standalone.build_standalone_map_html`; ``leaflet_base`` is where
     the page links Leaflet from; ``extra_layers`` (e.g. scenario facilities) go on
-    top before the layer control is added.
+    top before the layer control is added. ``shapes`` is the display geometry of the buurten
+    (:func:`layers.geometry.display_shapes`) and ``outlines`` the municipal boundaries of a national map
+    (:func:`layers.outlines.municipality_outlines`), when the caller keeps them (the app, once per dataset);
+    by default they are made here.
     """
     check_lang(lang)
-    table = drawable(table)
+    national = is_national(table)
+    tooltip_fields = NATIONAL_TOOLTIP_FIELDS if national else DEFAULT_TOOLTIP_FIELDS
+    # Only the columns the map shows (a ranked table has a hundred; the country's 14,000 rows of them).
+    needed = dict.fromkeys([schema.BUURT_CODE, schema.BUURT_NAME, map_column, *tooltip_fields, schema.MUNICIPALITY_CODE,
+                            schema.MUNICIPALITY_NAME, table.geometry.name])
+    table = drawable(table[[c for c in needed if c in table.columns]])
     label = label or map_label(map_column, lang, measures)
     m = build_base_map(table, lang=lang, leaflet_base=leaflet_base)
     layer, legend = build_choropleth_layer(
@@ -72,11 +96,16 @@ def build_results_map(
         label=label,
         lang=lang,
         higher_is_more_need=higher_is_more_need(map_column),
-        tooltip_fields=DEFAULT_TOOLTIP_FIELDS,
+        tooltip_fields=tooltip_fields,
         selected_code=selected_code,
+        shapes=shapes,
+        edge_weight=NATIONAL_EDGE_WEIGHT if national else 0.8,
     )
     layer.add_to(m)
     legend.add_to(m)
+    if national:
+        build_outline_layer(municipality_outlines(table) if outlines is None else outlines, lang=lang).add_to(m)
+        facilities = isochrones = None
     shown: list[str] = []
     if facilities is not None and len(facility_types):
         present = set(facilities[schema.FACILITY_TYPE])

@@ -225,6 +225,28 @@ def utrecht_buurten() -> gpd.GeoDataFrame:
     return gdf
 
 
+#: The second municipality of :func:`two_municipalities` (its name is HTML, as a user's file could have it).
+OTHER_MUNICIPALITY = "GM9001"
+#: The buurt of :func:`two_municipalities` without a shape (ranked, not drawn).
+SHAPELESS = "BU90010099"
+
+
+def two_municipalities() -> gpd.GeoDataFrame:
+    """:func:`utrecht_buurten` over two municipalities – Zuidwest in GM0344 Utrecht, West in
+    :data:`OTHER_MUNICIPALITY` named :data:`HOSTILE_NAME` – plus :data:`SHAPELESS` there: a small national table."""
+    gdf = utrecht_buurten()
+    west = ~gdf[schema.BUURT_CODE].str.startswith("BU034408")
+    gdf[schema.MUNICIPALITY_CODE] = np.where(west, OTHER_MUNICIPALITY, "GM0344")
+    gdf[schema.MUNICIPALITY_NAME] = np.where(west, HOSTILE_NAME, "Utrecht")
+    extra = gdf.loc[[gdf.index[-1]]].copy()
+    extra.index = [SHAPELESS]
+    extra[schema.BUURT_CODE] = SHAPELESS
+    extra[schema.BUURT_NAME] = "Nieuwbouw"
+    extra[schema.MUNICIPALITY_CODE], extra[schema.MUNICIPALITY_NAME] = OTHER_MUNICIPALITY, HOSTILE_NAME
+    extra = extra.set_geometry(gpd.GeoSeries([None], index=extra.index, crs=gdf.crs))
+    return gpd.GeoDataFrame(pd.concat([gdf, extra]), geometry="geometry", crs=gdf.crs)
+
+
 def utrecht_facilities() -> gpd.GeoDataFrame:
     """Three real sports accommodations, four schools (PC4, PC6, exact, one hostile) and a pool."""
     sport = pd.read_csv(MULIER_CSV, sep=";", dtype=str).drop_duplicates("accommodatie_id")

@@ -25,11 +25,11 @@ def _texts(at: AppTest) -> str:
     return "\n".join(str(x.value) for x in (*at.info, *at.warning, *at.caption, *at.markdown, *at.error))
 
 
-def test_picker_lists_full_datasets_first_then_every_base_layer_municipality():
+def test_picker_lists_the_country_full_datasets_then_every_base_layer_municipality():
     at = _open({})
     picker = at.selectbox(key=PICKER_KEY)
     options = list(picker.options)
-    assert options[0] == "Utrecht" and "Delft" in options[:3]
+    assert options[0] == "Heel Nederland" and options[1] == "Utrecht" and "Delft" in options[:4]
     assert sum("basislaag" in o for o in options) == len(national.municipalities()) - 2  # Utrecht, Delft are full
     assert picker.value == "utrecht"
 

@@ -11,9 +11,10 @@ import pytest
 import shapely
 
 from geo import schema
-from geo.errors import CrsError, MissingColumnError, ParameterError
+from geo.errors import CrsError, GeometryError, MissingColumnError, ParameterError
 from layers import build_base_map, build_choropleth_layer, build_facility_layer, finish_map
-from layers.choropleth import NO_DATA_COLOR, SELECTED_COLOR
+from layers.choropleth import NO_DATA_COLOR, SELECTED_COLOR, build_selected_layer
+from layers.geometry import display_shapes, lonlat_bounds
 from tests.helpers import (
     HIGHEST,
     MISSING,
@@ -189,3 +190,45 @@ def test_data_text_is_escaped_everywhere(ranking, facilities):
         if f["properties"][schema.FACILITY_ID] == "duo-3"
     )
     assert html.escape(XSS_FACILITY) in popup and "&lt;b&gt;Straat&lt;/b&gt;" in popup
+
+
+# --------------------------------------------------------------------------- shapes made once, the selection apart
+
+
+def test_shapes_made_beforehand_give_the_same_layer(ranking):
+    own, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore")
+    given, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore",
+                                      shapes=display_shapes(ranking))
+    assert given.data == own.data
+    with pytest.raises(GeometryError, match=f"no display shape for 1 buurt.*{HIGHEST}"):
+        build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore",
+                               shapes={k: v for k, v in display_shapes(ranking).items() if k != HIGHEST})
+
+
+def test_the_layer_knows_its_bounds_without_walking_the_coordinates(ranking):
+    layer, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore")
+    (s, w), (n, e) = layer.get_bounds()
+    (s0, w0), (n0, e0) = lonlat_bounds(ranking)
+    assert s <= s0 and w <= w0 and n >= n0 and e >= e0  # never smaller than the exact bounds …
+    assert max(s0 - s, w0 - w, n - n0, e - e0) < 0.01  # … and about them
+
+
+def test_edges_can_be_thin_and_the_selection_stays_thick(ranking):
+    layer, _ = build_choropleth_layer(ranking, column=schema.PRIORITY_SCORE, label="Prioriteitsscore",
+                                      selected_code=HIGHEST, edge_weight=0.2)
+    assert layer.style_function(feature(layer, MISSING))["weight"] == 0.2
+    assert layer.style_function(feature(layer, HIGHEST))["weight"] == 4
+
+
+def test_the_selected_outline_is_its_own_unclickable_layer(ranking):
+    shapes = display_shapes(ranking)
+    group = build_selected_layer(shapes, HIGHEST)
+    assert isinstance(group, folium.FeatureGroup) and group.control is False
+    (layer,) = group._children.values()
+    (outline,) = layer.data["features"]
+    assert outline["geometry"] == shapes[HIGHEST] and outline["properties"] == {}  # no buurt_code: not a buurt
+    style = layer.style_function(outline)
+    assert style["color"] == SELECTED_COLOR and style["fill"] is False and style["weight"] == 4
+    assert layer.options["interactive"] is False
+    assert build_selected_layer(shapes, None)._children == {}
+    assert build_selected_layer(shapes, "BU99999999")._children == {}  # a buurt without a shape: nothing to outline

@@ -19,15 +19,19 @@ from geo.catalog import FACILITY_TYPES
 from geo.data import files, national
 from geo.data.build import DISADVANTAGE_COLUMNS, NABIJHEID_COLUMNS, read_kwb_table
 from geo.data.national import (
+    COUNTRY_CODE,
     NATIONAL_DIR,
     SHAPE_YEAR,
     build_national,
     find_dataset_dir,
     load_base_dataset,
+    load_country,
     load_municipality,
     municipalities,
+    name_sort_key,
     resolve_municipality,
 )
+from geo.data.paths import DATA_DIR
 from geo.decide.pipeline import prepare, rank
 from geo.decide.ranking import RankingParams
 from geo.errors import ParameterError
@@ -158,6 +162,59 @@ def test_fuller_dataset_is_found_by_municipality_code(tmp_path: Path) -> None:
     (folder / files.DATASET_FILE).write_bytes(b"")
     assert find_dataset_dir("GM0796", tmp_path) == folder
     assert find_dataset_dir("GM0796", tmp_path / "absent") is None
+
+
+@pytest.fixture(scope="module")
+def country() -> files.Dataset:
+    return load_country(DATA_DIR)  # the base layer with data/utrecht and data/delft in place of their rows
+
+
+def test_the_country_takes_each_full_dataset_instead_of_its_base_rows(country: files.Dataset) -> None:
+    b = country.buurten
+    assert b.index.is_unique and b.crs.to_epsg() == 28992 and b[schema.MUNICIPALITY_CODE].nunique() == 342
+    for folder, code in (("utrecht", "GM0344"), ("delft", "GM0503")):
+        full = files.load_dataset(DATA_DIR / folder)
+        assert set(b.index[b[schema.MUNICIPALITY_CODE] == code]) == set(full.buurten.index)
+    # 14,574 base buurten, less the base rows of Utrecht and Delft, plus their datasets' own buurten.
+    base = municipalities().set_index("code")["n_buurten"]
+    utrecht, delft = (len(files.load_dataset(DATA_DIR / f).buurten) for f in ("utrecht", "delft"))
+    assert len(b) == 14_574 - base["GM0344"] - base["GM0503"] + utrecht + delft
+
+
+def test_the_country_has_each_school_once_indexed_by_id(country: files.Dataset) -> None:
+    f = country.facilities
+    assert f.index.is_unique and (f.index == f[schema.FACILITY_ID]).all()
+    # Utrecht's own schools (from its dataset), not the base layer's PC4 copies of them as well.
+    utrecht = files.load_dataset(DATA_DIR / "utrecht").facilities
+    schools = utrecht[utrecht[schema.FACILITY_TYPE] == "primary_school"]
+    assert f.loc[schools.index, schema.LOCATION_PRECISION].tolist() == schools[schema.LOCATION_PRECISION].tolist()
+    # Every buurt's nearest school is one of them (the app's detail panel looks it up by id).
+    result = rank(prepare(country), RankingParams.from_preset("rijke_schooldag"))
+    nearest = result.table[schema.nearest_col("primary_school")].dropna()
+    assert len(nearest) == country.meta["n_with_shape"] and nearest.isin(f.index).all()  # (a buurt without a shape
+    # has no point to measure from)
+
+
+def test_the_country_says_what_it_holds(country: files.Dataset) -> None:
+    meta = country.meta
+    assert meta["kind"] == "base_layer" and meta["municipality_code"] == COUNTRY_CODE
+    assert meta["full_datasets"] == ["GM0344 Utrecht", "GM0503 Delft"]
+    has_shape = country.buurten.geometry.notna() & ~country.buurten.geometry.is_empty
+    assert meta["n_buurten"] == len(country.buurten) and meta["n_with_shape"] == int(has_shape.sum())
+    assert {w["buurt_code"] for w in meta["without_shape"]} == set(country.buurten.index[~has_shape])
+    nl, en = meta["notice"]["nl"], meta["notice"]["en"]
+    n, n_shape = f"{len(country.buurten):,}", f"{int(has_shape.sum()):,}"
+    assert f"{n.replace(',', '.')} buurten van 342 gemeenten" in nl and f"{n} buurten of 342 municipalities" in en
+    assert "alleen inwoners en leeftijd" in nl and "inhabitants and age only" in en
+    assert "volledige datasets gebruikt voor Utrecht, Delft" in nl and "full datasets used for Utrecht, Delft" in en
+    assert f"{n_shape.replace(',', '.')} van de" in nl and "(about 50%)" in en and "ranked, but not drawn" in en
+    assert "no full datasets" in load_country(None).meta["notice"]["en"]
+
+
+def test_names_sort_as_in_a_dutch_list() -> None:
+    names = ["Zwolle", "'s-Hertogenbosch", "Amsterdam", "'s-Gravenhage", "Hilversum", "almere"]
+    assert sorted(names, key=name_sort_key) == [
+        "almere", "Amsterdam", "'s-Gravenhage", "'s-Hertogenbosch", "Hilversum", "Zwolle"]
 
 
 def test_national_files_are_small_and_documented() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 import subprocess
@@ -11,8 +12,19 @@ import pytest
 
 from geo import schema
 from layers.basemap import APP_LEAFLET_BASE
-from layers.results_map import INLINE_LEAFLET_BASE, build_results_map
-from tests.helpers import HIGHEST, HOSTILE_NAME, full_map, utrecht_buurten, utrecht_facilities
+from layers.geometry import display_shapes
+from layers.outlines import municipality_outlines
+from layers.results_map import INLINE_LEAFLET_BASE, NATIONAL_EDGE_WEIGHT, build_results_map, is_national
+from tests.helpers import (
+    HIGHEST,
+    HOSTILE_NAME,
+    OTHER_MUNICIPALITY,
+    SHAPELESS,
+    full_map,
+    two_municipalities,
+    utrecht_buurten,
+    utrecht_facilities,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,3 +99,48 @@ def test_rank_map_colours_rank_one_darkest(ranking):
     fills = {f["id"]: layer.style_function(f)["fillColor"] for f in layer.data["features"]}
     legend = next(c for c in m._children.values() if type(c).__name__ == "Legend")
     assert fills[HIGHEST] == legend.entries[0].color
+
+
+# --------------------------------------------------------------------------- a map of several municipalities
+
+
+def _layers(m: folium.Map) -> list[folium.GeoJson]:
+    return [c for c in m._children.values() if isinstance(c, folium.GeoJson)]
+
+
+def test_a_national_map_sends_code_name_municipality_value_and_rank_only(facilities):
+    table = two_municipalities()
+    assert is_national(table) and not is_national(utrecht_buurten())
+    m = _results_map(table, facilities)
+    choropleth, outlines = _layers(m)
+    features = choropleth.data["features"]
+    assert SHAPELESS not in {f["id"] for f in features} and len(features) == 6  # ranked, but without a shape
+    for f in features:
+        assert set(f["properties"]) == {
+            schema.BUURT_CODE, schema.BUURT_NAME, schema.PRIORITY_SCORE, schema.MUNICIPALITY_NAME, schema.RANK,
+        }
+    other = next(f for f in features if f["properties"][schema.MUNICIPALITY_NAME] != "Utrecht")
+    assert other["properties"][schema.MUNICIPALITY_NAME] == html.escape(HOSTILE_NAME)  # the tooltip inserts HTML
+    assert choropleth.style_function(features[0])["weight"] == NATIONAL_EDGE_WEIGHT
+    # The municipal boundaries on top, one per municipality with a shape; no facility points at this scale.
+    assert [f["id"] for f in outlines.data["features"]] == ["GM0344", OTHER_MUNICIPALITY]
+    rendered = m.get_root().render()
+    assert "Gemeentegrenzen" in rendered and "Basisschool" not in rendered and HOSTILE_NAME not in rendered
+
+
+def test_a_national_map_uses_the_shapes_and_boundaries_it_is_given(facilities):
+    table = two_municipalities()
+    shapes = display_shapes(table, 50.0)
+    outlines = municipality_outlines(table).iloc[:1]
+    m = build_results_map(table, map_column=schema.PRIORITY_SCORE, facilities=None, facility_types=(),
+                          shapes=shapes, outlines=outlines)
+    choropleth, boundaries = _layers(m)
+    assert {f["id"]: f["geometry"] for f in choropleth.data["features"]} == shapes
+    assert [f["id"] for f in boundaries.data["features"]] == ["GM0344"]
+
+
+def test_a_municipality_map_keeps_its_tooltip_and_draws_no_boundaries(ranking, facilities):
+    m = _results_map(ranking, facilities)
+    (choropleth,) = [layer for layer in _layers(m) if layer.layer_name == "Prioriteitsscore"]
+    assert schema.WIJK_NAME in choropleth.data["features"][0]["properties"]
+    assert "Gemeentegrenzen" not in m.get_root().render()

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.data.files import SCHOOL_CODE_PATTERN
-from geo.decide.ranking import RankingParams
+from geo.decide.ranking import NORMALISATIONS, RankingParams
 from geo.decide.scenario import ScenarioFacility
 from ui import markdown, share
 from ui.markdown import SHOWN_CHARS, escape_url_text
@@ -53,6 +53,7 @@ valid_states = st.builds(
     lang=st.sampled_from(VALID.languages),
     preset=st.sampled_from(VALID.presets),
     weights=st.lists(st.tuples(st.sampled_from(VALID.indicators), st.floats(*VALID.weight_range)), max_size=12),
+    normalisation=st.sampled_from(NORMALISATIONS),
     map_column=st.sampled_from(VALID.map_columns),
     facility_types=st.none() | st.lists(st.sampled_from(VALID.facility_types), unique=True).map(tuple),
     mode=st.sampled_from(VALID.modes),
@@ -203,6 +204,13 @@ HOSTILE = [
     "smin=-10",
     "smin=1e999",
     "lang=" + "a" * 100_000,
+    "norm=x",
+    "norm=national",
+    "norm=M",
+    "norm=m~n",
+    "norm=%3Cscript%3Ealert(1)%3C/script%3E",
+    "norm=n%00",
+    "norm=" + "n" * 300,
 ]
 
 
@@ -340,6 +348,27 @@ def test_school_and_minutes_round_trip_and_are_short():
     # A link with a school opens the Scholen tab (app.py names its tabs by these keys).
     assert share.widget_values(state)["open_tab"] == share.SCHOOLS_TAB
     assert "open_tab" not in share.widget_values(DEFAULT_STATE)
+
+
+def test_normalisation_round_trips_as_one_letter_and_seeds_the_radio():
+    state = ShareState(dataset="NL01", normalisation="national")
+    assert encode(state) == {"ds": "NL01", "norm": "n"}
+    assert _decode_qs("ds=NL01&norm=n", valid=Validation(datasets=("utrecht", "NL01"))) == (state, [])
+    assert _decode_qs("norm=m") == (DEFAULT_STATE, [])  # within each municipality is the default: not written
+    assert share.widget_values(state)["normalisation"] == "national"
+    assert share.widget_values(DEFAULT_STATE)["normalisation"] == "municipality"
+    assert set(share.NORMALISATION_CODES) == set(NORMALISATIONS)
+    params = _app_params("rijke_schooldag", {}, ())
+    national = replace(params, ranking=replace(params.ranking, normalisation="national"))
+    assert share.state_from_app(national, dataset="NL01", traveller="child").normalisation == "national"
+    assert share.state_from_app(params, dataset="NL01", traveller="child").normalisation == "municipality"
+
+
+def test_a_hostile_normalisation_falls_back_with_an_escaped_notice():
+    state, [notice] = _decode_qs("norm=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&p=need_only")
+    assert state == replace(DEFAULT_STATE, preset="need_only")  # the rest of the link still counts
+    assert notice.param == "norm" and "m, n" in notice.message_en
+    assert "<img" not in notice.markdown("nl").replace("\\<", "")
 
 
 def test_a_school_in_a_link_is_checked_against_the_loaded_branches():

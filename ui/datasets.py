@@ -2,8 +2,9 @@
 
 A *choice* has a key that goes into the share link (``ds=``): the folder name for a full dataset
 (``utrecht``, ``delft``, ``uploads/mijn-data``), the CBS code for a municipality that only the national
-base layer covers (``GM0855``). :func:`dataset_ref` turns a key into what :func:`ui.state.load_dataset`
-opens: a folder path, or ``base:GM0855`` for the base layer.
+base layer covers (``GM0855``), and ``NL01`` for the whole country (first in the list). :func:`dataset_ref`
+turns a key into what :func:`ui.state.load_dataset` opens: a folder path, ``base:GM0855`` for the base
+layer, or ``country:<data folder>`` for the country (the base layer with the full datasets of that folder).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from geo.data.files import DATASET_FILE, DATASET_META
 from geo.lang import pick
 from ui import share
 from ui.i18n import t
+from ui.map_view import DATA_KEYS as MAP_KEYS
 from ui.markdown import md_escape
-from ui.state import BASE_REF
+from ui.state import BASE_REF, COUNTRY_REF
 
 #: Session-state key of the picker (also seeded from the share link).
 PICKER_KEY = share.WIDGET_KEYS["dataset"]
@@ -35,8 +37,19 @@ class Choice:
     code: str | None
     full: bool
 
+    @property
+    def country(self) -> bool:
+        """The whole country (every buurt of every municipality)."""
+        return self.code == national.COUNTRY_CODE
+
     def label(self, lang: str) -> str:
+        if self.country:
+            return t("whole_country", lang)
         return self.name if self.full else f"{self.name} · {t('base_layer_short', lang)}"
+
+
+#: The whole country: the first entry of the picker.
+COUNTRY = Choice(national.COUNTRY_CODE, national.COUNTRY_NAME, national.COUNTRY_CODE, False)
 
 
 def _folders(root: Path) -> list[Path]:
@@ -49,7 +62,7 @@ def _folders(root: Path) -> list[Path]:
 
 @st.cache_data(show_spinner=False, ttl=60)
 def choices(root: str, default: str) -> tuple[Choice, ...]:
-    """Full datasets (the default first), then each base-layer municipality without one, by name."""
+    """The whole country, full datasets (the default first), then each base-layer municipality without one, by name."""
     base = Path(root)
     full: list[Choice] = []
     for folder in _folders(base):
@@ -68,11 +81,13 @@ def choices(root: str, default: str) -> tuple[Choice, ...]:
         for row in national.municipalities().itertuples()
         if row.code not in covered
     ]
-    return (*full, *rest)
+    return (COUNTRY, *full, *rest)
 
 
 def dataset_ref(choice: Choice, root: Path) -> str:
     """What :func:`ui.state.load_dataset` opens for ``choice``."""
+    if choice.country:
+        return f"{COUNTRY_REF}{root}"
     return str(root / choice.key) if choice.full else f"{BASE_REF}{choice.code}"
 
 
@@ -80,8 +95,8 @@ def render_picker(root: Path, default: str, lang: str) -> Choice:
     """The municipality picker at the top of the sidebar; returns the chosen entry."""
     options = choices(str(root), default)
     by_key = {c.key: c for c in options}
-    if st.session_state.get(PICKER_KEY) not in by_key:
-        st.session_state[PICKER_KEY] = default if default in by_key else options[0].key
+    if st.session_state.get(PICKER_KEY) not in by_key:  # never the (heavy) country unless asked for
+        st.session_state[PICKER_KEY] = default if default in by_key else next(c.key for c in options if not c.country)
     key = st.sidebar.selectbox(
         t("municipality_picker", lang), list(by_key), format_func=lambda k: by_key[k].label(lang), key=PICKER_KEY,
         help=t("municipality_picker_help", lang),
@@ -105,7 +120,8 @@ def render_dataset_notice(meta: dict, lang: str) -> None:
 
 
 #: Widget keys whose options depend on the dataset: dropped when the municipality changes.
-_DATA_WIDGETS = (share.WIDGET_KEYS["map_column"], share.WIDGET_KEYS["facility_types"], share.WIDGET_KEYS["buurt"])
+_DATA_WIDGETS = (share.WIDGET_KEYS["map_column"], share.WIDGET_KEYS["facility_types"], share.WIDGET_KEYS["buurt"],
+                 *MAP_KEYS)
 _SHOWN = "_dataset_shown"
 
 

@@ -23,7 +23,7 @@ def render_fetch_action(choice: Choice, root: Path, lang: str) -> None:
     Offline, or when the services are down, it says so plainly and the base-layer view stays.
     After a complete or partial fetch the picker switches to the new dataset.
     """
-    if choice.full or choice.code is None:
+    if choice.full or choice.code is None or choice.country:
         return
     if not st.button(t("fetch_button", lang, name=choice.name), help=t("fetch_help", lang), key="fetch_button"):
         return

@@ -24,10 +24,46 @@ _TEXT: dict[str, tuple[str, str]] = {
     "language": ("Taal / Language", "Taal / Language"),
     "municipality_picker": ("Gemeente", "Municipality"),
     "municipality_picker_help": (
-        "Volledige datasets eerst; de andere gemeenten komen uit de landelijke basislaag (kinderen, scholen, "
-        "schoolachterstand) en kunnen met internet volledig worden opgehaald.",
-        "Full datasets first; the other municipalities come from the national base layer (children, schools, "
-        "school disadvantage) and can be fetched in full with internet.",
+        "Heel Nederland bovenaan (elke buurt van het land); dan de volledige datasets; de andere gemeenten komen "
+        "uit de landelijke basislaag (kinderen, scholen, schoolachterstand) en kunnen met internet volledig worden "
+        "opgehaald.",
+        "The whole Netherlands at the top (every buurt of the country); then the full datasets; the other "
+        "municipalities come from the national base layer (children, schools, school disadvantage) and can be "
+        "fetched in full with internet.",
+    ),
+    "whole_country": ("Heel Nederland", "The whole Netherlands"),
+    "normalisation": ("Normaliseren", "Normalise"),
+    "normalisation_municipality": ("binnen elke gemeente (standaard)", "within each municipality (default)"),
+    "normalisation_national": ("landelijk", "national"),
+    "normalisation_help": (
+        "Binnen elke gemeente: een buurt wordt vergeleken met de andere buurten van haar eigen gemeente, zoals een "
+        "gemeenteraad rangschikt. Landelijk: met alle buurten van het land tegelijk, voor een landelijke financier.",
+        "Within each municipality: a buurt is compared with the other buurten of its own municipality, as a council "
+        "ranks. National: with every buurt of the country at once, for a national funder.",
+    ),
+    "detail_normalised_municipality": (
+        "Genormaliseerd binnen elke gemeente: {name} is vergeleken met de {n} buurten van {municipality}; de "
+        "plaats landelijk zet de buurten van alle gemeenten op één lijst.",
+        "Normalised within each municipality: {name} is compared with the {n} buurten of {municipality}; the "
+        "national rank puts the buurten of every municipality on one list.",
+    ),
+    "detail_normalised_national": (
+        "Landelijk genormaliseerd: {name} ({municipality}) is vergeleken met alle {n} gerangschikte buurten van het "
+        "land.",
+        "Normalised nationally: {name} ({municipality}) is compared with all {n} ranked buurten of the country.",
+    ),
+    "percentile_national": ("Percentiel landelijk", "Percentile nationally"),
+    "zoom_municipality": ("Zoom naar gemeente", "Zoom to municipality"),
+    "zoom_help": (
+        "Zoomt de kaart in op de gemeente en kiest haar buurt met de hoogste plaats.",
+        "Zooms the map to the municipality and picks its highest-ranked buurt.",
+    ),
+    "zoom_not_drawn": ("{name} (niet op de kaart)", "{name} (not on the map)"),
+    "national_map_note": (
+        "Landelijke kaart: buurten met een vorm van 2014, de grenzen van de gemeenten als lijn; voorzieningen en "
+        "isochronen staan er niet op (kies de gemeente zelf bij ‘Gemeente’ om ze te zien).",
+        "National map: buurten with a 2014 shape, municipal boundaries as lines; facilities and isochrones are not "
+        "drawn (pick the municipality itself under ‘Municipality’ to see them).",
     ),
     "base_layer_short": ("basislaag", "base layer"),
     "no_network_base": (
@@ -35,6 +71,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "(een benadering) en er zijn geen isochronen. Haal de gegevens op (met internet) voor meer.",
         "There is no street network ({mode}) for {name} in the base layer: distances to schools are straight-line "
         "(an approximation) and there are no isochrones. Fetch the data (with internet) for more.",
+    ),
+    "no_network_country": (
+        "Er is geen straten-netwerk ({mode}) voor heel {name}: afstanden tot scholen zijn hemelsbreed (een "
+        "benadering) en er zijn geen isochronen. Kies één gemeente om haar gegevens op te halen.",
+        "There is no street network ({mode}) for the whole of {name}: distances to schools are straight-line (an "
+        "approximation) and there are no isochrones. Pick one municipality to fetch its data.",
     ),
     "base_layer_missing": ("Ontbreekt in de basislaag:", "Missing from the base layer:"),
     "fetch_button": ("Haal gegevens op voor {name}", "Fetch the data for {name}"),
@@ -70,6 +112,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "build_notes": ("Bouwnotities", "Build notes"),
     "spinner_access": ("Bereikbaarheid berekenen …", "Computing access …"),
     "spinner_isochrones": ("Isochronen berekenen …", "Computing isochrones …"),
+    "spinner_map": ("Kaart voorbereiden …", "Preparing the map …"),
     "spinner_scenario": ("Scenario doorrekenen …", "Computing the scenario …"),
     "spinner_budget": ("Budget verdelen …", "Allocating the budget …"),
     "spinner_robustness": ("Robuustheid berekenen …", "Computing robustness …"),

@@ -14,6 +14,7 @@ from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.data import files
 from geo.decide.explain import explain_buurt
 from geo.decide.pipeline import PipelineResult, output_columns
+from geo.decide.ranking import n_municipalities
 from geo.lang import format_number, format_value, pick
 from geo.report.record import EXPORT_BASENAME, gpkg_metadata, ranking_csv_bytes
 from geo.schema import STRAIGHT_LINE
@@ -22,14 +23,35 @@ from ui.i18n import t
 from ui.markdown import md_escape
 
 
+def buurt_names(table: pd.DataFrame) -> dict[str, str]:
+    """The name of every buurt as a list shows it: with its municipality when the table holds several
+    (the country has many a 'Centrum')."""
+    names = table[schema.BUURT_NAME].astype(str)
+    if n_municipalities(table) > 1:
+        names = names + " · " + table[schema.MUNICIPALITY_NAME].fillna(table[schema.MUNICIPALITY_CODE]).astype(str)
+    return dict(zip(table[schema.BUURT_CODE], names, strict=True))
+
+
 def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
-    """The ranked table; returns the buurt code of a row the user selected, if any."""
+    """The ranked table; returns the buurt code of a row the user selected, if any.
+
+    A table of several municipalities (the country, 14,000 rows) adds the municipality and, when ranked within
+    each municipality, the rank there; the columns are whole arrays, so the table stays quick to build.
+    """
     tbl = result.table
+    several = n_municipalities(tbl) > 1
+    places: dict[str, pd.Series] = {}
+    if several and schema.RANK_IN_MUNICIPALITY in tbl.columns:
+        places[t("local_rank", lang)] = tbl[schema.RANK_IN_MUNICIPALITY]
+    where = {t("municipality", lang): tbl[schema.MUNICIPALITY_NAME]} if several else {
+        t("wijk", lang): tbl[schema.WIJK_NAME]}
+    # The rank, then the name and where it is (in a narrow column the name must not scroll out of sight).
     view = pd.DataFrame(
         {
             t("rank", lang): tbl[schema.RANK],
             t("buurt", lang): tbl[schema.BUURT_NAME],
-            t("wijk", lang): tbl[schema.WIJK_NAME],
+            **where,
+            **places,
             t("children", lang): tbl[schema.CHILDREN_0_14],
             t("priority_score", lang): tbl[schema.PRIORITY_SCORE].round(2),
             t("need_index", lang): tbl[schema.NEED_INDEX].round(2),
@@ -53,14 +75,29 @@ def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
 def render_detail(result: PipelineResult, code: str, lang: str) -> None:
     """Explain why buurt ``code`` ranks where it does."""
     expl = explain_buurt(result.table, result.ranking, code, lang=lang, measures=result.prepared.access.measures)
-    row = result.table.loc[code]
+    table = result.table
+    row = table.loc[code]
+    several = n_municipalities(table) > 1
+    within = several and result.params.normalisation == "municipality"
     st.markdown(f"#### {md_escape(expl.buurt_name)}")
-    c1, c2, c3, c4 = st.columns(4)
-    c1.metric(t("rank", lang), f"{expl.rank} / {expl.n_ranked}" if expl.rank else "–")
-    c2.metric(t("priority_score", lang), format_number(row[schema.PRIORITY_SCORE], lang=lang, decimals=2))
-    c3.metric(t("need_index", lang), format_number(row[schema.NEED_INDEX], lang=lang, decimals=2))
-    c4.metric(t("children", lang), format_number(row[schema.CHILDREN_0_14], lang=lang))
+    cells = iter(st.columns(5 if within else 4))
+    next(cells).metric(t("national_rank" if several else "rank", lang),
+                       f"{format_number(expl.rank, lang=lang)} / {format_number(expl.n_ranked, lang=lang)}"
+                       if expl.rank else "–")
+    municipality = str(row.get(schema.MUNICIPALITY_NAME) or row.get(schema.MUNICIPALITY_CODE) or "")
+    same = table[schema.MUNICIPALITY_CODE] == row.get(schema.MUNICIPALITY_CODE) if several else None
+    n_local = int((same & (table[schema.STATUS] == schema.STATUS_RANKED)).sum()) if same is not None else 0
+    if within:
+        local = row.get(schema.RANK_IN_MUNICIPALITY)
+        next(cells).metric(t("local_rank", lang), f"{local} / {n_local}" if expl.rank and pd.notna(local) else "–")
+    next(cells).metric(t("priority_score", lang), format_number(row[schema.PRIORITY_SCORE], lang=lang, decimals=2))
+    next(cells).metric(t("need_index", lang), format_number(row[schema.NEED_INDEX], lang=lang, decimals=2))
+    next(cells).metric(t("children", lang), format_number(row[schema.CHILDREN_0_14], lang=lang))
     st.info(md_escape(expl.sentence))
+    if several:
+        key = "detail_normalised_municipality" if within else "detail_normalised_national"
+        st.caption(t(key, lang, name=md_escape(expl.buurt_name), municipality=md_escape(municipality),
+                     n=format_number(n_local if within else expl.n_ranked, lang=lang)))
     _render_nearest_school(result, code, lang)
     if expl.rows.empty or expl.rank is None:
         return
@@ -85,7 +122,9 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
                 r.label + (_measure_suffix(measures, r.key, lang)) for r in rows.itertuples()
             ],
             t("value", lang): [format_value(r.value, r.unit, lang=lang) for r in rows.itertuples()],
-            t("percentile", lang): [format_number(r.percentile, lang=lang) for r in rows.itertuples()],
+            t("percentile_national" if several and not within else "percentile", lang): [
+                format_number(r.percentile, lang=lang) for r in rows.itertuples()
+            ],
             t("direction", lang): [
                 t("more_is_need" if r.direction > 0 else "less_is_need", lang) for r in rows.itertuples()
             ],
@@ -144,7 +183,9 @@ def render_network_status(prepared, access, lang: str) -> None:
     name = prepared.dataset.name
     if engine is None:
         if prepared.dataset.meta.get("kind") == "base_layer":  # no folder to point a download at: fetch instead
-            st.info(t("no_network_base", lang, mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name)))
+            country = n_municipalities(prepared.dataset.buurten) > 1  # nothing to fetch for the country at once
+            st.info(t("no_network_country" if country else "no_network_base", lang,
+                      mode=t(f"mode_{access.mode}", lang).lower(), name=md_escape(name)))
             return
         st.info(
             t(
@@ -182,11 +223,12 @@ def render_notes(result: PipelineResult, lang: str) -> None:
     unused = [f"{INDICATORS[u.key].label(lang)} ({t(u.reason, lang)})" for u in uses.unused]
     if unused:
         st.warning(f"**{t('not_used', lang)}:** " + "; ".join(unused))
-    imputed = [f"{INDICATORS[u.key].label(lang)}: {u.n_imputed}" for u in uses.used if u.n_imputed]
+    imputed = [f"{INDICATORS[u.key].label(lang)}: {format_number(u.n_imputed, lang=lang)}" for u in uses.used
+               if u.n_imputed]
     if imputed:
         st.caption(f"{t('imputed', lang)} — " + "; ".join(imputed) + " buurt(en).")
     if uses.n_excluded:
-        st.caption(f"{uses.n_excluded} {t('excluded', lang)}.")
+        st.caption(f"{format_number(uses.n_excluded, lang=lang)} {t('excluded', lang)}.")
     weighted_access = [
         INDICATORS[u.key].facility_type for u in uses.used if INDICATORS[u.key].facility_type is not None
     ]

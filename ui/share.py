@@ -19,6 +19,8 @@ name     field               format
 ``p``    preset              a preset key, e.g. ``need_only``
 ``w``    weights             repeated, ``<indicator>~<number>``: overrides of the
                              preset's weights, e.g. ``w=dist_sport_m~2.5``
+``norm`` normalisation       ``m`` (within each municipality, the default) or
+                             ``n`` (national): where z-scores are taken
 ``map``  map_column          a summary column or an indicator key
 ``ft``   facility_types      ``~``-joined facility types, ``-`` for none
 ``mode`` mode                ``walk`` or ``bike``
@@ -56,6 +58,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 from geo import schema
 from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.data.files import SCHOOL_CODE_PATTERN
+from geo.decide.ranking import NORMALISATIONS
 from geo.decide.scenario import ScenarioFacility
 from geo.decide.schools import DEFAULT_MINUTES, REACH_BANDS_MIN
 from geo.lang import LANGUAGES, pick
@@ -82,6 +85,7 @@ P_DATASET = "ds"
 P_LANG = "lang"
 P_PRESET = "p"
 P_WEIGHT = "w"
+P_NORM = "norm"
 P_MAP = "map"
 P_TYPES = "ft"
 P_MODE = "mode"
@@ -96,7 +100,7 @@ P_SCHOOL = "school"
 P_SCHOOL_MINUTES = "smin"
 #: Every parameter this module reads or writes, in the order it writes them.
 PARAMS = (
-    P_DATASET, P_LANG, P_PRESET, P_WEIGHT, P_MAP, P_TYPES, P_MODE, P_TRAVELLER, P_SPEED, P_BANDS, P_ISO,
+    P_DATASET, P_LANG, P_PRESET, P_WEIGHT, P_NORM, P_MAP, P_TYPES, P_MODE, P_TRAVELLER, P_SPEED, P_BANDS, P_ISO,
     P_BUURT, P_ADD, P_REMOVE, P_SCHOOL, P_SCHOOL_MINUTES,
 )
 
@@ -110,6 +114,10 @@ DEFAULT_DATASET = "utrecht"
 SUMMARY_COLUMNS = schema.SCORE_COLUMNS
 #: Weights a slider (and so a link) can hold, inclusive.
 WEIGHT_RANGE = (0.0, 5.0)
+#: How a link spells each normalisation of the ranking (``geo.decide.ranking.NORMALISATIONS``).
+NORMALISATION_CODES = {"municipality": "m", "national": "n"}
+if set(NORMALISATION_CODES) != set(NORMALISATIONS):  # a new normalisation needs a spelling here
+    raise ImportError(f"ui.share spells normalisations {sorted(NORMALISATION_CODES)}, the ranking has {NORMALISATIONS}")
 
 # Plain syntax, ASCII only ([0-9] rather than \d, which also matches other scripts' digits).
 _NUMBER = re.compile(r"[+-]?(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})(?:[eE][+-]?[0-9]{1,4})?")
@@ -151,6 +159,8 @@ class ShareState:
         Key of the weight preset the sliders start from.
     weights
         ``(indicator, weight)`` overrides of the preset (the sliders the user moved).
+    normalisation
+        Where the ranking takes its z-scores: ``"municipality"`` (within each) or ``"national"``.
     map_column
         Column shown on the map.
     facility_types
@@ -179,6 +189,7 @@ class ShareState:
     lang: str = "nl"
     preset: str = DEFAULT_PRESET
     weights: tuple[tuple[str, float], ...] = ()
+    normalisation: str = NORMALISATIONS[0]
     map_column: str = schema.PRIORITY_SCORE
     facility_types: tuple[str, ...] | None = None
     mode: str = "walk"
@@ -363,6 +374,8 @@ def encode(state: ShareState, defaults: ShareState = DEFAULT_STATE) -> dict[str,
     # Weights are overrides of the state's own preset: compare with what decode would make of no 'w'.
     if state.weights != _canonical_weights(state.preset, defaults.weights):
         out[P_WEIGHT] = [f"{k}{SEP}{_fmt(w)}" for k, w in state.weights] or [NONE]
+    if state.normalisation != defaults.normalisation:
+        out[P_NORM] = NORMALISATION_CODES[state.normalisation]
     # None ("all types present") has no spelling: it is always the default in practice.
     if state.facility_types != defaults.facility_types and state.facility_types is not None:
         out[P_TYPES] = SEP.join(state.facility_types) or NONE
@@ -594,6 +607,8 @@ def decode(
     lang = r.choice(P_LANG, v.languages, d.lang)
     preset = r.choice(P_PRESET, v.presets, d.preset)
     weights = r.items(P_WEIGHT, lambda t: _weight(r, t), d.weights, len(v.indicators))
+    by_code = {code: name for name, code in NORMALISATION_CODES.items()}
+    normalisation = by_code[r.choice(P_NORM, tuple(by_code), NORMALISATION_CODES[d.normalisation])]
     map_column = r.choice(P_MAP, v.map_columns, d.map_column)
     facility_types = _joined(r, P_TYPES, v.facility_types, d.facility_types, str)
     mode = r.choice(P_MODE, v.modes, d.mode)
@@ -635,6 +650,7 @@ def decode(
         lang=lang,
         preset=preset,
         weights=weights,
+        normalisation=normalisation,
         map_column=map_column,
         facility_types=facility_types,
         mode=mode,
@@ -676,6 +692,7 @@ WIDGET_KEYS = {
     "minutes": "bands",
     "show_isochrones": "show_isochrones",
     "preset": "preset",
+    "normalisation": "normalisation",
     "map_column": "map_column",
     "facility_types": "facility_types",
     "buurt": "buurt_select",
@@ -708,6 +725,7 @@ def widget_values(state: ShareState) -> dict[str, Any]:
         WIDGET_KEYS["minutes"]: list(state.minutes),
         WIDGET_KEYS["show_isochrones"]: state.show_isochrones,
         WIDGET_KEYS["preset"]: state.preset,
+        WIDGET_KEYS["normalisation"]: state.normalisation,
         WIDGET_KEYS["map_column"]: state.map_column,
         WIDGET_KEYS["school_minutes"]: state.school_minutes,
     }
@@ -765,6 +783,7 @@ def state_from_app(
         lang=params.lang,
         preset=preset,
         weights=tuple(weights.items()),
+        normalisation=ranking.normalisation,
         map_column=params.map_column,
         facility_types=None if all_types else types,
         mode=params.access.mode,

@@ -1,4 +1,4 @@
-"""Sidebar widgets: language, preset, weights, map layer, facility types."""
+"""Sidebar widgets: language, preset, weights, normalisation (several municipalities), map layer, facility types."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from geo.catalog import (
     get_preset,
 )
 from geo.decide.pipeline import Prepared
-from geo.decide.ranking import RankingParams
+from geo.decide.ranking import NORMALISATIONS, RankingParams, n_municipalities
 from geo.lang import pick
 from geo.terms import group_name
 from geo.units import (
@@ -91,6 +91,7 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
         format_func=lambda p: pick(PRESET_LABELS[p], lang),
         key=share.WIDGET_KEYS["preset"],
     )
+    normalisation = render_normalisation(prepared, lang)
     defaults = get_preset(preset)
     available = prepared.indicators.notna().any()
     weights: dict[str, float] = {}
@@ -130,9 +131,24 @@ def render_sidebar(prepared: Prepared, lang: str, access: AccessChoice) -> AppPa
         format_func=lambda k: FACILITY_TYPES[k].label(lang),
         key=share.WIDGET_KEYS["facility_types"],
     )
-    params = RankingParams.from_preset(preset, weights)
+    params = RankingParams.from_preset(preset, weights, normalisation=normalisation)
     return AppParams(
         lang=lang, ranking=params, map_column=map_column, facility_types=tuple(facility_types), access=access
+    )
+
+
+def render_normalisation(prepared: Prepared, lang: str) -> str:
+    """Within each municipality (default) or national: asked only when the data holds more than one municipality."""
+    if n_municipalities(prepared.dataset.buurten) <= 1:
+        return NORMALISATIONS[0]
+    if st.session_state.get(share.WIDGET_KEYS["normalisation"]) not in NORMALISATIONS:
+        st.session_state[share.WIDGET_KEYS["normalisation"]] = NORMALISATIONS[0]
+    return st.sidebar.radio(
+        t("normalisation", lang),
+        list(NORMALISATIONS),
+        format_func=lambda n: t(f"normalisation_{n}", lang),
+        help=t("normalisation_help", lang),
+        key=share.WIDGET_KEYS["normalisation"],
     )
 
 

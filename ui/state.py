@@ -2,35 +2,42 @@
 
 Caching lives here, in the app layer: the dataset, the network and the access
 step are cached on (path, modification time, speed); the ranking on the frozen
-parameters. The data folder can be changed with the environment variables
+parameters; the map's geometry (simplified shapes, municipal boundaries) once per
+dataset. The data folder can be changed with the environment variables
 ``RSP_DATA_DIR`` and ``RSP_NETWORK_DIR`` (used by the tests).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import streamlit as st
 
+from geo import schema
 from geo.data import files, national
 from geo.data.networks import find_network
 from geo.data.paths import DEFAULT_DATA_DIR, NETWORKS_DIR
 from geo.decide.access import NetworkEngine
 from geo.decide.budget import allocate_budget
 from geo.decide.pipeline import PipelineResult, Prepared, prepare, rank
-from geo.decide.ranking import RankingParams
+from geo.decide.ranking import RankingParams, n_municipalities
 from geo.decide.robustness import compute_robustness
 from geo.decide.scenario import run_scenario
 from geo.decide.schools import ReachSettings, SchoolsResult, analyse_schools
 from geo.network.graph import Network
 from geo.network.isochrones import facility_isochrones
+from layers.geometry import display_shapes, fitted_views
+from layers.outlines import municipality_outlines
 from ui.i18n import t
 
 #: Prefix of a dataset reference opened from the national base layer (see ui.datasets).
 BASE_REF = "base:"
+#: Prefix of the whole country (``country:<data folder>``): the base layer with the full datasets of that folder.
+COUNTRY_REF = "country:"
 
 
 @dataclass(frozen=True)
@@ -65,13 +72,20 @@ def network_dir() -> Path:
 def file_key(path: str | Path | None) -> tuple[str, float]:
     """Cache key of a file or folder: its path and newest modification time ('' for none).
 
-    A base-layer reference (``base:GM0855``) is keyed on the national files' manifest.
+    A base-layer reference (``base:GM0855``) is keyed on the national files' manifest; the whole country
+    (``country:<data folder>``) on that manifest and the files of every dataset folder in the data folder.
     """
     if path is None:
         return "", 0.0
+    manifest = national.NATIONAL_DIR / national.MANIFEST_FILE
+    national_mtime = manifest.stat().st_mtime if manifest.exists() else 0.0
     if str(path).startswith(BASE_REF):
-        manifest = national.NATIONAL_DIR / "manifest.json"
-        return str(path), manifest.stat().st_mtime if manifest.exists() else 0.0
+        return str(path), national_mtime
+    if str(path).startswith(COUNTRY_REF):
+        root = Path(str(path).removeprefix(COUNTRY_REF))
+        folders = [m.parent for m in root.glob(f"*/{files.DATASET_META}")] if root.is_dir() else []
+        mtimes = [q.stat().st_mtime for folder in folders for q in folder.glob("*") if q.is_file()]
+        return str(path), max([national_mtime, root.stat().st_mtime if root.is_dir() else 0.0, *mtimes])
     p = Path(path)
     if p.is_dir():
         mtimes = [q.stat().st_mtime for q in p.glob("*") if q.is_file()]
@@ -81,10 +95,13 @@ def file_key(path: str | Path | None) -> tuple[str, float]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)  # bounded: every upload set is a new entry
 def load_dataset(directory: str, mtime: float) -> files.Dataset:
-    """A dataset folder, or a municipality of the national base layer (``base:GM0855``)."""
+    """A dataset folder, a municipality of the national base layer (``base:GM0855``) or the whole country
+    (``country:<data folder>``: :func:`geo.data.national.load_country`)."""
     del mtime  # part of the cache key only
     if directory.startswith(BASE_REF):
         return national.load_base_dataset(directory.removeprefix(BASE_REF))
+    if directory.startswith(COUNTRY_REF):
+        return national.load_country(directory.removeprefix(COUNTRY_REF))
     return files.load_dataset(directory)
 
 
@@ -98,12 +115,44 @@ def network_path(dataset: files.Dataset, mode: str) -> Path | None:
     return find_network(dataset, mode, network_dir())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=32)  # bounded, like the datasets it is made from
 def _load_prepared(directory: str, mtime: float, network: tuple[str, float], speed_kmh: float) -> Prepared:
     """Indicators and access for a dataset, over the network when one is given (slow part, cached)."""
     dataset = load_dataset(directory, mtime)
     engine = NetworkEngine(load_network(*network), speed_kmh=speed_kmh) if network[0] else None
     return prepare(dataset, engine=engine)
+
+
+@dataclass(frozen=True)
+class MapGeometry:
+    """What the map of one dataset draws whatever the ranking: made once per dataset (:func:`load_map_geometry`).
+
+    ``shapes``: the display geometry of every buurt with a shape (``layers.geometry.display_shapes``);
+    ``outlines``: the municipal boundaries when the data holds several municipalities (else None);
+    ``views``: the centre and zoom level that fit each municipality with a shape in the map (by code).
+    Shared by every session: never changed.
+    """
+
+    shapes: Mapping[str, dict]
+    outlines: gpd.GeoDataFrame | None
+    views: Mapping[str, tuple[tuple[float, float], int]]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)  # bounded: one entry per dataset (and map size)
+def _load_map_geometry(directory: str, mtime: float, _buurten: gpd.GeoDataFrame, width_px: int,
+                       height_px: int) -> MapGeometry:
+    del directory, mtime  # the dataset's cache key: ``_buurten`` is that dataset's buurten
+    outlines = municipality_outlines(_buurten) if n_municipalities(_buurten) > 1 else None
+    views = (fitted_views(outlines, schema.MUNICIPALITY_CODE, width_px=width_px, height_px=height_px)
+             if outlines is not None else {})
+    return MapGeometry(shapes=display_shapes(_buurten), outlines=outlines, views=views)
+
+
+def load_map_geometry(directory: str, mtime: float, buurten: gpd.GeoDataFrame, *, width_px: int, height_px: int,
+                      lang: str = "nl") -> MapGeometry:
+    """The map geometry of the dataset keyed ``(directory, mtime)`` (:func:`file_key`), cached: :class:`MapGeometry`."""
+    with st.spinner(t("spinner_map", lang)):
+        return _load_map_geometry(directory, mtime, buurten, width_px, height_px)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)  # bounded: every minutes choice and list is a new entry

@@ -28,6 +28,7 @@ from geo.catalog import FACILITY_TYPES
 from geo.data import build, files
 from geo.data.paths import DATA_DIR
 from geo.errors import ParameterError
+from geo.lang import format_number
 
 #: Where the base layer lives in the repository.
 NATIONAL_DIR = DATA_DIR / "national"
@@ -102,6 +103,17 @@ NOTICE = (
     "primary schools at the centre of their postcode area (PC4). No income, benefits, WOZ, housing, "
     "CBS distances, other facilities or street network.",
 )
+#: What the whole country (:func:`load_country`) holds (nl, en); ``{full}`` is the sentence on full datasets.
+COUNTRY_NOTICE = (
+    "Heel Nederland: {n} buurten van {m} gemeenten. Basislaag: alleen inwoners en leeftijd (CBS 2024) en "
+    "basisscholen op het midden van hun postcodegebied (PC4); {full} Buurtvormen van 2014 voor {n_shape} van de "
+    "{n} buurten (ongeveer {share}%): de andere buurten worden wel gerangschikt, maar niet op de kaart getekend.",
+    "The whole Netherlands: {n} buurten of {m} municipalities. Base layer: inhabitants and age only (CBS 2024) and "
+    "primary schools at the centre of their postcode area (PC4); {full} Buurt shapes of 2014 for {n_shape} of the "
+    "{n} buurten (about {share}%): the others are ranked, but not drawn on the map.",
+)
+COUNTRY_FULL = ("volledige datasets gebruikt voor {names}.", "full datasets used for {names}.")
+COUNTRY_NO_FULL = ("geen volledige datasets.", "no full datasets.")
 
 
 # --------------------------------------------------------------------------- reading the base layer
@@ -144,17 +156,18 @@ def pupil_history(directory: str | Path = NATIONAL_DIR) -> pd.DataFrame:
 def municipalities(directory: str | Path = NATIONAL_DIR) -> pd.DataFrame:
     """All 342 municipalities of 2024: ``code`` (GM0855), ``name``, ``n_buurten`` (2024), ``n_with_shape``.
 
-    Sorted by name (case and a leading ``'s-`` ignored, as in a Dutch list).
+    Sorted by name (case and a leading ``'s-`` ignored, as in a Dutch list: :func:`name_sort_key`).
     """
     gemeenten = _tables(str(directory))[3]
     out = gemeenten[["code", "name", "n_buurten", "n_with_shape"]].copy()
     out["n_buurten"] = out["n_buurten"].astype(int)
     out["n_with_shape"] = out["n_with_shape"].astype(int)
-    order = out["name"].map(_sort_key).argsort(kind="mergesort")
+    order = out["name"].map(name_sort_key).argsort(kind="mergesort")
     return out.iloc[order].reset_index(drop=True)
 
 
-def _sort_key(name: str) -> str:
+def name_sort_key(name: str) -> str:
+    """Sort key of a municipality name in a Dutch list: case and a leading ``'s-`` ignored ('s-Hertogenbosch at H)."""
     text = str(name).casefold()
     return text[3:] if text.startswith("'s-") else text
 
@@ -274,7 +287,10 @@ def load_base_dataset(code: str, directory: str | Path = NATIONAL_DIR) -> files.
 
 def load_country(data_dir: str | Path | None = DATA_DIR, directory: str | Path = NATIONAL_DIR) -> files.Dataset:
     """Every buurt of the country: the base layer, with the rows of each municipality that has a full dataset in
-    ``data_dir`` taken from that dataset (its fuller indicators and facilities; ``None``: the base layer only)."""
+    ``data_dir`` taken from that dataset (its fuller indicators and facilities; ``None``: the base layer only).
+
+    ``meta["notice"]`` says what it holds (:data:`COUNTRY_NOTICE`); ``meta["n_buurten"]``, ``["n_with_shape"]`` and
+    ``["without_shape"]`` count the rows loaded (a full dataset has a shape for every buurt)."""
     base = load_base_dataset(COUNTRY_CODE, directory)
     full: list[files.Dataset] = []
     root = Path(data_dir) if data_dir is not None else None
@@ -284,7 +300,8 @@ def load_country(data_dir: str | Path | None = DATA_DIR, directory: str | Path =
             if str(ds.meta.get("municipality_code", "")).startswith("GM"):
                 full.append(ds)
     if not full:
-        return base
+        return files.Dataset(buurten=base.buurten, facilities=base.facilities,
+                             meta=_country_meta(base.meta, base.buurten), directory=base.directory)
     codes = {str(ds.meta["municipality_code"]) for ds in full}
     # A full dataset's buurten replace the base layer's; a buurt the dataset lacks (no polygon when it was built)
     # stays as the base layer has it, so the country keeps every buurt.
@@ -292,15 +309,42 @@ def load_country(data_dir: str | Path | None = DATA_DIR, directory: str | Path =
     keep = ~base.buurten[schema.BUURT_CODE].isin(in_full)
     buurten = pd.concat([base.buurten.loc[keep], *(ds.buurten for ds in full)])
     buurten = gpd.GeoDataFrame(buurten, geometry="geometry", crs=schema.WORK_CRS).sort_index(kind="mergesort")
-    own = ~base.facilities[schema.MUNICIPALITY_CODE].isin(codes) if schema.MUNICIPALITY_CODE in \
-        base.facilities.columns else pd.Series(True, index=base.facilities.index)
+    # The base layer's schools of those municipalities give way to the dataset's own (no branch twice).
+    schools_all = _tables(str(directory))[2]
+    theirs = set(schools_all.loc[schools_all[schema.MUNICIPALITY_CODE].isin(codes), schema.FACILITY_ID])
+    own = ~base.facilities[schema.FACILITY_ID].isin(theirs)
     facilities = pd.concat([base.facilities.loc[own], *(ds.facilities for ds in full)], ignore_index=True)
     facilities = gpd.GeoDataFrame(facilities, geometry="geometry", crs=schema.WORK_CRS)
+    # Indexed by id, as every dataset's facilities are (a buurt's nearest facility is looked up by its id).
+    facilities.index = pd.Index(facilities[schema.FACILITY_ID].to_numpy(dtype=object))
     meta = dict(base.meta)
     meta["full_datasets"] = sorted(f"{ds.meta['municipality_code']} {ds.name}" for ds in full)
     meta["build_notes"] = [*base.meta.get("build_notes", []),
                            f"Full datasets used instead of the base layer for: {', '.join(meta['full_datasets'])}."]
-    return files.Dataset(buurten=buurten, facilities=facilities, meta=meta, directory=str(directory))
+    return files.Dataset(buurten=buurten, facilities=facilities, meta=_country_meta(meta, buurten),
+                         directory=str(directory))
+
+
+def _country_meta(meta: dict, buurten: gpd.GeoDataFrame) -> dict:
+    """The base layer's meta for the whole country: counts of the rows actually loaded and what they hold."""
+    out = dict(meta)
+    geoms = buurten.geometry
+    has_shape = (geoms.notna() & ~geoms.is_empty).to_numpy()
+    n, n_shape = len(buurten), int(has_shape.sum())
+    out["n_buurten"], out["n_with_shape"] = int(n), n_shape
+    shapeless = set(buurten.index[~has_shape])
+    out["without_shape"] = [b for b in meta.get("without_shape", []) if b["buurt_code"] in shapeless]
+    names = [name.split(" ", 1)[-1] for name in out.get("full_datasets", [])]
+    m = int(buurten[schema.MUNICIPALITY_CODE].nunique())
+    notice = {}
+    for i, lang in enumerate(("nl", "en")):
+        full = COUNTRY_FULL[i].format(names=", ".join(names)) if names else COUNTRY_NO_FULL[i]
+        notice[lang] = COUNTRY_NOTICE[i].format(
+            n=format_number(n, lang=lang), m=format_number(m, lang=lang), full=full,
+            n_shape=format_number(n_shape, lang=lang), share=format_number(100 * n_shape / max(n, 1), lang=lang),
+        )
+    out["notice"] = notice
+    return out
 
 
 def national_schools(directory: str | Path = NATIONAL_DIR) -> gpd.GeoDataFrame:

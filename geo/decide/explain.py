@@ -201,14 +201,18 @@ def _phrase(r: Mapping, lang: str, local: bool = False) -> str:
 
 def _sentence(name: str, rank: int, n: int, records: list[dict], lang: str, *, town: str | None = None,
               national: tuple[int, int] | None = None) -> str:
+    def num(v: int) -> str:
+        return format_number(v, lang=lang)  # 'van 14.079', not 14079
+
     if not records:
-        return f"{name}: {rank}/{n}."
+        return f"{name}: {num(rank)}/{num(n)}."
     upper = rank <= max(1, n // 2)
     # Top half: explain with what pushes the buurt up; bottom half: with what holds it down.
     sign = 1.0 if upper else -1.0
     drivers = [r for r in records if r["contribution"] * sign > 0][:2] or records[:1]
     joined = pick(_SENTENCES["and"], lang).join(_phrase(r, lang, local=town is not None) for r in drivers)
     if town is not None and national is not None:
-        return pick(_SENTENCES["ranked_in"], lang).format(name=name, rank=rank, n=n, town=town, national=national[0],
-                                                          n_national=national[1], drivers=joined)
-    return pick(_SENTENCES["ranked"], lang).format(name=name, rank=rank, n=n, drivers=joined)
+        return pick(_SENTENCES["ranked_in"], lang).format(name=name, rank=num(rank), n=num(n), town=town,
+                                                          national=num(national[0]), n_national=num(national[1]),
+                                                          drivers=joined)
+    return pick(_SENTENCES["ranked"], lang).format(name=name, rank=num(rank), n=num(n), drivers=joined)

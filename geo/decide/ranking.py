@@ -236,6 +236,16 @@ def rank_buurten(
     return RankingResult(table=table, uses=tuple(uses), n_excluded=int((~eligible).sum()))
 
 
+def n_municipalities(table: pd.DataFrame) -> int:
+    """How many municipalities the rows of ``table`` belong to (0 without a ``municipality_code`` column).
+
+    More than one: the normalisation matters (within each municipality or national) and a map of it is national.
+    """
+    if schema.MUNICIPALITY_CODE not in table.columns:
+        return 0
+    return int(table[schema.MUNICIPALITY_CODE].nunique())
+
+
 def _grouped_z(
     vals: np.ndarray, present: np.ndarray, groups: list[np.ndarray]
 ) -> tuple[np.ndarray, np.ndarray, bool]:

@@ -21,6 +21,7 @@ from types import MappingProxyType
 from geo import schema
 from geo.catalog import FACILITY_TYPES, INDICATORS
 from geo.decide.pipeline import PipelineResult
+from geo.decide.ranking import n_municipalities
 from geo.lang import check_lang, pick
 from geo.terms import TERMS, term
 
@@ -179,10 +180,7 @@ def _distances(result: PipelineResult, lang: str) -> str:
 
 def _normalisation(result: PipelineResult, lang: str) -> str:
     """Which buurten a z-score compares with, when the table holds more than one municipality ('' otherwise)."""
-    table = result.table
-    if schema.MUNICIPALITY_CODE not in table.columns:
-        return ""
-    n = int(table[schema.MUNICIPALITY_CODE].nunique())
+    n = n_municipalities(result.table)
     if n <= 1:
         return ""
     key = "normalised_national" if result.params.normalisation == "national" else "normalised_municipality"

@@ -21,6 +21,11 @@ How state is read from the page, and why this way:
   polygon is the topmost element (not under a facility marker or the legend).
 - *weights*: sliders are ``input[type=range]`` (implicit role ``slider``)
   named by their label; the keyboard moves them (``End`` = maximum).
+- *national map* (``?ds=NL01``): thousands of buurten on one canvas, so no DOM path per buurt; the map is
+  read through Leaflet (``window.map``: zoom and centre; the buurt layer, whose features carry
+  ``buurt_code``; the boundary layer, whose feature ids are ``GM`` codes; the selected outline, the layer
+  streamlit-folium swaps in ``window.feature_group``). A mark set in the frame's ``window`` tells whether
+  the map was drawn again (the mark is gone) or only moved (the mark is still there).
 - *Scholen tab*: runs only while open (``st.tabs(on_change="rerun")``). Its map
   is the ``st_folium`` frame inside the ``st-key-schools_map_box`` container
   (the results map is the other one); school circles are found through the
@@ -45,7 +50,7 @@ SCHOOLS_MAP_IFRAME = f".st-key-schools_map_box {_FOLIUM}"
 MAP_IFRAME = f"{_FOLIUM}:not({SCHOOLS_MAP_IFRAME})"
 SCHOOL_PICK_LABEL = re.compile(r"^(Kies een school|Pick a school)")
 TABS = {"schools": {"nl": "Scholen", "en": "Schools"}}
-SENTENCE = re.compile(r"\s(staat op|ranks) \d+ (van|of) \d+")
+SENTENCE = re.compile(r"\s(staat op|ranks) \d[\d.,]* (van|of) \d[\d.,]*")  # 14.079 / 14,079 for the country
 PICK_LABEL = re.compile(r"^(Kies een buurt|Pick a buurt)")
 FACILITIES_LABEL = re.compile(r"Voorzieningen op de kaart|Facilities on the map")
 N_BUURTEN = 111
@@ -125,6 +130,26 @@ _JS_SCHOOL_POINT = """(code) => {
     }
   }
   return null;
+}"""
+
+
+# The national map through Leaflet: counts of buurten and boundaries, the view, the selected outline, a mark.
+_JS_NATIONAL = """() => {
+  if (typeof L === 'undefined' || !window.map) return null;
+  const out = {buurten: 0, boundaries: 0, selected: 0, zoom: window.map.getZoom(), mark: window.__rsp_mark || null};
+  const c = window.map.getCenter();
+  out.center = [c.lat, c.lng];
+  for (const k of Object.keys(window)) {
+    let v; try { v = window[k]; } catch (e) { continue; }
+    if (!(v instanceof L.GeoJSON) || !window.map.hasLayer(v)) continue;
+    const layers = v.getLayers();
+    if (!layers.length) continue;
+    const f = layers[0].feature || {};
+    if ((f.properties || {}).buurt_code) out.buurten = Math.max(out.buurten, layers.length);
+    else if (String(f.id || '').startsWith('GM')) out.boundaries = Math.max(out.boundaries, layers.length);
+  }
+  for (const g of window.feature_group || []) if (window.map.hasLayer(g)) out.selected += g.getLayers().length;
+  return out;
 }"""
 
 
@@ -318,6 +343,28 @@ class AppPage:
             return frame.evaluate(_JS_BUURTEN)
         except PlaywrightError:  # the frame navigated or re-rendered under us: try again later
             return []
+
+    def national_map(self) -> dict | None:
+        """The national map's state (see ``_JS_NATIONAL``), or None while it is not drawn."""
+        handle = self.map_iframe().element_handle()
+        frame = handle.content_frame() if handle else None
+        if frame is None:
+            return None
+        try:
+            return frame.evaluate(_JS_NATIONAL)
+        except PlaywrightError:  # the frame navigated or re-rendered under us
+            return None
+
+    def mark_map(self) -> None:
+        """Set a mark in the map frame's window (gone when the map is drawn again)."""
+        self.map_iframe().element_handle().content_frame().evaluate("() => { window.__rsp_mark = 'kept'; }")
+
+    def zoom_to(self, name: str) -> None:
+        """Pick municipality ``name`` in the "Zoom naar gemeente" / "Zoom to municipality" select box."""
+        box = self.page.locator(".st-key-map_zoom").get_by_role("combobox")
+        box.click()
+        box.fill(name)
+        self.page.get_by_role("option", name=name, exact=True).click()
 
     # ------------------------------------------------------------------ tabs and the Scholen tab
 

@@ -303,3 +303,33 @@ def test_clicking_a_school_on_the_map_opens_its_gap_card_and_its_link_opens_it_a
     second.wait_idle()
     assert second.exceptions() == [] and second.page.errors == []
     assert urlsplit(second.page.url).query == query  # opening the link does not rewrite it
+
+
+# --------------------------------------------------------------------------- the whole country
+
+N_NATIONAL = 7_000  # buurten with a 2014 shape (7,300), on one canvas
+N_BOUNDARIES = 290  # municipalities with at least one shape (292)
+
+
+def test_the_national_map_shows_buurten_and_boundaries_and_zooms_to_a_municipality(new_page, app_server):
+    app = AppPage(new_page(), app_server).open("?ds=NL01", wait_map=False)
+    state = _poll(app.national_map, lambda s: bool(s) and s["buurten"] >= N_NATIONAL and s["boundaries"] > 0)
+    assert state and state["buurten"] >= N_NATIONAL and state["boundaries"] >= N_BOUNDARIES, state
+    assert state["zoom"] <= 8 and state["selected"] == 1, state  # the whole country; the top buurt outlined
+    assert app.map_frame().locator("canvas").count() >= 1  # thousands of buurten: one canvas, not SVG paths
+    expect(app.map_legend("Prioriteitsscore")).to_be_visible()
+    top = app.heading().inner_text().strip()
+
+    app.mark_map()
+    app.zoom_to("Rotterdam")
+    zoomed = _poll(app.national_map, lambda s: bool(s) and s["zoom"] >= 10)
+    assert zoomed and zoomed["zoom"] >= 10, zoomed
+    lat, lon = zoomed["center"]
+    assert 51.8 < lat < 52.05 and 3.9 < lon < 4.65, zoomed  # Rotterdam, Maasvlakte included
+    expect(app.heading()).not_to_have_text(top, timeout=45_000)  # Rotterdam's highest-ranked buurt is explained
+    app.wait_idle()
+    assert app.exceptions() == [] and app.page.errors == []
+    after = app.national_map()
+    assert after and after["mark"] == "kept", after  # moved, not drawn again
+    assert after["selected"] == 1 and after["buurten"] >= N_NATIONAL
+    assert "ds=NL01" in urlsplit(app.page.url).query

@@ -1,0 +1,124 @@
+"""ui/map_view.py's use of streamlit-folium: what goes to the browser, and what makes it draw the map again.
+
+streamlit-folium keys its component on the map's script: the same script keeps the drawn map, and only the
+``feature_group`` (the selected outline) and the centre and zoom are swapped. These tests catch the component's
+arguments (no browser) to check the two things the app relies on.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import streamlit_folium
+from streamlit.testing.v1 import AppTest
+from streamlit_folium import st_folium
+
+from geo import schema
+from layers.basemap import APP_LEAFLET_BASE
+from layers.choropleth import build_selected_layer
+from layers.geometry import display_shapes
+from layers.results_map import build_results_map
+from tests.helpers import HIGHEST, HOSTILE_NAME, utrecht_buurten, utrecht_facilities
+from ui.map_view import ZOOM_KEY
+
+OTHER = "BU03440121"
+
+
+@pytest.fixture
+def sent(monkeypatch: pytest.MonkeyPatch):
+    """``sent(map, **st_folium_kwargs)`` → the arguments streamlit-folium hands to its browser component."""
+    calls: list[dict] = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: calls.append(kwargs) or {})
+
+    def send(m, **kwargs) -> dict:
+        st_folium(m, key="map", returned_objects=["last_active_drawing", "last_clicked"], **kwargs)
+        return calls[-1]
+
+    return send
+
+
+def _map(ranking, facilities, shapes):
+    return build_results_map(ranking, map_column=schema.PRIORITY_SCORE, facilities=facilities,
+                             facility_types=("sport", "primary_school", "swimming_pool"), lang="nl",
+                             leaflet_base=APP_LEAFLET_BASE, collapsed_control=True, shapes=shapes)
+
+
+def test_without_its_own_render_streamlit_folium_sends_the_same_map(sent) -> None:
+    ranking, facilities = utrecht_buurten(), utrecht_facilities()
+    shapes = display_shapes(ranking)
+    full = sent(_map(ranking, facilities, shapes), render=True)
+    lean = sent(_map(ranking, facilities, shapes), render=False)  # what the app does: one render fewer
+
+    def same(text: str) -> str:
+        return re.sub(r"_[0-9a-f]{32}", "_id", text)  # folium's element ids differ between two maps
+
+    for arg in ("script", "header", "html"):
+        assert same(full[arg]) == same(lean[arg]), arg
+    assert full["key"] == lean["key"] and full["css_links"] == lean["css_links"]
+    assert "Prioriteitsscore" in lean["script"] and "Voorzieningen" in lean["script"]
+
+
+def test_another_selection_keeps_the_drawn_map_and_swaps_only_its_outline(sent) -> None:
+    ranking, facilities = utrecht_buurten(), utrecht_facilities()
+    shapes = display_shapes(ranking)
+    first = sent(_map(ranking, facilities, shapes), render=False,
+                 feature_group_to_add=build_selected_layer(shapes, HIGHEST))
+    second = sent(_map(ranking, facilities, shapes), render=False,
+                  feature_group_to_add=build_selected_layer(shapes, OTHER), center=(52.08, 5.1), zoom=13)
+    assert first["key"] == second["key"]  # the same component: the browser keeps the map it drew
+    assert first["feature_group"] != second["feature_group"]
+    assert (second["center"], second["zoom"]) == ((52.08, 5.1), 13)
+    assert "#0057b8" in second["feature_group"] and "#0057b8" not in second["script"]  # the outline travels apart
+
+
+# --------------------------------------------------------------------------- zoom to a municipality
+
+
+def _zoom_page(selected: str) -> None:
+    """A page with just the zoom select box over a small table of two municipalities (rank order: the top first)."""
+    from types import SimpleNamespace
+
+    import streamlit as st
+
+    from geo import schema
+    from tests.helpers import two_municipalities
+    from ui.map_view import keep_zoom, render_zoom_choice
+    from ui.state import MapGeometry
+
+    table = two_municipalities().sort_values(schema.PRIORITY_SCORE, ascending=False, na_position="last")
+    views = {"GM0344": ((52.07, 5.09), 14), "GM9001": ((52.09, 5.1), 14)}
+    geometry = MapGeometry(shapes={}, outlines=None, views=views)
+    st.session_state.setdefault("buurt_select", selected)
+    if st.session_state.pop("clicked", None):
+        keep_zoom(st.session_state["buurt_select"])
+    target = render_zoom_choice(SimpleNamespace(table=table), geometry, st.session_state["buurt_select"], "nl")
+    st.text(f"zoom={target} selected={st.session_state['buurt_select']}")
+
+
+def _shown(at) -> str:
+    return at.text[0].value
+
+
+def test_the_first_view_is_the_whole_map_and_picking_a_municipality_selects_its_top_buurt() -> None:
+    at = AppTest.from_function(_zoom_page, args=(HIGHEST,), default_timeout=30).run()
+    assert _shown(at) == f"zoom= selected={HIGHEST}"
+    assert at.selectbox(key=ZOOM_KEY).options == ["Heel Nederland", HOSTILE_NAME, "Utrecht"]  # by name
+    at.selectbox(key=ZOOM_KEY).set_value("GM9001").run()
+    assert _shown(at) == "zoom=GM9001 selected=BU90010099"  # its highest-ranked buurt (ranked, without a shape)
+
+
+def test_the_zoom_follows_a_buurt_picked_elsewhere_but_not_a_click_on_the_map() -> None:
+    at = AppTest.from_function(_zoom_page, args=(HIGHEST,), default_timeout=30).run()
+    at.session_state["buurt_select"] = "BU03440121"  # picked in the ranking table or the list
+    at.run()
+    assert _shown(at) == "zoom=GM9001 selected=BU03440121"
+    at.session_state["buurt_select"] = "BU03440812"
+    at.session_state["clicked"] = True  # clicked on the map: the map stays where the user looks
+    at.run()
+    assert _shown(at) == "zoom=GM9001 selected=BU03440812"
+
+
+def test_a_link_to_another_buurt_than_the_top_one_opens_on_its_municipality() -> None:
+    at = AppTest.from_function(_zoom_page, args=("BU03440121",), default_timeout=30).run()
+    assert _shown(at) == "zoom=GM9001 selected=BU03440121"
