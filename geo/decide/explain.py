@@ -149,7 +149,7 @@ _SENTENCES = {
         "{name} ranks {rank} of {n}, mainly because of {drivers}.",
     ),
     "ranked_in": (
-        "{name} staat in {town} op {rank} van {n} (landelijk {national} van {n_national}), vooral door {drivers}.",
+        "{name} staat op {rank} van {n} in {town} (landelijk {national} van {n_national}), vooral door {drivers}.",
         "{name} ranks {rank} of {n} in {town} ({national} of {n_national} nationally), mainly because of {drivers}.",
     ),
     "higher": (
