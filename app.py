@@ -114,7 +114,8 @@ def main() -> None:
     with col_map:
         geometry = load_map_geometry(*key, prepared.dataset.buurten, width_px=MAP_WIDTH, height_px=MAP_HEIGHT,
                                      lang=lang)
-        clicked = render_map(result, params, geometry, selected=st.session_state[SELECTED], isochrones=isochrones)
+        clicked = render_map(result, params, geometry, selected=st.session_state[SELECTED], isochrones=isochrones,
+                             result_key=result_key, base_key=(key, net_key, access))
         panels.render_notes(result, lang)
     if clicked in codes and clicked != st.session_state.get("last_clicked"):
         st.session_state["last_clicked"] = clicked

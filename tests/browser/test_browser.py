@@ -124,6 +124,28 @@ def test_moving_the_sport_distance_weight_changes_the_order(app):
     expect(app.sentence_locator()).to_be_visible()  # the detail panel still explains the selected buurt
 
 
+def test_a_weight_change_recolours_the_drawn_map_and_keeps_the_users_zoom(app):
+    app.wait_map()
+    app.wait_idle()
+    app.zoom_map_in(2)
+    app.mark_map()
+    before = _poll(app.map_view, lambda v: bool(v and v["fills"]))
+    slider = app.slider(ACCESS_NL, SPORT_NL)
+    key, target = ("End", "5") if app.slider_value(slider) < 5 else ("Home", "0")
+    slider.focus()
+    slider.press(key)
+    expect(slider).to_have_value(target)
+    after = _poll(app.map_view, lambda v: bool(v and v["fills"]) and v["fills"] != before["fills"])
+    assert after["fills"] != before["fills"], "the buurten kept their colours after a weight change"
+    assert set(after["fills"]) == set(before["fills"])  # the same buurten, recoloured
+    # The map was not drawn again: the user's zoom and position stay, and so does the mark set in its window.
+    assert after["zoom"] == before["zoom"] and after["center"] == pytest.approx(before["center"], abs=1e-9)
+    assert after["mark"] == "kept"
+    app.wait_idle()
+    assert app.exceptions() == []
+    expect(app.map_legend("Prioriteitsscore")).to_have_count(1)  # the legend was replaced, not added again
+
+
 # --------------------------------------------------------------------------- HTML export
 
 
