@@ -14,7 +14,6 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import PlanningError
-from layers.results_map import is_national
 from ui import link, panels, share
 from ui.budget_view import render_budget
 from ui.datasets import choices, dataset_ref, forget_other_dataset, render_dataset_notice, render_picker
@@ -144,18 +143,18 @@ def main() -> None:
     panels.render_detail(result, selected, lang)
 
     tab_rb, tab_eq, tab_sc, tab_bu, tab_schools = render_tabs(lang)
-    # With the whole country (14,000 buurten) each tab takes seconds: there only the open one runs.
-    every_tab = not is_national(result.table)
-    if every_tab or tab_rb.open:
+    # Only the open tab runs: a new session or a weight change pays for one tab, not five (the country's take
+    # seconds each), and what each computes is cached per ranking.
+    if tab_rb.open:
         with tab_rb:
             render_robustness(result, result_key, lang)
-    if every_tab or tab_eq.open:
+    if tab_eq.open:
         with tab_eq:
             render_equity(result, access, lang)
-    if every_tab or tab_sc.open:
+    if tab_sc.open:
         with tab_sc:
             render_scenarios(result, ranking_key, access, selected, lang)
-    if every_tab or tab_bu.open:
+    if tab_bu.open:
         with tab_bu:
             render_budget(result, result_key, lang)
     school = None
