@@ -140,7 +140,7 @@ def main() -> None:
         format_func=lambda c: f"{'–' if pd.isna(ranks[c]) else ranks[c]}. {names[c]}",
         key=SELECTED,
     )
-    panels.render_detail(result, selected, lang)
+    panels.render_detail(result, selected, lang, key=result_key)
 
     tab_rb, tab_eq, tab_sc, tab_bu, tab_schools = render_tabs(lang)
     # Only the open tab runs: a new session or a weight change pays for one tab, not five (the country's take

@@ -12,6 +12,7 @@ from geo.decide.pipeline import PipelineResult
 from geo.decide.robustness import robust_counts
 from geo.errors import PlanningError
 from geo.lang import format_number
+from ui.charts import row_axis, show_row_chart
 from ui.i18n import t
 from ui.state import load_robustness
 
@@ -57,7 +58,9 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     robust, _, _ = robust_counts(top)
     sensitive = int(table[schema.WEIGHT_SENSITIVE].sum())
     st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=sensitive, draws=n_draws))
-    _chart(table.head(max(SHOWN, top_n + 5)), top_n, lang)
+    shown_rows = table.head(max(SHOWN, top_n + 5))
+    show_row_chart(("robustness", key, n_draws, top_n, spread, loo, lang),
+                   lambda: _chart(shown_rows, top_n, lang), len(shown_rows))
     shown = pd.DataFrame(
         {
             t("rank", lang): table[schema.RANK].astype(int),
@@ -86,7 +89,8 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     st.caption(t("robust_method", lang, draws=n_draws, seed=SEED))
 
 
-def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
+def _chart(table: pd.DataFrame, top_n: int, lang: str) -> alt.LayerChart:
+    """Each buurt's 90% interval of ranks under the draws, its median and its current place; one labelled row each."""
     data = pd.DataFrame(
         {
             "buurt": [f"{int(r)}. {n}" for r, n in zip(table[schema.RANK], table[schema.BUURT_NAME], strict=True)],
@@ -97,7 +101,7 @@ def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
             "flag": [t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]],
         }
     )
-    y = alt.Y("buurt:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))
+    y = alt.Y("buurt:N", sort=None, title=None, axis=row_axis())
     colour = alt.Color("flag:N", title=None, scale=alt.Scale(
         domain=[t("robust", lang), t("depends_on_weights", lang)], range=["#2166ac", "#d6604d"]))
     x_title = t("rank_interval_axis", lang)
@@ -108,4 +112,4 @@ def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
     median = alt.Chart(data).mark_point(filled=True, size=40, color="#222222").encode(x="median:Q", y=y)
     point = alt.Chart(data).mark_tick(color="#222222", thickness=2).encode(x="rank:Q", y=y)
     line = alt.Chart(pd.DataFrame({"n": [top_n + 0.5]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(x="n:Q")
-    st.altair_chart((bars + median + point + line).properties(height=16 * len(data) + 30), width="stretch")
+    return bars + median + point + line

@@ -168,6 +168,16 @@ _JS_VIEW = """() => {
   return {zoom: window.map.getZoom(), center: [c.lat, c.lng], mark: window.__rsp_mark || null, fills};
 }"""
 
+# The axes of every Vega-Lite chart on the page: [[{label (the axis' aria-label), shown: [text], boxes: [[top,
+# bottom]]}]]. Vega keeps a label it drops for overlap in the SVG with opacity 0: only the visible ones count.
+_JS_CHART_AXES = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart =>
+  [...chart.querySelectorAll('g.role-axis')].map(axis => {
+    const texts = [...axis.querySelectorAll('g.role-axis-label text')].filter(t =>
+      t.getAttribute('opacity') !== '0' && getComputedStyle(t).opacity !== '0' && t.getBBox().height > 0);
+    return {label: axis.getAttribute('aria-label') || '', shown: texts.map(t => t.textContent),
+            boxes: texts.map(t => { const r = t.getBoundingClientRect(); return [r.top, r.bottom]; })};
+  }).filter(a => a.label))"""
+
 
 class AppPage:
     """The Rijke Schooldag Planner in one browser page."""
@@ -386,6 +396,10 @@ class AppPage:
         """Zoom the results map in by ``levels`` around its centre, as a user's scroll wheel would."""
         self.map_iframe().element_handle().content_frame().evaluate(
             "(n) => window.map.setZoom(window.map.getZoom() + n, {animate: false})", levels)
+
+    def chart_axes(self) -> list[list[dict]]:
+        """The labelled axes of each chart on the page, top to bottom (see ``_JS_CHART_AXES``)."""
+        return self.page.evaluate(_JS_CHART_AXES)
 
     def mark_map(self) -> None:
         """Set a mark in the map frame's window (gone when the map is drawn again)."""
