@@ -10,8 +10,8 @@ spec is made once per ``key`` (the ranking, the buurt, the settings and the lang
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
-import altair as alt
 import streamlit as st
 
 #: Height of one labelled row (px): room for a 12 px label and a bar between its neighbours.
@@ -22,9 +22,17 @@ LABEL_LIMIT_PX = 300
 FRAME_PX = 80
 
 
-def row_axis() -> alt.Axis:
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"
+
+
+def row_axis() -> dict[str, Any]:
     """The y axis of a chart with one row per name: every label shown, long ones cut with an ellipsis."""
-    return alt.Axis(labelOverlap=False, labelLimit=LABEL_LIMIT_PX, labelFontSize=12)
+    return {"labelOverlap": False, "labelLimit": LABEL_LIMIT_PX, "labelFontSize": 12}
+
+
+def rows_y(field: str) -> dict[str, Any]:
+    """The y channel of a chart with one row per value of ``field``, in the data's order, untitled."""
+    return {"field": field, "type": "nominal", "sort": None, "title": None, "axis": row_axis()}
 
 
 def rows_height(n_rows: int) -> int:
@@ -33,13 +41,13 @@ def rows_height(n_rows: int) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)  # bounded: one small spec per ranking, buurt and settings
-def _spec(key: tuple, _build: Callable[[], alt.TopLevelMixin]) -> dict:
+def _spec(key: tuple, _build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     del key  # what ``_build`` draws
-    return _build().to_dict()
+    return {"$schema": VEGA_LITE_SCHEMA, **_build()}
 
 
-def show_row_chart(key: tuple, build: Callable[[], alt.TopLevelMixin], n_rows: int) -> None:
-    """Draw the chart ``build()`` makes (cached on ``key``), ``n_rows`` rows tall, the width of its column."""
+def show_row_chart(key: tuple, build: Callable[[], dict[str, Any]], n_rows: int) -> None:
+    """Draw the Vega-Lite chart ``build()`` makes (cached on ``key``), ``n_rows`` rows tall, the column's width."""
     height = rows_height(n_rows)
     spec = dict(_spec(key, build))
     spec["height"] = ROW_PX * max(n_rows, 1)  # the plot itself; Streamlit's height is the whole chart

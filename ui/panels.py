@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -19,7 +18,7 @@ from geo.lang import format_number, format_value, pick
 from geo.report.record import EXPORT_BASENAME, gpkg_metadata, ranking_csv_bytes
 from geo.schema import STRAIGHT_LINE
 from geo.terms import group_score_name
-from ui.charts import row_axis, show_row_chart
+from ui.charts import rows_y, show_row_chart
 from ui.i18n import t
 from ui.markdown import md_escape
 
@@ -129,19 +128,22 @@ def render_detail(result: PipelineResult, code: str, lang: str, *, key: tuple) -
     st.dataframe(table, hide_index=True, width="stretch")
 
 
-def _contribution_chart(rows: pd.DataFrame, lang: str) -> alt.Chart:
+def _contribution_chart(rows: pd.DataFrame, lang: str) -> dict:
     """One bar per indicator: what it adds to (red) or takes from (blue) the buurt's priority score."""
-    return (
-        alt.Chart(rows[["label", "contribution"]])
-        .mark_bar()
-        .encode(
-            x=alt.X("contribution:Q", title=t("contribution", lang)),
-            y=alt.Y("label:N", sort=None, title=None, axis=row_axis()),
-            color=alt.condition("datum.contribution > 0", alt.value("#b2182b"), alt.value("#2166ac")),
-            tooltip=[alt.Tooltip("label:N", title=t("indicator", lang)), alt.Tooltip("contribution:Q", format=".3f")],
-        )
-        .properties(title=t("contrib_chart", lang))
-    )
+    values = [{"label": str(label), "contribution": float(c)}
+              for label, c in zip(rows["label"], rows["contribution"], strict=True)]
+    return {
+        "title": t("contrib_chart", lang),
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "contribution", "type": "quantitative", "title": t("contribution", lang)},
+            "y": rows_y("label"),
+            "color": {"condition": {"test": "datum.contribution > 0", "value": "#b2182b"}, "value": "#2166ac"},
+            "tooltip": [{"field": "label", "type": "nominal", "title": t("indicator", lang)},
+                        {"field": "contribution", "type": "quantitative", "format": ".3f"}],
+        },
+    }
 
 
 def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None:
