@@ -105,7 +105,7 @@ def load_dataset(directory: str, mtime: float) -> files.Dataset:
     return files.load_dataset(directory)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8)  # bounded: a network per dataset and mode
 def load_network(path: str, mtime: float) -> Network:
     del mtime
     return Network.load(path)
