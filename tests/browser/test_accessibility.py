@@ -93,6 +93,20 @@ def test_main_page_has_no_wcag_violation(app):
     assert violations == [], _report(violations)
 
 
+def test_the_map_as_table_has_no_wcag_violation(app):
+    # The expander under the map (ui/map_table.py): opened, its tables are real HTML tables with headers.
+    expander = app.page.get_by_test_id("stExpander").filter(has_text=t("map_table", "nl")).first
+    expander.locator("summary").click()
+    expect(expander.locator("details[open]")).to_have_count(1)
+    tables = expander.get_by_role("table")
+    expect(tables.first).to_be_visible()
+    assert tables.count() >= 2  # the buurten and the facilities (no isochrones without a street network)
+    assert tables.first.get_by_role("columnheader").count() >= 2
+    violations = _axe(app.page)
+    assert violations == [], _report(violations)
+    expander.locator("summary").click()  # folded again for the tabs
+
+
 def test_the_page_has_the_tabs_checked_here(app):
     tabs = [s.strip() for s in app.page.get_by_role("tab").all_inner_texts()]
     assert tabs == TAB_LABELS
