@@ -14,7 +14,7 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import PlanningError
-from ui import link, panels, share
+from ui import link, map_table, panels, share
 from ui.budget_view import render_budget
 from ui.datasets import choices, dataset_ref, forget_other_dataset, render_dataset_notice, render_picker
 from ui.equity_view import render_equity
@@ -116,6 +116,7 @@ def main() -> None:
         clicked = render_map(result, params, geometry, selected=st.session_state[SELECTED], isochrones=isochrones,
                              result_key=result_key, base_key=(key, net_key, access))
         panels.render_notes(result, lang)
+        map_table.render_map_table(result, params, isochrones)
     if clicked in codes and clicked != st.session_state.get("last_clicked"):
         st.session_state["last_clicked"] = clicked
         st.session_state[SELECTED] = clicked
