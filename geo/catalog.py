@@ -53,7 +53,7 @@ FACILITY_TYPES = MappingProxyType(
     {
         ft.key: ft
         for ft in (
-            FacilityType("sport", "Sportaccommodatie", "Sports facility", "sport_health", "#EE6677", "futbol-o"),
+            FacilityType("sport", "Sportaccommodatie", "Sports facility", "sport_health", "#332288", "futbol-o"),
             FacilityType("swimming_pool", "Zwembad", "Swimming pool", "sport_health", "#56B4E9", "tint"),
             FacilityType("library", "Bibliotheek", "Library", "cognitive", "#99DDFF", "book"),
             FacilityType("primary_school", "Basisschool", "Primary school", None, "#AAAA00", "graduation-cap"),
@@ -73,7 +73,7 @@ FACILITY_TYPES = MappingProxyType(
             # a nature reserve or a kinderboerderij (petting farm)
             FacilityType("nature", "Natuur en kinderboerderij", "Nature and petting farm", "orientation", "#117733",
                          "leaf"),
-            FacilityType("museum", "Museum", "Museum", "orientation", "#332288", "university"),
+            FacilityType("museum", "Museum", "Museum", "orientation", "#EE6677", "university"),
             FacilityType("makerspace", "Techniek en makerspace", "Technology and makerspace", "orientation", "#661100",
                          "wrench"),
         )

@@ -118,3 +118,15 @@ def test_library_and_culture_no_longer_look_alike():
     # The known gap: for a protanope the library's blue (#0072B2) and culture's purple (#9467BD) were 2.3 apart.
     d = delta_e(_rgb(FACILITY_TYPES["library"].color), _rgb(FACILITY_TYPES["culture"].color))
     assert min(d.values()) >= MIN_DELTA_E_MARKERS, d
+
+
+#: The facility types of the embedded default data (Utrecht), drawn by the hundred over the buurten.
+DEFAULT_MAP_TYPES = ("sport", "swimming_pool", "primary_school")
+
+
+@pytest.mark.parametrize("key", DEFAULT_MAP_TYPES)
+def test_the_default_maps_facility_points_stand_out_from_every_buurt_class(key):
+    # A marker sits on a buurt: sport drawn in a red on the darkest classes (#EE6677 on #b30000: 6.5) all but vanished.
+    marker = _drawn(FACILITY_TYPES[key].color, MARKER_FILL_OPACITY)
+    pairs = {f"{key} on {c}": (marker, _drawn(c, FILL_OPACITY)) for c in _ramp(DEFAULT_PALETTE, APP_K)}
+    assert _too_close(pairs, MIN_DELTA_E_CLASSES) == {}
