@@ -122,6 +122,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Link naar deze weergave (kopieer met het icoon rechts)",
         "Link to this view (copy with the icon on the right)",
     ),
+    "public_url_bad": (
+        "Het openbare adres van de app ({env}) is verkeerd ingesteld, dus begint deze link bij het adres in uw "
+        "browser. Vraag de beheerder van de server het te verbeteren:",
+        "The app's public address ({env}) is set wrongly, so this link starts from the address in your browser. "
+        "Ask the server's administrator to correct it:",
+    ),
     "dataset": ("Gegevens", "Data"),
     "preset": ("Uitgangspunt (gewichten)", "Starting point (weights)"),
     "weights": ("Gewichten", "Weights"),
