@@ -24,8 +24,11 @@ from streamlit import config as st_config
 
 from geo.data import upload
 from geo.data.paths import DATA_DIR, LEAFLET_DIR, PROJECT_ROOT
-from tests.helpers import Loopback, Reply
+from layers import build_base_map
+from tests.helpers import Loopback, Reply, town_dataset
 from ui.schools_view import LIST_MAX_MB
+from ui.serving import leaflet_base
+from ui.share import BASE_URL_PATH_OPTION
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
@@ -233,3 +236,29 @@ def test_the_server_accepts_every_file_the_app_reads_and_nothing_much_larger() -
     assert server_mb == math.ceil(upload.DEFAULT_MAX_MB)
     assert server_mb * 2**20 >= upload.limits_from_env({}).max_bytes
     assert server_mb >= LIST_MAX_MB  # the Scholen tab's list of eligible branches
+
+
+# --------------------------------------------------------------------------- under a base path
+
+
+@pytest.fixture
+def base_url_path() -> Iterator[None]:
+    """Serve "under /rsp/" for one test, as ``--server.baseUrlPath rsp`` does."""
+    before = st_config.get_option(BASE_URL_PATH_OPTION)
+    st_config.set_option(BASE_URL_PATH_OPTION, "/rsp/")
+    yield
+    st_config.set_option(BASE_URL_PATH_OPTION, before)
+
+
+def test_maps_load_leaflet_from_where_the_server_serves_it() -> None:
+    # Streamlit's static serving puts static/ at /app/static/ under the base path.
+    assert (LEAFLET_DIR / "leaflet.js").is_file()
+    assert leaflet_base() == "/app/static/leaflet"
+
+
+@pytest.mark.usefixtures("base_url_path")
+def test_under_a_base_path_the_maps_still_find_leaflet() -> None:
+    # An absolute /app/static/... would miss the server's /rsp/app/static/ and leave the map blank.
+    assert leaflet_base() == "/rsp/app/static/leaflet"
+    html = build_base_map(town_dataset().buurten, leaflet_base=leaflet_base()).get_root().render()
+    assert 'src="/rsp/app/static/leaflet/leaflet.js"' in html

@@ -29,6 +29,7 @@ from ui import share
 from ui.i18n import t
 from ui.markdown import escape_url_text, md_escape
 from ui.scenario_view import SCENARIOS
+from ui.serving import base_url_path
 from ui.sidebar import map_options, present_types
 from ui.state import AppParams
 
@@ -186,8 +187,7 @@ def configured_base(environ: Mapping[str, str] | None = None) -> tuple[str | Non
     """
     env = os.environ if environ is None else environ
     try:
-        base_path = str(st.get_option(share.BASE_URL_PATH_OPTION) or "")
-        return share.public_base_url(env.get(share.PUBLIC_URL_ENV, ""), base_path), None
+        return share.public_base_url(env.get(share.PUBLIC_URL_ENV, ""), base_url_path()), None
     except ParameterError as exc:
         return None, exc
 
