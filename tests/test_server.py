@@ -27,7 +27,7 @@ from geo.data.paths import DATA_DIR, LEAFLET_DIR, PROJECT_ROOT
 from layers import build_base_map
 from tests.helpers import Loopback, Reply, town_dataset
 from ui.schools_view import LIST_MAX_MB
-from ui.serving import leaflet_base
+from ui.serving import STREAMLIT_MB, leaflet_base
 from ui.share import BASE_URL_PATH_OPTION
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
@@ -234,7 +234,7 @@ def test_the_server_accepts_every_file_the_app_reads_and_nothing_much_larger() -
     # Streamlit counts megabytes of 2**20 bytes, the app of 10**6: the server's limit is the app's, rounded up.
     server_mb = settings()["server"]["maxUploadSize"]
     assert server_mb == math.ceil(upload.DEFAULT_MAX_MB)
-    assert server_mb * 2**20 >= upload.limits_from_env({}).max_bytes
+    assert server_mb * STREAMLIT_MB >= upload.limits_from_env({}).max_bytes
     assert server_mb >= LIST_MAX_MB  # the Scholen tab's list of eligible branches
 
 

@@ -461,6 +461,12 @@ _TEXT.update({
         "Fix the file and upload it again; meanwhile the app carries on with the other data.",
     ),
     "upload_limits_bad": ("De uploadgrenzen zijn verkeerd ingesteld:", "The upload limits are set wrongly:"),
+    "upload_server_smaller": (
+        "De server neemt bestanden aan tot {mb} MB ({option}), minder dan {env} toestaat: een groter bestand wordt "
+        "geweigerd. Vraag de beheerder beide even hoog te zetten.",
+        "The server accepts files up to {mb} MB ({option}), less than {env} allows: a larger file is refused. Ask "
+        "the administrator to set both to the same size.",
+    ),
     "upload_read": ("**{name}**: {kept} van {read} rijen gebruikt.", "**{name}**: {kept} of {read} rows used."),
     "upload_crs_file": ("Coördinatenstelsel van het bestand: {crs}.", "Coordinate system of the file: {crs}."),
     "upload_crs_rd": (

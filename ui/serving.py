@@ -22,3 +22,13 @@ def leaflet_base() -> str:
     """Where the app's maps load the vendored Leaflet from: :data:`APP_LEAFLET_BASE` under the base path."""
     path = base_url_path()
     return f"/{path}{APP_LEAFLET_BASE}" if path else APP_LEAFLET_BASE
+
+
+#: Streamlit's option for the largest uploaded file, in its megabytes (:data:`STREAMLIT_MB` bytes each).
+MAX_UPLOAD_OPTION = "server.maxUploadSize"
+STREAMLIT_MB = 2**20
+
+
+def server_upload_mb() -> int:
+    """The largest file the server accepts (``server.maxUploadSize``), in Streamlit's megabytes."""
+    return int(st.get_option(MAX_UPLOAD_OPTION))
