@@ -14,8 +14,7 @@ import streamlit as st
 
 from geo import schema
 from geo.errors import PlanningError
-from layers.results_map import is_national
-from ui import link, panels, share
+from ui import link, map_table, panels, share
 from ui.budget_view import render_budget
 from ui.datasets import choices, dataset_ref, forget_other_dataset, render_dataset_notice, render_picker
 from ui.equity_view import render_equity
@@ -114,8 +113,10 @@ def main() -> None:
     with col_map:
         geometry = load_map_geometry(*key, prepared.dataset.buurten, width_px=MAP_WIDTH, height_px=MAP_HEIGHT,
                                      lang=lang)
-        clicked = render_map(result, params, geometry, selected=st.session_state[SELECTED], isochrones=isochrones)
+        clicked = render_map(result, params, geometry, selected=st.session_state[SELECTED], isochrones=isochrones,
+                             result_key=result_key, base_key=(key, net_key, access))
         panels.render_notes(result, lang)
+        map_table.render_map_table(result, params, isochrones)
     if clicked in codes and clicked != st.session_state.get("last_clicked"):
         st.session_state["last_clicked"] = clicked
         st.session_state[SELECTED] = clicked
@@ -140,21 +141,21 @@ def main() -> None:
         format_func=lambda c: f"{'–' if pd.isna(ranks[c]) else ranks[c]}. {names[c]}",
         key=SELECTED,
     )
-    panels.render_detail(result, selected, lang)
+    panels.render_detail(result, selected, lang, key=result_key)
 
     tab_rb, tab_eq, tab_sc, tab_bu, tab_schools = render_tabs(lang)
-    # With the whole country (14,000 buurten) each tab takes seconds: there only the open one runs.
-    every_tab = not is_national(result.table)
-    if every_tab or tab_rb.open:
+    # Only the open tab runs: a new session or a weight change pays for one tab, not five (the country's take
+    # seconds each), and what each computes is cached per ranking.
+    if tab_rb.open:
         with tab_rb:
             render_robustness(result, result_key, lang)
-    if every_tab or tab_eq.open:
+    if tab_eq.open:
         with tab_eq:
             render_equity(result, access, lang)
-    if every_tab or tab_sc.open:
+    if tab_sc.open:
         with tab_sc:
             render_scenarios(result, ranking_key, access, selected, lang)
-    if every_tab or tab_bu.open:
+    if tab_bu.open:
         with tab_bu:
             render_budget(result, result_key, lang)
     school = None

@@ -38,9 +38,9 @@ class FacilityType:
     #: The rijke-schooldag domain a provider of this type can offer (:data:`DOMAINS`); ``None`` when the type is
     #: not a partner for school-age activities (a day nursery is for children under 4, a school is the school).
     domain: str | None
-    #: Marker colour on the map: colour-blind-safe, one per type (Okabe–Ito for the first nine types, then
-    #: colours of Paul Tol's colour-blind-safe schemes, chosen to stay apart from the others under simulated
-    #: protanopia, deuteranopia and tritanopia).
+    #: Marker colour on the map, one per type, from the Okabe–Ito and Paul Tol colour-blind-safe sets, chosen so
+    #: that every two types differ by at least ΔE 12 (CAM02-UCS) in normal vision and under
+    #: simulated protanopia, deuteranopia and tritanopia (tests/test_colour_vision.py).
     color: str
     #: Font Awesome 4 icon name used by folium markers.
     icon: str
@@ -53,18 +53,18 @@ FACILITY_TYPES = MappingProxyType(
     {
         ft.key: ft
         for ft in (
-            FacilityType("sport", "Sportaccommodatie", "Sports facility", "sport_health", "#009E73", "futbol-o"),
+            FacilityType("sport", "Sportaccommodatie", "Sports facility", "sport_health", "#EE6677", "futbol-o"),
             FacilityType("swimming_pool", "Zwembad", "Swimming pool", "sport_health", "#56B4E9", "tint"),
-            FacilityType("library", "Bibliotheek", "Library", "cognitive", "#0072B2", "book"),
-            FacilityType("primary_school", "Basisschool", "Primary school", None, "#E69F00", "graduation-cap"),
+            FacilityType("library", "Bibliotheek", "Library", "cognitive", "#99DDFF", "book"),
+            FacilityType("primary_school", "Basisschool", "Primary school", None, "#AAAA00", "graduation-cap"),
             FacilityType("childcare", "Kinderdagverblijf", "Day nursery", None, "#CC79A7", "child"),
             FacilityType(
-                "after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#D55E00",
+                "after_school_care", "Buitenschoolse opvang (bso)", "After-school care", "social_emotional", "#555555",
                 "home",
             ),
             # theatre, arts centre, music school (a museum is a type of its own, below)
             FacilityType("culture", "Cultuurvoorziening", "Culture venue", "culture", "#9467BD", "music"),
-            FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#7F7F7F", "users"),
+            FacilityType("community_centre", "Buurthuis", "Community centre", "social_emotional", "#000000", "users"),
             FacilityType("playground", "Speeltuin", "Playground", "social_emotional", "#F0E442", "child"),
             FacilityType(
                 "youth_work", "Jongerenwerk / jongerencentrum", "Youth work / youth centre", "social_emotional",

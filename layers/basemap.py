@@ -8,9 +8,11 @@ OpenStreetMap tiles are a second base layer the user can pick.
 
 from __future__ import annotations
 
+import re
+
 import folium
 import geopandas as gpd
-from branca.element import MacroElement
+from branca.element import Element, Figure, MacroElement
 from jinja2 import Template
 
 from geo.errors import GeometryError
@@ -43,6 +45,29 @@ class _Background(MacroElement):
         super().__init__()
         self._name = "Background"
         self.color = color
+
+
+#: The part of folium's viewport tag that stops a reader zooming the map page (WCAG 2.1 1.4.4, axe
+#: rule ``meta-viewport``): ``maximum-scale=1.0, user-scalable=no``.
+_NO_ZOOM = re.compile(r",\s*maximum-scale=[0-9.]+,\s*user-scalable=no")
+
+
+class ZoomableMap(folium.Map):
+    """A :class:`folium.Map` whose page lets the reader zoom in (pinch or browser zoom).
+
+    folium's header declares ``maximum-scale=1.0, user-scalable=no``; this map
+    keeps the rest of the header and drops only that, after folium has rendered it.
+    """
+
+    def render(self, **kwargs):  # (branca's own signature; MacroElement.render returns nothing)
+        super().render(**kwargs)
+        root = self.get_root()
+        if not isinstance(root, Figure):  # folium's render has already refused a map outside a figure
+            return
+        header = root.header
+        own = header._children.get(self.get_name())
+        if own is not None:
+            header.add_child(Element(_NO_ZOOM.sub("", own.render())), name=self.get_name())
 
 
 #: Where the app serves the vendored Leaflet (``static/leaflet`` via Streamlit static serving).
@@ -95,7 +120,7 @@ def build_base_map(
     if bounds_gdf.empty or bounds_gdf.geometry.is_empty.all():
         raise GeometryError("map extent: expected at least one geometry; found none.")
     (south, west), (north, east) = lonlat_bounds(bounds_gdf)
-    m = folium.Map(
+    m = ZoomableMap(
         location=[(south + north) / 2, (west + east) / 2],
         zoom_start=12,
         tiles=None,

@@ -38,6 +38,8 @@ from layers.legend import Legend, LegendEntry
 #: within ~100 m, close enough to draw as a normal point (its note still shows).
 APPROXIMATE_PRECISIONS = frozenset({"pc4_centroid"})
 MARKER_RADIUS_PX = 5
+#: How opaque a marker's type colour is drawn (the colours are tested as drawn: tests/test_colour_vision.py).
+MARKER_FILL_OPACITY = 0.9
 
 _BIND_TOOLTIP_AND_POPUP = JsCode(
     """
@@ -119,7 +121,7 @@ def build_facility_layer(
         "color": "#222222",
         "weight": 1,
         "fillColor": ftype.color,
-        "fillOpacity": 0.9,
+        "fillOpacity": MARKER_FILL_OPACITY,
     }
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
@@ -133,7 +135,8 @@ def build_facility_layer(
         control=False,
         # folium's CircleMarker has no fill unless asked; the style function alone does not turn it on.
         marker=folium.CircleMarker(
-            radius=MARKER_RADIUS_PX, color="#222222", weight=1, fill=True, fill_color=ftype.color, fill_opacity=0.9
+            radius=MARKER_RADIUS_PX, color="#222222", weight=1, fill=True, fill_color=ftype.color,
+            fill_opacity=MARKER_FILL_OPACITY,
         ),
         style_function=style,
         on_each_feature=_BIND_TOOLTIP_AND_POPUP,

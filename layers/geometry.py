@@ -6,6 +6,7 @@ happens before the conversion, so its tolerance is in metres.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 
@@ -117,10 +118,18 @@ def lonlat_bounds(gdf: gpd.GeoDataFrame) -> list[list[float]]:
 def lonlat_box(gdf: gpd.GeoDataFrame) -> list[list[float]]:
     """Like :func:`lonlat_bounds`, but from the extent alone (its outline, densified, converted): cheap for
     thousands of shapes, and never smaller than the exact bounds (a little larger at the scale of the country)."""
-    x0, y0, x1, y1 = gdf.total_bounds
-    box = gpd.GeoSeries([shapely.box(x0, y0, x1, y1).segmentize(max(x1 - x0, y1 - y0, 1.0) / 16)], crs=gdf.crs)
-    west, south, east, north = box.to_crs(schema.MAP_CRS).total_bounds
-    return [[float(south), float(west)], [float(north), float(east)]]
+    x0, y0, x1, y1 = (float(v) for v in gdf.total_bounds)
+    # Remembered per extent: pyproj sets a transformer up again in every new thread, and the app runs each rerun
+    # in a new thread (that set-up was most of the time of a rerun's map).
+    return [list(corner) for corner in _extent_lonlat(x0, y0, x1, y1, CRS.from_user_input(gdf.crs).to_wkt())]
+
+
+@functools.lru_cache(maxsize=256)
+def _extent_lonlat(x0: float, y0: float, x1: float, y1: float, crs_wkt: str) -> tuple[tuple[float, float], ...]:
+    outline = shapely.get_coordinates(shapely.box(x0, y0, x1, y1).segmentize(max(x1 - x0, y1 - y0, 1.0) / 16))
+    lon, lat = Transformer.from_crs(CRS.from_wkt(crs_wkt), schema.MAP_CRS, always_xy=True).transform(
+        outline[:, 0], outline[:, 1])
+    return (float(np.min(lat)), float(np.min(lon))), (float(np.max(lat)), float(np.max(lon)))
 
 
 def display_shapes(gdf: gpd.GeoDataFrame, tolerance_m: float | None = None) -> dict[str, dict]:

@@ -120,6 +120,41 @@ class Legend(MacroElement):
         )
 
 
+class SwappedLegend(Legend):
+    """A legend that belongs to a feature group the app swaps on a drawn map (streamlit-folium's ``feature_group``).
+
+    Added to the group (not the map), it draws itself on the group's map and takes the place of the legend drawn
+    before it in the same ``slot``: a new ranking or map layer replaces the choropleth's legend instead of adding a
+    second one. The group must be on its map before the group's script is rendered (streamlit-folium does that).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }}_map = {{ this._parent._parent.get_name() }};
+        {{ this.get_name() }}_map._rspLegends = {{ this.get_name() }}_map._rspLegends || {};
+        if ({{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}]) {
+            {{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}].remove();
+        }
+        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create('div', 'rsp-legend');
+            div.innerHTML = {{ this.html|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this.get_name() }}_map);
+        {{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}] = {{ this.get_name() }};
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, title: str, entries: Sequence[LegendEntry], *, slot: str, note: str | None = None,
+                 position: str = "bottomright") -> None:
+        super().__init__(title, entries, note=note, position=position)
+        self.slot = slot
+
+
 def _entry_html(entry: LegendEntry) -> str:
     radius = "50%" if entry.shape == "circle" else "2px"
     size = "11px" if entry.shape == "circle" else "14px"

@@ -51,6 +51,8 @@ from layers.legend import Legend, LegendEntry
 from layers.results_map import INLINE_LEAFLET_BASE
 
 __all__ = [
+    "SCHOOL_CLASSES",
+    "SCHOOL_FILL_OPACITY",
     "SCHOOL_PALETTE",
     "marker_radius",
     "school_code_from_tooltip",
@@ -62,6 +64,8 @@ __all__ = [
 #: Sequential ColorBrewer ramp of the relative score (light = low, dark = high), 5 quantile classes.
 SCHOOL_PALETTE = "YlOrRd"
 SCHOOL_CLASSES = 5
+#: How opaque a school circle's class colour is drawn.
+SCHOOL_FILL_OPACITY = 0.92
 #: Circle radius in pixels: ``RADIUS_PER_SQRT_PUPIL × √pupils`` between these bounds.
 RADIUS_MIN_PX, RADIUS_MAX_PX = 4.0, 16.0
 RADIUS_PER_SQRT_PUPIL = 0.55
@@ -212,7 +216,7 @@ def schools_layer(table: gpd.GeoDataFrame, *, selected: str | None, lang: str) -
             "color": ELIGIBLE_OUTLINE_COLOR if p["eligible"] else OUTLINE_COLOR,
             "weight": ELIGIBLE_OUTLINE_PX if p["eligible"] else 1,
             "fillColor": p["fill"],
-            "fillOpacity": 0.92,
+            "fillOpacity": SCHOOL_FILL_OPACITY,
         }
         if p["approximate"]:
             out["dashArray"] = "4 3"
@@ -223,7 +227,7 @@ def schools_layer(table: gpd.GeoDataFrame, *, selected: str | None, lang: str) -
         name=escape(term("schools", lang)),
         control=False,
         marker=folium.CircleMarker(radius=RADIUS_MIN_PX, color=OUTLINE_COLOR, weight=1, fill=True,
-                                   fill_color=NO_DATA_COLOR, fill_opacity=0.92),
+                                   fill_color=NO_DATA_COLOR, fill_opacity=SCHOOL_FILL_OPACITY),
         style_function=style,
         highlight_function=lambda feature: {"weight": 3, "color": "#000000"},
         on_each_feature=_BIND_TOOLTIP_AND_POPUP,

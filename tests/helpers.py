@@ -727,3 +727,15 @@ def serve_overpass(server: Loopback, *replies: Reply | bytes | Path) -> None:
         else Reply(r.read_bytes() if isinstance(r, Path) else r, headers={"Content-Type": "application/json"})
         for r in replies
     ))
+
+
+#: Session-state key of app.py's tabs (its value is the open tab's label).
+APP_TABS_KEY = "tabs"
+
+
+def open_app_tab(at, label: str):
+    """Open the app's tab called ``label`` as a click on it would (only the open tab runs), and run the app."""
+    at.session_state[APP_TABS_KEY] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import open_app_tab
+
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 
 
@@ -24,6 +26,8 @@ def _metric(at: AppTest, label: str) -> str:
 
 def test_equity_tab_shows_quintiles_and_the_concentration_index(app: AppTest) -> None:
     assert [tab.label for tab in app.tabs] == ["Robuustheid", "Gelijkheid", "Scenario's", "Budget", "Scholen"]
+    assert not any(m.label.startswith("Concentratie-index") for m in app.metric)  # a closed tab computes nothing
+    open_app_tab(app, "Gelijkheid")
     assert _metric(app, "Concentratie-index")
     quintiles = next(df.value for df in app.dataframe if "Behoefte-kwintiel" in df.value.columns)
     assert list(quintiles["Behoefte-kwintiel"]) == ["Q1", "Q2", "Q3", "Q4", "Q5"]
@@ -33,6 +37,7 @@ def test_equity_tab_shows_quintiles_and_the_concentration_index(app: AppTest) ->
 
 
 def test_a_scenario_is_computed_kept_and_compared(app: AppTest) -> None:
+    open_app_tab(app, "Scenario's")
     app.selectbox(key="sc_type").set_value("swimming_pool")
     app.text_input(key="sc_name").set_value("Zwembad <b>west</b>")
     app.button(key="sc_submit").click().run()
@@ -51,6 +56,7 @@ def test_a_scenario_is_computed_kept_and_compared(app: AppTest) -> None:
 
 
 def test_a_scenario_outside_the_municipality_is_refused_plainly(app: AppTest) -> None:
+    open_app_tab(app, "Scenario's")
     next(n for n in app.number_input if n.label.startswith("X (RD")).set_value(5.1)
     app.button(key="sc_submit").click().run()
     assert not app.exception
@@ -59,6 +65,7 @@ def test_a_scenario_outside_the_municipality_is_refused_plainly(app: AppTest) ->
 
 
 def test_budget_for_three_programmes_picks_three_buurten(app: AppTest) -> None:
+    open_app_tab(app, "Budget")
     app.number_input(key="budget_eur").set_value(450_000.0)
     app.number_input(key="programme_cost").set_value(150_000.0).run()
     assert not app.exception

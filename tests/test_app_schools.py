@@ -18,12 +18,12 @@ from geo.data.paths import DEFAULT_DATA_DIR
 from geo.decide.schools import analyse_schools, csv_columns
 from geo.errors import PlanningError
 from geo.terms import column_label
+from tests.helpers import APP_TABS_KEY, open_app_tab
 from ui import schools_view
 from ui.schools_view import SELECT_KEY, SchoolList, clicked_code, read_school_list, status_text
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-#: Session-state key of app.py's tabs (their value is the open tab's label).
-TABS = "tabs"
+TABS = APP_TABS_KEY
 N_BRANCHES, N_SCORED = 98, 94
 #: Two Utrecht branches: the default (largest gap score) and another one.
 TOP, OTHER = "17ZR00", "03LX00"
@@ -43,9 +43,7 @@ def _open(params: dict[str, str] | None = None, *, tab: bool = True) -> AppTest:
 
 
 def _open_tab(at: AppTest, label: str) -> None:
-    at.session_state[TABS] = label
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
+    open_app_tab(at, label)
 
 
 def _branch_table(at: AppTest, lang: str = "nl") -> pd.DataFrame:

@@ -10,6 +10,7 @@ import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
+from tests.helpers import open_app_tab
 from ui import exports_view, share
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -29,6 +30,7 @@ def test_link_restores_language_weights_buurt_and_scenario() -> None:
     assert at.title[0].value == "Rich School Day Planner"
     assert at.slider(key="w_rijke_schooldag_dist_sport_m").value == 3.0
     assert at.selectbox(key="buurt_select").value == "BU03440112"
+    open_app_tab(at, "Scenarios")  # only the open tab runs
     summary = next(df.value for df in at.dataframe if "Changes" in df.value.columns)
     assert "Swimming pool" in summary["Changes"].iloc[0]
     # The URL keeps the view, and the sidebar shows the link.

@@ -321,3 +321,20 @@ def test_graph_builder_counts_function_level_relative_and_submodule_imports(tmp_
     }
     # The TYPE_CHECKING import closes no cycle; pkg.c <-> pkg.sub is one.
     assert [c.members for c in find_cycles(runtime_graph(found))] == [{"pkg.c", "pkg.sub"}]
+
+
+def test_every_app_cache_is_bounded() -> None:
+    """A cache without ``max_entries`` or ``ttl`` grows with every weight combination many users try, until the
+    server runs out of memory: every ``st.cache_data``/``st.cache_resource`` in the app says its bound."""
+    unbounded = []
+    for path in [ROOT / "app.py", *sorted((ROOT / "ui").glob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            for deco in node.decorator_list:
+                target = deco.func if isinstance(deco, ast.Call) else deco
+                if isinstance(target, ast.Attribute) and target.attr in ("cache_data", "cache_resource"):
+                    words = {k.arg for k in deco.keywords} if isinstance(deco, ast.Call) else set()
+                    if not words & {"max_entries", "ttl"}:
+                        unbounded.append(f"{path.name}:{node.lineno} {node.name}")
+    assert unbounded == []

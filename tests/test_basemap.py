@@ -41,3 +41,14 @@ def test_base_map_is_fitted_to_utrecht(ranking):
 def test_base_map_rejects_wrong_crs(ranking):
     with pytest.raises(CrsError, match="EPSG:28992"):
         build_base_map(ranking.to_crs(4326))
+
+
+def test_the_map_page_lets_the_reader_zoom(ranking):
+    # WCAG 2.1 1.4.4 (axe rule meta-viewport): folium's header forbids zooming; the app's map does not.
+    m = finish_map(build_base_map(ranking))
+    page = m.get_root().render()
+    assert 'name="viewport"' in page
+    assert "user-scalable=no" not in page and "maximum-scale" not in page
+    m.render()  # streamlit-folium renders the map again and reads the header on its own
+    header = m.get_root().header.render()
+    assert header.count('name="viewport"') == 1 and "user-scalable=no" not in header

@@ -122,3 +122,46 @@ def test_the_zoom_follows_a_buurt_picked_elsewhere_but_not_a_click_on_the_map() 
 def test_a_link_to_another_buurt_than_the_top_one_opens_on_its_municipality() -> None:
     at = AppTest.from_function(_zoom_page, args=("BU03440121",), default_timeout=30).run()
     assert _shown(at) == "zoom=GM9001 selected=BU03440121"
+
+
+# --------------------------------------------------------------------------- the map in two parts
+
+
+def test_the_shared_base_map_is_what_streamlit_folium_would_send(sent) -> None:
+    from ui.map_view import base_payload
+
+    ranking, facilities = utrecht_buurten(), utrecht_facilities()
+    shapes = display_shapes(ranking)
+
+    def base():
+        return build_results_map(ranking, map_column=schema.PRIORITY_SCORE, facilities=facilities,
+                                 facility_types=("sport", "primary_school"), lang="nl", leaflet_base=APP_LEAFLET_BASE,
+                                 collapsed_control=True, shapes=shapes, choropleth=False)
+
+    theirs = sent(base(), render=False)
+    ours = base_payload(base())
+    assert (ours.script, ours.header, ours.html) == (theirs["script"], theirs["header"], theirs["html"])
+    assert ours.component_key == theirs["key"]
+    assert list(ours.css_links) == theirs["css_links"] and list(ours.js_links) == theirs["js_links"]
+    # The base map carries the facilities but no buurt: those travel in the swapped group.
+    assert "Voorzieningen" in ours.script and HIGHEST not in ours.script
+
+
+def test_the_buurten_group_recolours_without_changing_the_base_map() -> None:
+    from layers.results_map import build_choropleth_group
+    from ui.map_view import _group_script
+
+    ranking = utrecht_buurten()
+    shapes = display_shapes(ranking)
+    group = _group_script(build_choropleth_group(ranking, map_column=schema.PRIORITY_SCORE, lang="nl",
+                                                 shapes=shapes), 0)
+    reversed_scores = ranking.assign(**{schema.PRIORITY_SCORE: -ranking[schema.PRIORITY_SCORE]})
+    other = _group_script(build_choropleth_group(reversed_scores, map_column=schema.PRIORITY_SCORE, lang="nl",
+                                                 shapes=shapes), 0)
+    # Every buurt is in the group, on the map the browser already drew (streamlit-folium's ``map_div``).
+    assert all(code in group for code in ranking[schema.BUURT_CODE])
+    assert "map_div.addLayer(feature_group_feature_group_0)" in group
+    # The legend replaces the one drawn before it, and the buurten go beneath the facility points.
+    assert "_rspLegends" in group and "Prioriteitsscore" in group and "bringToBack" in group
+    assert group != other  # other scores, other colours: the same buurten
+    assert all(code in other for code in ranking[schema.BUURT_CODE])

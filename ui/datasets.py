@@ -60,7 +60,7 @@ def _folders(root: Path) -> list[Path]:
     return [p for p in candidates if (p / DATASET_FILE).is_file() and (p / DATASET_META).is_file()]
 
 
-@st.cache_data(show_spinner=False, ttl=60)
+@st.cache_resource(show_spinner=False, ttl=60)  # shared, never changed: no copy per call (it is read twice a run)
 def choices(root: str, default: str) -> tuple[Choice, ...]:
     """The whole country, full datasets (the default first), then each base-layer municipality without one, by name."""
     base = Path(root)

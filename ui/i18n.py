@@ -610,6 +610,29 @@ _TEXT.update({
     "schools_no_score": ("geen score", "no score"),
 })
 
+# The map as tables (ui/map_table.py).
+_TEXT.update({
+    "map_table": ("Kaart als tabel", "Map as table"),
+    "map_table_intro": (
+        "Alles wat de kaart laat zien, ook als tabel: de buurten met de waarde van de kaartlaag, de voorzieningen "
+        "op de kaart en, met isochronen, welke buurten binnen bereik liggen.",
+        "Everything the map shows, also as a table: the buurten with the value of the map layer, the facilities on "
+        "the map and, with isochrones, which buurten are within reach.",
+    ),
+    "map_table_pick_municipality": (
+        "Kies hierboven een gemeente bij '{zoom}' om haar buurten als tabel te zien.",
+        "Choose a municipality under '{zoom}' above to see its buurten as a table.",
+    ),
+    "map_table_buurten": ("Buurten — {layer}", "Buurten — {layer}"),
+    "map_table_name": ("Naam", "Name"),
+    "map_table_outside": ("buiten de buurten op de kaart", "outside the buurten on the map"),
+    "map_table_location": ("Locatie", "Location"),
+    "map_table_band": ("Reistijd", "Travel time"),
+    "map_table_band_value": ("{minutes} min {mode}", "{minutes} min {mode}"),
+    "map_table_buurten_in": ("Buurten binnen bereik", "Buurten within reach"),
+    "map_table_buurt_names": ("Welke buurten", "Which buurten"),
+})
+
 # A concept is named in geo.terms only; a key in both tables is a programming error caught on import.
 _TWICE = sorted(set(_TEXT) & set(TERMS))
 if _TWICE:

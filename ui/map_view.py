@@ -5,15 +5,26 @@ streamlit-folium swaps on the drawn map (``feature_group_to_add``), and a nation
 municipality by centre and zoom level. So picking a buurt or a municipality does not send and draw the
 whole map again, which matters with thousands of buurten. The geometry (simplified shapes, municipal
 boundaries, the view of each municipality) is made once per dataset (:func:`ui.state.load_map_geometry`).
+
+The map is sent in two parts. The *base map* (background, facility points, isochrones, municipal boundaries,
+scenario facilities, layer control) does not depend on the weights: what streamlit-folium sends for it is
+rendered once per dataset and layer choice and shared by every session (:func:`_base_payload`). The buurten and
+their legend are a feature group (:func:`layers.results_map.build_choropleth_group`), rendered once per ranking
+and map layer (:func:`_choropleth_script`): a weight or map layer changed swaps that group on the drawn map, so
+the user's zoom and position stay, and a new session renders nothing that another session rendered before.
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 
+import folium
 import geopandas as gpd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium
+from streamlit_folium import _get_feature_group_string, _get_header, _get_html, _get_map_string, generate_js_hash
 
 from geo import schema
 from geo.data.national import name_sort_key
@@ -21,7 +32,7 @@ from geo.decide.pipeline import PipelineResult
 from layers.basemap import APP_LEAFLET_BASE
 from layers.choropleth import build_selected_layer
 from layers.geometry import drawable, fitted_view, from_lonlat
-from layers.results_map import build_results_map, is_national
+from layers.results_map import build_choropleth_group, build_results_map, is_national
 from layers.scenario import build_scenario_layer
 from ui import share
 from ui.i18n import t
@@ -38,6 +49,25 @@ _ZOOM_SYNCED = "_map_zoom_synced"
 _SELECTED = share.WIDGET_KEYS["buurt"]
 
 
+@dataclass(frozen=True)
+class BasePayload:
+    """What streamlit-folium sends for the base map (its component's arguments), rendered once and shared."""
+
+    script: str
+    header: str
+    html: str
+    map_id: str
+    css_links: tuple[str, ...]
+    js_links: tuple[str, ...]
+    #: The component's key: the same script keeps the map the browser drew.
+    component_key: str
+
+
+#: What the map sends back (st_folium's ``returned_objects``): a click on a buurt and the point clicked.
+RETURNED = ("last_active_drawing", "last_clicked")
+MAP_KEY = "map"
+
+
 def render_map(
     result: PipelineResult,
     params: AppParams,
@@ -45,8 +75,14 @@ def render_map(
     *,
     selected: str | None,
     isochrones: gpd.GeoDataFrame | None = None,
+    result_key: tuple = (),
+    base_key: tuple = (),
 ) -> str | None:
-    """Draw the map; return the buurt code the user clicked, if any."""
+    """Draw the map; return the buurt code the user clicked, if any.
+
+    ``result_key`` identifies the ranking (cache key of the buurten's group) and ``base_key`` the dataset and the
+    isochrones drawn (cache key of the base map); without them nothing is shared between reruns.
+    """
     lang = params.lang
     table = result.table
     shown = drawable(table)  # a base-layer municipality may have buurten without a (2014) shape: ranked, not drawn
@@ -59,28 +95,16 @@ def render_map(
     if national:
         target = render_zoom_choice(result, geometry, selected, lang)
         center, zoom = geometry.views.get(target) or fitted_view(shown, width_px=MAP_WIDTH, height_px=MAP_HEIGHT)
-    fac = result.prepared.dataset.facilities
-    kept = st.session_state.get(SCENARIOS) or []
-    m = build_results_map(
-        table,
-        map_column=params.map_column,
-        facilities=fac,
-        facility_types=params.facility_types,
-        lang=lang,
-        isochrones=isochrones,
-        isochrone_mode=params.access.mode,
-        measures=result.prepared.access.measures,
-        selected_code=None,  # drawn on its own below, so that a new selection does not redraw the map
-        collapsed_control=True,
-        leaflet_base=APP_LEAFLET_BASE,
-        extra_layers=[build_scenario_layer(kept, fac, lang=lang)] if kept else [],
-        shapes=geometry.shapes,
-        outlines=geometry.outlines,
+    kept = tuple(st.session_state.get(SCENARIOS) or [])
+    types = tuple(params.facility_types)
+    base = _base_payload(
+        (base_key, types, lang, params.access.mode, repr(kept)) if base_key else None,
+        result, geometry, types, lang, isochrones, params.access.mode, kept,
     )
-    # render=False: st_folium renders the map itself once more anyway (the same output: tests/test_map_view.py).
-    out = st_folium(m, key="map", height=MAP_HEIGHT, use_container_width=True, render=False,
-                    returned_objects=["last_active_drawing", "last_clicked"],
-                    center=center, zoom=zoom, feature_group_to_add=build_selected_layer(geometry.shapes, selected))
+    groups = _choropleth_script((result_key, params.map_column, lang) if result_key else None, result, geometry,
+                                params.map_column, lang)
+    groups += _group_script(build_selected_layer(geometry.shapes, selected), 1)
+    out = _send(base, groups, center=center, zoom=zoom)
     st.caption(t("national_map_note", lang) if national else t("map_caption", lang))
     clicked = (out or {}).get("last_clicked") or {}
     if isinstance(clicked, dict) and {"lat", "lng"} <= set(clicked):
@@ -89,6 +113,103 @@ def render_map(
     drawing = (out or {}).get("last_active_drawing") or {}
     code = drawing.get("id") or (drawing.get("properties") or {}).get(schema.BUURT_CODE)
     return str(code) if code else None
+
+
+def base_map(result: PipelineResult, geometry: MapGeometry, facility_types: Sequence[str], lang: str,
+             isochrones: gpd.GeoDataFrame | None, mode: str, scenarios: Sequence) -> folium.Map:
+    """The app's map without its buurten (they travel apart: :func:`layers.results_map.build_choropleth_group`)."""
+    fac = result.prepared.dataset.facilities
+    return build_results_map(
+        result.table,
+        map_column=schema.PRIORITY_SCORE,  # not drawn: the choropleth is left out
+        facilities=fac,
+        facility_types=facility_types,
+        lang=lang,
+        isochrones=isochrones,
+        isochrone_mode=mode,
+        collapsed_control=True,
+        leaflet_base=APP_LEAFLET_BASE,
+        extra_layers=[build_scenario_layer(list(scenarios), fac, lang=lang)] if scenarios else [],
+        shapes=geometry.shapes,
+        outlines=geometry.outlines,
+        choropleth=False,
+    )
+
+
+def base_payload(m: folium.Map) -> BasePayload:
+    """What streamlit-folium's ``st_folium`` would send for ``m`` (its own steps, in its order), as a value."""
+    m.render()
+    html, header = _get_html(m), _get_header(m)
+    script = _get_map_string(m)
+    css: list[str] = []
+    js: list[str] = []
+    for element in _walk(m):
+        css.extend(href for _, href in getattr(element, "default_css", []))
+        js.extend(src for _, src in getattr(element, "default_js", []))
+    return BasePayload(script=script, header=header, html=html, map_id=streamlit_folium.get_full_id(m),
+                       css_links=tuple(dict.fromkeys(css)), js_links=tuple(dict.fromkeys(js)),
+                       component_key=generate_js_hash(script, MAP_KEY, False))
+
+
+def _walk(element):
+    yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from _walk(child)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)  # bounded: one entry per dataset and layer choice
+def _cached_base(key: tuple, _result: PipelineResult, _geometry: MapGeometry, facility_types: tuple[str, ...],
+                 lang: str, _isochrones: gpd.GeoDataFrame | None, mode: str, _scenarios: tuple) -> BasePayload:
+    del key  # the dataset, the isochrones' key and the scenarios: what the underscored arguments are
+    return base_payload(base_map(_result, _geometry, facility_types, lang, _isochrones, mode, _scenarios))
+
+
+def _base_payload(key: tuple | None, result: PipelineResult, geometry: MapGeometry, facility_types: tuple[str, ...],
+                  lang: str, isochrones: gpd.GeoDataFrame | None, mode: str, scenarios: tuple) -> BasePayload:
+    if key is None:
+        return base_payload(base_map(result, geometry, facility_types, lang, isochrones, mode, scenarios))
+    return _cached_base(key, result, geometry, facility_types, lang, isochrones, mode, scenarios)
+
+
+def _group_script(group: folium.FeatureGroup, index: int) -> str:
+    """The script that adds ``group`` to the drawn map (streamlit-folium's own rendering of a feature group)."""
+    return _get_feature_group_string(group, map=folium.Map(tiles=None), idx=index)
+
+
+def choropleth_script(result: PipelineResult, geometry: MapGeometry, map_column: str, lang: str) -> str:
+    group = build_choropleth_group(result.table, map_column=map_column, lang=lang,
+                                   measures=result.prepared.access.measures, shapes=geometry.shapes)
+    return _group_script(group, 0)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)  # bounded: one entry per ranking and map layer
+def _cached_choropleth(key: tuple, _result: PipelineResult, _geometry: MapGeometry, map_column: str,
+                       lang: str) -> str:
+    del key  # the ranking's key: what ``_result`` is
+    return choropleth_script(_result, _geometry, map_column, lang)
+
+
+def _choropleth_script(key: tuple | None, result: PipelineResult, geometry: MapGeometry, map_column: str,
+                       lang: str) -> str:
+    if key is None:
+        return choropleth_script(result, geometry, map_column, lang)
+    return _cached_choropleth(key, result, geometry, map_column, lang)
+
+
+def _send(base: BasePayload, groups: str, *, center, zoom) -> dict | None:
+    """streamlit-folium's component with the base map and the swapped groups (what ``st_folium`` would send)."""
+    component_key = base.component_key
+
+    def on_change() -> None:
+        st.session_state[MAP_KEY] = st.session_state.get(component_key, {})
+
+    defaults = dict.fromkeys(RETURNED)
+    return streamlit_folium._component_func(
+        script=base.script, header=base.header, html=base.html, id=base.map_id, key=component_key,
+        height=MAP_HEIGHT, width=None, returned_objects=list(RETURNED), default=defaults, zoom=zoom, center=center,
+        feature_group=groups, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=list(base.css_links), js_links=list(base.js_links), on_change=on_change, wrap_longitude=False,
+    )
 
 
 def render_zoom_choice(result: PipelineResult, geometry: MapGeometry, selected: str | None, lang: str) -> str:

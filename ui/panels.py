@@ -5,7 +5,6 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -19,6 +18,7 @@ from geo.lang import format_number, format_value, pick
 from geo.report.record import EXPORT_BASENAME, gpkg_metadata, ranking_csv_bytes
 from geo.schema import STRAIGHT_LINE
 from geo.terms import group_score_name
+from ui.charts import rows_y, show_row_chart
 from ui.i18n import t
 from ui.markdown import md_escape
 
@@ -72,8 +72,8 @@ def render_ranking_table(result: PipelineResult, lang: str) -> str | None:
     return str(view.index[rows[0]]) if rows else None
 
 
-def render_detail(result: PipelineResult, code: str, lang: str) -> None:
-    """Explain why buurt ``code`` ranks where it does."""
+def render_detail(result: PipelineResult, code: str, lang: str, *, key: tuple) -> None:
+    """Explain why buurt ``code`` ranks where it does (``key``: the ranking's cache key, for the chart)."""
     expl = explain_buurt(result.table, result.ranking, code, lang=lang, measures=result.prepared.access.measures)
     table = result.table
     row = table.loc[code]
@@ -103,18 +103,7 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
         return
     rows = expl.rows.copy()
     rows["label"] = rows["label"].astype(str)
-    chart = (
-        alt.Chart(rows)
-        .mark_bar()
-        .encode(
-            x=alt.X("contribution:Q", title=t("contribution", lang)),
-            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=320)),
-            color=alt.condition("datum.contribution > 0", alt.value("#b2182b"), alt.value("#2166ac")),
-            tooltip=[alt.Tooltip("label:N", title=t("indicator", lang)), alt.Tooltip("contribution:Q", format=".3f")],
-        )
-        .properties(height=28 * len(rows) + 20, title=t("contrib_chart", lang))
-    )
-    st.altair_chart(chart, width="stretch")
+    show_row_chart(("contributions", key, code, lang), lambda: _contribution_chart(rows, lang), len(rows))
     measures = result.prepared.access.measures
     table = pd.DataFrame(
         {
@@ -137,6 +126,24 @@ def render_detail(result: PipelineResult, code: str, lang: str) -> None:
         }
     )
     st.dataframe(table, hide_index=True, width="stretch")
+
+
+def _contribution_chart(rows: pd.DataFrame, lang: str) -> dict:
+    """One bar per indicator: what it adds to (red) or takes from (blue) the buurt's priority score."""
+    values = [{"label": str(label), "contribution": float(c)}
+              for label, c in zip(rows["label"], rows["contribution"], strict=True)]
+    return {
+        "title": t("contrib_chart", lang),
+        "data": {"values": values},
+        "mark": {"type": "bar"},
+        "encoding": {
+            "x": {"field": "contribution", "type": "quantitative", "title": t("contribution", lang)},
+            "y": rows_y("label"),
+            "color": {"condition": {"test": "datum.contribution > 0", "value": "#b2182b"}, "value": "#2166ac"},
+            "tooltip": [{"field": "label", "type": "nominal", "title": t("indicator", lang)},
+                        {"field": "contribution", "type": "quantitative", "format": ".3f"}],
+        },
+    }
 
 
 def _render_nearest_school(result: PipelineResult, code: str, lang: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -12,6 +11,7 @@ from geo.decide.pipeline import PipelineResult
 from geo.decide.robustness import robust_counts
 from geo.errors import PlanningError
 from geo.lang import format_number
+from ui.charts import rows_y, show_row_chart
 from ui.i18n import t
 from ui.state import load_robustness
 
@@ -57,7 +57,9 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     robust, _, _ = robust_counts(top)
     sensitive = int(table[schema.WEIGHT_SENSITIVE].sum())
     st.info(t("robust_summary", lang, n=len(top), top=top_n, robust=robust, sensitive=sensitive, draws=n_draws))
-    _chart(table.head(max(SHOWN, top_n + 5)), top_n, lang)
+    shown_rows = table.head(max(SHOWN, top_n + 5))
+    show_row_chart(("robustness", key, n_draws, top_n, spread, loo, lang),
+                   lambda: _chart(shown_rows, top_n, lang), len(shown_rows))
     shown = pd.DataFrame(
         {
             t("rank", lang): table[schema.RANK].astype(int),
@@ -86,26 +88,31 @@ def render_robustness(result: PipelineResult, key: tuple, lang: str) -> None:
     st.caption(t("robust_method", lang, draws=n_draws, seed=SEED))
 
 
-def _chart(table: pd.DataFrame, top_n: int, lang: str) -> None:
-    data = pd.DataFrame(
-        {
-            "buurt": [f"{int(r)}. {n}" for r, n in zip(table[schema.RANK], table[schema.BUURT_NAME], strict=True)],
-            "rank": table[schema.RANK].astype(float).to_numpy(),
-            "p05": table[schema.RANK_P05].astype(float).to_numpy(),
-            "p95": table[schema.RANK_P95].astype(float).to_numpy(),
-            "median": table[schema.RANK_MEDIAN].astype(float).to_numpy(),
-            "flag": [t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]],
-        }
-    )
-    y = alt.Y("buurt:N", sort=None, title=None, axis=alt.Axis(labelLimit=260))
-    colour = alt.Color("flag:N", title=None, scale=alt.Scale(
-        domain=[t("robust", lang), t("depends_on_weights", lang)], range=["#2166ac", "#d6604d"]))
-    x_title = t("rank_interval_axis", lang)
-    bars = alt.Chart(data).mark_rule(strokeWidth=3).encode(
-        x=alt.X("p05:Q", title=x_title, scale=alt.Scale(reverse=False)), x2="p95:Q", y=y, color=colour,
-        tooltip=["buurt", "rank", "median", "p05", "p95"],
-    )
-    median = alt.Chart(data).mark_point(filled=True, size=40, color="#222222").encode(x="median:Q", y=y)
-    point = alt.Chart(data).mark_tick(color="#222222", thickness=2).encode(x="rank:Q", y=y)
-    line = alt.Chart(pd.DataFrame({"n": [top_n + 0.5]})).mark_rule(strokeDash=[4, 3], color="#555555").encode(x="n:Q")
-    st.altair_chart((bars + median + point + line).properties(height=16 * len(data) + 30), width="stretch")
+def _chart(table: pd.DataFrame, top_n: int, lang: str) -> dict:
+    """Each buurt's 90% interval of ranks under the draws, its median and its current place; one labelled row each."""
+    flags = [t("depends_on_weights" if f else "robust", lang) for f in table[schema.WEIGHT_SENSITIVE]]
+    values = [
+        {"buurt": f"{int(r)}. {n}", "rank": float(r), "p05": float(a), "p95": float(b), "median": float(m), "flag": f}
+        for r, n, a, b, m, f in zip(table[schema.RANK], table[schema.BUURT_NAME], table[schema.RANK_P05],
+                                    table[schema.RANK_P95], table[schema.RANK_MEDIAN], flags, strict=True)
+    ]
+    y = rows_y("buurt")
+    colour = {"field": "flag", "type": "nominal", "title": None,
+              "scale": {"domain": [t("robust", lang), t("depends_on_weights", lang)], "range": ["#2166ac", "#d6604d"]}}
+    tooltip = [{"field": f, "type": "nominal" if f == "buurt" else "quantitative"}
+               for f in ("buurt", "rank", "median", "p05", "p95")]
+    return {
+        "data": {"values": values},
+        "layer": [
+            {"mark": {"type": "rule", "strokeWidth": 3},
+             "encoding": {"x": {"field": "p05", "type": "quantitative", "title": t("rank_interval_axis", lang)},
+                          "x2": {"field": "p95"}, "y": y, "color": colour, "tooltip": tooltip}},
+            {"mark": {"type": "point", "filled": True, "size": 40, "color": "#222222"},
+             "encoding": {"x": {"field": "median", "type": "quantitative"}, "y": y}},
+            {"mark": {"type": "tick", "color": "#222222", "thickness": 2},
+             "encoding": {"x": {"field": "rank", "type": "quantitative"}, "y": y}},
+            {"data": {"values": [{"n": top_n + 0.5}]},
+             "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#555555"},
+             "encoding": {"x": {"field": "n", "type": "quantitative"}}},
+        ],
+    }

@@ -30,7 +30,7 @@ from geo.decide.scenario import run_scenario
 from geo.decide.schools import ReachSettings, SchoolsResult, analyse_schools
 from geo.network.graph import Network
 from geo.network.isochrones import facility_isochrones
-from layers.geometry import display_shapes, fitted_views
+from layers.geometry import display_shapes, drawable, fitted_view, fitted_views
 from layers.outlines import municipality_outlines
 from ui.i18n import t
 
@@ -105,7 +105,7 @@ def load_dataset(directory: str, mtime: float) -> files.Dataset:
     return files.load_dataset(directory)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=8)  # bounded: a network per dataset and mode
 def load_network(path: str, mtime: float) -> Network:
     del mtime
     return Network.load(path)
@@ -129,7 +129,8 @@ class MapGeometry:
 
     ``shapes``: the display geometry of every buurt with a shape (``layers.geometry.display_shapes``);
     ``outlines``: the municipal boundaries when the data holds several municipalities (else None);
-    ``views``: the centre and zoom level that fit each municipality with a shape in the map (by code).
+    ``views``: the centre and zoom level that fit each municipality with a shape in the map (by code; ``''``: the
+    whole map).
     Shared by every session: never changed.
     """
 
@@ -145,6 +146,8 @@ def _load_map_geometry(directory: str, mtime: float, _buurten: gpd.GeoDataFrame,
     outlines = municipality_outlines(_buurten) if n_municipalities(_buurten) > 1 else None
     views = (fitted_views(outlines, schema.MUNICIPALITY_CODE, width_px=width_px, height_px=height_px)
              if outlines is not None else {})
+    if views:  # '' is the whole map (the zoom box's first choice), fitted once rather than every rerun
+        views[""] = fitted_view(drawable(_buurten), width_px=width_px, height_px=height_px)
     return MapGeometry(shapes=display_shapes(_buurten), outlines=outlines, views=views)
 
 
@@ -170,9 +173,12 @@ def _load_schools(directory: str, mtime: float, network: tuple[str, float], minu
                            engine=engine, settings=settings, eligible_codes=eligible)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=32, ttl=3600)  # bounded: every weight combination is an entry
 def load_ranking(_prepared: Prepared, key: tuple, params: RankingParams) -> PipelineResult:
-    """Rank the prepared dataset with ``params`` (cached per dataset/network key and weights)."""
+    """Rank the prepared dataset with ``params`` (cached per dataset/network key and weights).
+
+    Shared by every session without a copy (unpickling the country's ranking took 0.3 s a rerun): nothing
+    changes a ranking after it is made (the panels and exports add columns to copies)."""
     del key
     return rank(_prepared, params)
 

@@ -57,13 +57,25 @@ N_BUURTEN = 111
 #: Timeout for one rerun of the app to show its effect (ms).
 RUN_TIMEOUT_MS = 45_000
 
-# JavaScript run inside the map frame (folium puts its layers in window globals).
+# JavaScript run inside the map frame. folium puts the base map's layers in window globals; the groups
+# streamlit-folium swaps on the drawn map (the buurten, the selected outline) are in ``window.feature_group``.
+_GEOJSONS = """
+  const rspGeoJsons = () => {
+    const found = new Set();
+    for (const k of Object.keys(window)) {
+      let v; try { v = window[k]; } catch (e) { continue; }
+      if (typeof L !== 'undefined' && v instanceof L.GeoJSON) found.add(v);
+    }
+    for (const g of window.feature_group || []) g.eachLayer(l => {
+      if (l instanceof L.GeoJSON) { l._rspSwapped = true; found.add(l); }
+    });
+    return [...found];
+  };
+"""
 _JS_BUURTEN = """() => {
-  if (typeof L === 'undefined') return [];
+""" + _GEOJSONS + """  if (typeof L === 'undefined') return [];
   const out = [];
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON)) continue;
+  for (const v of rspGeoJsons()) {
     v.eachLayer(l => {
       const p = (l.feature || {}).properties || {};
       if (p.buurt_code && l._path && l._path.isConnected) out.push({code: p.buurt_code, name: p.buurt_name});
@@ -74,9 +86,7 @@ _JS_BUURTEN = """() => {
 
 # A point (in frame coordinates) where the buurt's own polygon is the topmost element.
 _JS_CLICK_POINT = """(code) => {
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON)) continue;
+""" + _GEOJSONS + """  for (const v of rspGeoJsons()) {
     let found = null;
     v.eachLayer(l => { if (((l.feature || {}).properties || {}).buurt_code === code) found = l; });
     if (!found || !found._path) continue;
@@ -97,11 +107,9 @@ _JS_CLICK_POINT = """(code) => {
 
 # The school circles drawn in the schools map: [{code, tooltip text}].
 _JS_SCHOOLS = """() => {
-  if (typeof L === 'undefined') return [];
+""" + _GEOJSONS + """  if (typeof L === 'undefined') return [];
   const out = [];
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON)) continue;
+  for (const v of rspGeoJsons()) {
     v.eachLayer(l => {
       const p = (l.feature || {}).properties || {};
       if (!p.school_code || !l._path || !l._path.isConnected) return;
@@ -115,9 +123,7 @@ _JS_SCHOOLS = """() => {
 
 # A point (in frame coordinates) where the school's own circle is the topmost element.
 _JS_SCHOOL_POINT = """(code) => {
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON)) continue;
+""" + _GEOJSONS + """  for (const v of rspGeoJsons()) {
     let found = null;
     v.eachLayer(l => { if (((l.feature || {}).properties || {}).school_code === code) found = l; });
     if (!found || !found._path) continue;
@@ -135,22 +141,42 @@ _JS_SCHOOL_POINT = """(code) => {
 
 # The national map through Leaflet: counts of buurten and boundaries, the view, the selected outline, a mark.
 _JS_NATIONAL = """() => {
-  if (typeof L === 'undefined' || !window.map) return null;
+""" + _GEOJSONS + """  if (typeof L === 'undefined' || !window.map) return null;
   const out = {buurten: 0, boundaries: 0, selected: 0, zoom: window.map.getZoom(), mark: window.__rsp_mark || null};
   const c = window.map.getCenter();
   out.center = [c.lat, c.lng];
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON) || !window.map.hasLayer(v)) continue;
+  for (const v of rspGeoJsons()) {
+    if (!window.map.hasLayer(v)) continue;
     const layers = v.getLayers();
     if (!layers.length) continue;
     const f = layers[0].feature || {};
     if ((f.properties || {}).buurt_code) out.buurten = Math.max(out.buurten, layers.length);
     else if (String(f.id || '').startsWith('GM')) out.boundaries = Math.max(out.boundaries, layers.length);
+    else if (v._rspSwapped) out.selected += 1;  // the selected outline: a swapped group's shape without a code
   }
-  for (const g of window.feature_group || []) if (window.map.hasLayer(g)) out.selected += g.getLayers().length;
   return out;
 }"""
+
+# The view of the results map and the fill of every buurt drawn: {zoom, center, mark, fills: {code: colour}}.
+_JS_VIEW = """() => {
+""" + _GEOJSONS + """  if (typeof L === 'undefined' || !window.map) return null;
+  const c = window.map.getCenter(), fills = {};
+  for (const v of rspGeoJsons()) v.eachLayer(l => {
+    const p = (l.feature || {}).properties || {};
+    if (p.buurt_code && l._path && l._path.isConnected) fills[p.buurt_code] = l.options.fillColor;
+  });
+  return {zoom: window.map.getZoom(), center: [c.lat, c.lng], mark: window.__rsp_mark || null, fills};
+}"""
+
+# The axes of every Vega-Lite chart on the page: [[{label (the axis' aria-label), shown: [text], boxes: [[top,
+# bottom]]}]]. Vega keeps a label it drops for overlap in the SVG with opacity 0: only the visible ones count.
+_JS_CHART_AXES = """() => [...document.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart =>
+  [...chart.querySelectorAll('g.role-axis')].map(axis => {
+    const texts = [...axis.querySelectorAll('g.role-axis-label text')].filter(t =>
+      t.getAttribute('opacity') !== '0' && getComputedStyle(t).opacity !== '0' && t.getBBox().height > 0);
+    return {label: axis.getAttribute('aria-label') || '', shown: texts.map(t => t.textContent),
+            boxes: texts.map(t => { const r = t.getBoundingClientRect(); return [r.top, r.bottom]; })};
+  }).filter(a => a.label))"""
 
 
 class AppPage:
@@ -354,6 +380,26 @@ class AppPage:
             return frame.evaluate(_JS_NATIONAL)
         except PlaywrightError:  # the frame navigated or re-rendered under us
             return None
+
+    def map_view(self) -> dict | None:
+        """The results map's zoom, centre, mark and the fill colour of each buurt (see ``_JS_VIEW``)."""
+        handle = self.map_iframe().element_handle()
+        frame = handle.content_frame() if handle else None
+        if frame is None:
+            return None
+        try:
+            return frame.evaluate(_JS_VIEW)
+        except PlaywrightError:  # the frame navigated or re-rendered under us
+            return None
+
+    def zoom_map_in(self, levels: int = 2) -> None:
+        """Zoom the results map in by ``levels`` around its centre, as a user's scroll wheel would."""
+        self.map_iframe().element_handle().content_frame().evaluate(
+            "(n) => window.map.setZoom(window.map.getZoom() + n, {animate: false})", levels)
+
+    def chart_axes(self) -> list[list[dict]]:
+        """The labelled axes of each chart on the page, top to bottom (see ``_JS_CHART_AXES``)."""
+        return self.page.evaluate(_JS_CHART_AXES)
 
     def mark_map(self) -> None:
         """Set a mark in the map frame's window (gone when the map is drawn again)."""

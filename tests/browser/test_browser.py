@@ -124,6 +124,55 @@ def test_moving_the_sport_distance_weight_changes_the_order(app):
     expect(app.sentence_locator()).to_be_visible()  # the detail panel still explains the selected buurt
 
 
+def test_a_weight_change_recolours_the_drawn_map_and_keeps_the_users_zoom(app):
+    app.wait_map()
+    app.wait_idle()
+    app.zoom_map_in(2)
+    app.mark_map()
+    before = _poll(app.map_view, lambda v: bool(v and v["fills"]))
+    slider = app.slider(ACCESS_NL, SPORT_NL)
+    key, target = ("End", "5") if app.slider_value(slider) < 5 else ("Home", "0")
+    slider.focus()
+    slider.press(key)
+    expect(slider).to_have_value(target)
+    after = _poll(app.map_view, lambda v: bool(v and v["fills"]) and v["fills"] != before["fills"])
+    assert after["fills"] != before["fills"], "the buurten kept their colours after a weight change"
+    assert set(after["fills"]) == set(before["fills"])  # the same buurten, recoloured
+    # The map was not drawn again: the user's zoom and position stay, and so does the mark set in its window.
+    assert after["zoom"] == before["zoom"] and after["center"] == pytest.approx(before["center"], abs=1e-9)
+    assert after["mark"] == "kept"
+    app.wait_idle()
+    assert app.exceptions() == []
+    expect(app.map_legend("Prioriteitsscore")).to_have_count(1)  # the legend was replaced, not added again
+
+
+# --------------------------------------------------------------------------- charts
+
+
+def _y_axis(axes: list[dict]) -> dict:
+    return next(a for a in axes if a["label"].startswith("Y-axis"))
+
+
+def _n_values(axis: dict) -> int:
+    return int(re.search(r"with (\d+) values", axis["label"]).group(1))
+
+
+def test_every_indicator_and_every_buurt_is_named_on_the_chart_axes(app):
+    app.wait_idle()
+    expect(app.page.locator('[data-testid="stVegaLiteChart"] svg').first).to_be_visible(timeout=45_000)
+    charts = _poll(app.chart_axes, lambda c: len(c) >= 2 and all(c))
+    contributions, robustness = _y_axis(charts[0]), _y_axis(charts[1])
+    # The contribution chart: one label per indicator of the explanation, none dropped for lack of room.
+    assert _n_values(contributions) >= 5 and len(contributions["shown"]) == _n_values(contributions)
+    assert "Kinderen 0–14" in contributions["shown"]
+    # The robustness chart: the top 30 buurten, each named with its place, 1 to 30 in order.
+    assert len(robustness["shown"]) == _n_values(robustness) == 30
+    assert [int(text.split(".")[0]) for text in robustness["shown"]] == list(range(1, 31))
+    for axis in (contributions, robustness):  # labels do not overlap: each sits below the one before
+        tops_bottoms = axis["boxes"]
+        assert all(b[0] >= a[1] - 1 for a, b in zip(tops_bottoms, tops_bottoms[1:], strict=False)), axis["shown"]
+
+
 # --------------------------------------------------------------------------- HTML export
 
 
