@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.data import files, upload
 from geo.data.paths import DEFAULT_DATA_DIR
+from ui import serving
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -197,3 +198,18 @@ def test_the_reader_takes_any_object_with_name_size_and_getvalue():
     assert at.session_state["ok"] is True and at.session_state["bad"] is None
     assert "looks like a PNG image" in at.error[0].value and "\\<b\\>x\\</b\\>" in at.error[0].value
     assert at.markdown[-1].value == "na de upload"
+
+
+def test_a_server_that_accepts_less_than_the_app_reads_says_so(monkeypatch):
+    # The app would read 100 MB, but the server's own limit (.streamlit/config.toml) refuses such a file first.
+    monkeypatch.setenv(upload.MAX_MB_ENV, "100")
+    app = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    app.run()
+    warning = next(w.value.replace("\\", "") for w in app.sidebar.warning if "server" in w.value)
+    assert f"tot {serving.server_upload_mb()} MB" in warning and upload.MAX_MB_ENV in warning
+    # The uploaders then refuse in the browser what the server would refuse, at the server's limit.
+    assert {u.proto.max_upload_size_mb for u in app.sidebar.file_uploader[:3]} == {serving.server_upload_mb()}
+
+
+def test_with_the_default_limits_server_and_app_agree(app):
+    assert not [w.value for w in app.sidebar.warning if "server" in w.value]

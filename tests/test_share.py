@@ -14,6 +14,7 @@ from geo.catalog import DEFAULT_PRESET, FACILITY_TYPES, INDICATORS, PRESETS
 from geo.data.files import SCHOOL_CODE_PATTERN
 from geo.decide.ranking import NORMALISATIONS, RankingParams
 from geo.decide.scenario import ScenarioFacility
+from geo.errors import ParameterError
 from ui import markdown, share
 from ui.markdown import SHOWN_CHARS, escape_url_text
 from ui.share import (
@@ -527,3 +528,54 @@ def test_urlencode_of_the_parameters_is_the_query_string():
     state = ShareState(weights=(("dist_sport_m", 3.0),), added=(ScenarioFacility("sport", -6999.5, 300000.0, 0.0),))
     assert to_query_string(state) == urlencode(encode(state), doseq=True)
     assert "add=sport~-6999.5~300000~0" in to_query_string(state)
+
+
+# --------------------------------------------------------------------------- the public address of a server
+
+
+@pytest.mark.parametrize(
+    ("raw", "base_path", "expected"),
+    [
+        ("", "rsp", None),  # not set: the links start from the browser's address, as before
+        ("   ", "", None),
+        ("https://planner.gemeente.nl", "", "https://planner.gemeente.nl/"),
+        # An address without a path takes Streamlit's base path, however its slashes are written.
+        ("https://planner.gemeente.nl", "rsp", "https://planner.gemeente.nl/rsp/"),
+        ("https://planner.gemeente.nl/", "/rsp/", "https://planner.gemeente.nl/rsp/"),
+        # An address with a path is the whole public address (a proxy may map /kansen/ to the app's /rsp/).
+        ("https://www.gemeente.nl/kansen/planner", "rsp", "https://www.gemeente.nl/kansen/planner/"),
+        ("HTTP://10.0.0.5:8080/rsp/", "", "http://10.0.0.5:8080/rsp/"),
+    ],
+)
+def test_the_public_address_is_the_base_of_the_link(raw: str, base_path: str, expected: str | None) -> None:
+    assert share.public_base_url(raw, base_path) == expected
+    if expected is not None:
+        state = ShareState(lang="en", buurt="BU03440111")
+        assert share_url(expected, state) == expected + "?lang=en&b=BU03440111"
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("planner.gemeente.nl", "http:// or https://"),
+        ("ftp://planner.gemeente.nl/", "http:// or https://"),
+        ("https://", "name a host"),
+        ("https://planner.gemeente.nl/?lang=en", "query"),
+        ("https://planner.gemeente.nl/#top", "fragment"),
+        ("https://planner.gemeente.nl:99999/", "port"),
+        ("https://planner gemeente.nl/", "spaces"),
+        ("https://planner.gemeente.nl/\x1b[31m", "control"),
+        ("https://planner.gemeente.nl/" + "x" * share.PUBLIC_URL_MAX_CHARS, "characters long"),
+    ],
+)
+def test_a_malformed_public_address_is_refused_saying_why(raw: str, says: str) -> None:
+    with pytest.raises(ParameterError, match=share.PUBLIC_URL_ENV) as caught:
+        share.public_base_url(raw)
+    assert says in str(caught.value)
+
+
+def test_a_password_in_the_public_address_is_refused_and_never_repeated() -> None:
+    with pytest.raises(ParameterError, match="user name or password") as caught:
+        share.public_base_url("https://beheer:geheim123@planner.gemeente.nl/")
+    assert "geheim123" not in str(caught.value)
+    assert "planner.gemeente.nl" in str(caught.value)

@@ -122,6 +122,12 @@ _TEXT: dict[str, tuple[str, str]] = {
         "Link naar deze weergave (kopieer met het icoon rechts)",
         "Link to this view (copy with the icon on the right)",
     ),
+    "public_url_bad": (
+        "Het openbare adres van de app ({env}) is verkeerd ingesteld, dus begint deze link bij het adres in uw "
+        "browser. Vraag de beheerder van de server het te verbeteren:",
+        "The app's public address ({env}) is set wrongly, so this link starts from the address in your browser. "
+        "Ask the server's administrator to correct it:",
+    ),
     "dataset": ("Gegevens", "Data"),
     "preset": ("Uitgangspunt (gewichten)", "Starting point (weights)"),
     "weights": ("Gewichten", "Weights"),
@@ -455,6 +461,12 @@ _TEXT.update({
         "Fix the file and upload it again; meanwhile the app carries on with the other data.",
     ),
     "upload_limits_bad": ("De uploadgrenzen zijn verkeerd ingesteld:", "The upload limits are set wrongly:"),
+    "upload_server_smaller": (
+        "De server neemt bestanden aan tot {mb} MB ({option}), minder dan {env} toestaat: een groter bestand wordt "
+        "geweigerd. Vraag de beheerder beide even hoog te zetten.",
+        "The server accepts files up to {mb} MB ({option}), less than {env} allows: a larger file is refused. Ask "
+        "the administrator to set both to the same size.",
+    ),
     "upload_read": ("**{name}**: {kept} van {read} rijen gebruikt.", "**{name}**: {kept} of {read} rows used."),
     "upload_crs_file": ("Coördinatenstelsel van het bestand: {crs}.", "Coordinate system of the file: {crs}."),
     "upload_crs_rd": (

@@ -14,7 +14,8 @@ scenario list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 import streamlit as st
@@ -23,11 +24,12 @@ from geo import schema
 from geo.decide.pipeline import Prepared
 from geo.decide.scenario import DEFAULT_MARGIN_M, Scenario
 from geo.decide.schools import school_code, school_facilities
-from geo.errors import PlanningError
+from geo.errors import ParameterError, PlanningError
 from ui import share
 from ui.i18n import t
-from ui.markdown import md_escape
+from ui.markdown import escape_url_text, md_escape
 from ui.scenario_view import SCENARIOS
+from ui.serving import base_url_path
 from ui.sidebar import map_options, present_types
 from ui.state import AppParams
 
@@ -178,16 +180,41 @@ def warn_notices(notices: Sequence[share.Notice], lang: str = "nl", *, max_shown
     st.warning(md_escape(t("share_notices", lang)) + "\n\n" + "\n".join(lines))
 
 
+def configured_base(environ: Mapping[str, str] | None = None) -> tuple[str | None, ParameterError | None]:
+    """The public address from ``PLANNER_PUBLIC_URL`` (and ``server.baseUrlPath``), and what is wrong with it.
+
+    ``(None, None)`` when it is not set; ``(None, error)`` when it is set wrongly (the links then fall back).
+    """
+    env = os.environ if environ is None else environ
+    try:
+        return share.public_base_url(env.get(share.PUBLIC_URL_ENV, ""), base_url_path()), None
+    except ParameterError as exc:
+        return None, exc
+
+
+def base_url() -> str:
+    """Where every link starts: the configured public address, else the browser's address ('' when unknown)."""
+    public, _problem = configured_base()
+    return public or st.context.url or ""
+
+
 def state_url(state: share.ShareState, defaults: share.ShareState = share.DEFAULT_STATE) -> str:
-    """The link to ``state`` from the app's own address (only the query string when the address is unknown)."""
-    base = st.context.url or ""
+    """The link to ``state`` from the app's public address (only the query string when the address is unknown)."""
+    base = base_url()
     return share.share_url(base, state, defaults) if base else "?" + share.to_query_string(state, defaults)
 
 
 def render_share_link(
     state: share.ShareState, lang: str = "nl", *, defaults: share.ShareState = share.DEFAULT_STATE
 ) -> str:
-    """Show the link to ``state`` in a code box (Streamlit adds a copy button); returns the link."""
+    """Show the link to ``state`` in a code box (Streamlit adds a copy button); returns the link.
+
+    A wrongly set public address is said above the link, which then starts from the browser's address.
+    """
+    _public, problem = configured_base()
+    if problem is not None:
+        st.warning(md_escape(t("public_url_bad", lang, env=share.PUBLIC_URL_ENV)) + " "
+                   + escape_url_text(str(problem), limit=share.PUBLIC_URL_MAX_CHARS))
     url = state_url(state, defaults)
     st.caption(t("share_link", lang))
     st.code(url, language=None, wrap_lines=True)

@@ -44,12 +44,12 @@ from geo.errors import DataFileError, PlanningError
 from geo.lang import format_number, pick
 from geo.report.school_card import gap_card
 from geo.terms import column_label, measure_label, term
-from layers.basemap import APP_LEAFLET_BASE
 from layers.school_card import STATUS_SYMBOLS, card_html
 from layers.schools_map import school_code_from_tooltip, schools_map
 from ui import share
 from ui.i18n import t
 from ui.markdown import md_escape, printable
+from ui.serving import leaflet_base
 from ui.state import file_key, load_network, load_schools, network_path
 
 #: Widget keys (the first two are seeded by a share link).
@@ -330,7 +330,7 @@ def render_schools(
     selected = str(st.session_state[SELECT_KEY])
     with st.container(key=MAP_BOX_KEY):
         try:
-            m = schools_map(table, ranking.table, selected=selected, lang=lang, leaflet_base=APP_LEAFLET_BASE)
+            m = schools_map(table, ranking.table, selected=selected, lang=lang, leaflet_base=leaflet_base())
         except PlanningError as exc:
             st.error(f"**{t('error_title', lang)}:** {md_escape(str(exc))}")
         else:

@@ -61,6 +61,7 @@ from geo.data.files import SCHOOL_CODE_PATTERN
 from geo.decide.ranking import NORMALISATIONS
 from geo.decide.scenario import ScenarioFacility
 from geo.decide.schools import DEFAULT_MINUTES, REACH_BANDS_MIN
+from geo.errors import ParameterError
 from geo.lang import LANGUAGES, pick
 from geo.units import BAND_CHOICES_MIN, MODES, TRAVELLERS
 from ui.markdown import escape_url_text, md_escape, printable
@@ -72,6 +73,7 @@ __all__ = [
     "decode",
     "encode",
     "escape_url_text",
+    "public_base_url",
     "share_url",
     "state_from_app",
     "to_query_string",
@@ -410,6 +412,66 @@ def share_url(base_url: str, state: ShareState, defaults: ShareState = DEFAULT_S
     """The link that opens ``state``: ``base_url`` without its own query/fragment, plus the parameters."""
     parts = urlsplit(base_url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path or "/", to_query_string(state, defaults), ""))
+
+
+# --------------------------------------------------------------------------- the public address (a server)
+
+#: Environment variable with the address the public reaches the app at (behind a reverse proxy), e.g.
+#: ``https://planner.gemeente.nl/rsp/``: when set, the base of every share link and of the decision pack's link.
+PUBLIC_URL_ENV = "PLANNER_PUBLIC_URL"
+#: The Streamlit option that serves the app under a path (``streamlit run app.py --server.baseUrlPath rsp``).
+BASE_URL_PATH_OPTION = "server.baseUrlPath"
+#: Schemes a public address may have.
+PUBLIC_URL_SCHEMES = ("http", "https")
+#: Longest public address accepted (a share link adds its parameters to it).
+PUBLIC_URL_MAX_CHARS = 500
+
+
+def public_base_url(raw: str, base_url_path: str = "") -> str | None:
+    """The checked public address share links start from, or None when ``raw`` is empty (not configured).
+
+    ``raw`` must be an absolute ``http(s)`` address with a host and no user name, password, query or
+    fragment. An address without a path (``https://host``) is completed with ``base_url_path``
+    (Streamlit's ``server.baseUrlPath``); an address with a path is the whole public address, since a
+    proxy may map any public path to the app's. The result always ends in ``/``.
+
+    Raises
+    ------
+    ParameterError
+        For anything else, saying what was found.
+    """
+    text = raw.strip()
+    if not text:
+        return None
+    parts = urlsplit(text)
+    # Never echo a password: the address is shown without its user part.
+    shown = printable(text.replace(parts.netloc, parts.netloc.rpartition("@")[2], 1) if "@" in parts.netloc else text)
+
+    def refuse(why: str) -> ParameterError:
+        return ParameterError(
+            f"{PUBLIC_URL_ENV} must be a full address such as https://planner.example.nl/rsp/, found '{shown}': {why}."
+        )
+
+    if len(text) > PUBLIC_URL_MAX_CHARS:
+        raise refuse(f"it may be at most {PUBLIC_URL_MAX_CHARS} characters long")
+    if not text.isprintable() or any(c.isspace() for c in text):
+        raise refuse("it may not contain spaces or control characters")
+    if parts.scheme.lower() not in PUBLIC_URL_SCHEMES:
+        raise refuse("it must start with http:// or https://")
+    if not parts.hostname:
+        raise refuse("it must name a host")
+    if parts.username is not None or parts.password is not None:
+        raise refuse("it may not hold a user name or password")
+    if parts.query or parts.fragment or text.endswith(("?", "#")):
+        raise refuse("it may not have a query (?) or a fragment (#)")
+    try:
+        parts.port  # noqa: B018 - reading it checks the port
+    except ValueError:
+        raise refuse("its port must be a number from 0 to 65535") from None
+    path = parts.path.strip("/")
+    if not path:
+        path = base_url_path.strip("/")
+    return urlunsplit((parts.scheme.lower(), parts.netloc, f"/{path}/" if path else "/", "", ""))
 
 
 # --------------------------------------------------------------------------- decode

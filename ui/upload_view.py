@@ -25,7 +25,7 @@ from geo.decide.access import compute_access
 from geo.decide.indicators import REQUIRED_CBS
 from geo.errors import PlanningError
 from geo.lang import format_number
-from ui import share
+from ui import serving, share
 from ui.i18n import t
 from ui.markdown import md_escape, printable
 from ui.state import file_key, load_dataset
@@ -92,6 +92,10 @@ def render_uploads(default_dir: Path, lang: str) -> Path:
             st.error(f"{t('upload_limits_bad', lang)} {md_escape(str(exc))}")
             return default_dir
         st.caption(t("upload_intro", lang, mb=f"{limits.max_mb:g}", n=format_number(limits.max_features, lang=lang)))
+        server_mb = serving.server_upload_mb()
+        if limits.max_bytes > server_mb * serving.STREAMLIT_MB:  # the server refuses such a file before the app
+            st.warning(md_escape(t("upload_server_smaller", lang, mb=server_mb, env=upload.MAX_MB_ENV,
+                                   option=serving.MAX_UPLOAD_OPTION)))
         uploads: dict[str, upload.Upload] = {}
         for kind in upload.KINDS:
             file = st.file_uploader(
@@ -99,7 +103,7 @@ def render_uploads(default_dir: Path, lang: str) -> Path:
                 type=[s.lstrip(".") for s in upload.ACCEPTED_SUFFIXES[kind]],
                 key=UPLOADER_KEYS[kind],
                 help=t(f"upload_help_{kind}", lang),
-                max_upload_size=max(1, int(limits.max_mb + 0.999)),
+                max_upload_size=min(server_mb, max(1, int(limits.max_mb + 0.999))),
             )
             facility_type = _type_choice(lang) if kind == upload.FACILITIES else None
             if file is not None:
