@@ -165,3 +165,48 @@ def test_the_buurten_group_recolours_without_changing_the_base_map() -> None:
     assert "_rspLegends" in group and "Prioriteitsscore" in group and "bringToBack" in group
     assert group != other  # other scores, other colours: the same buurten
     assert all(code in other for code in ranking[schema.BUURT_CODE])
+
+
+APP = str(__import__("pathlib").Path(__file__).resolve().parents[1] / "app.py")
+
+
+@pytest.fixture
+def app_sends(monkeypatch: pytest.MonkeyPatch):
+    """Run the app; the arguments of every map component it sent (the results map's, by their feature groups)."""
+    calls: list[dict] = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: calls.append(kwargs) or {})
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at, lambda: [c for c in calls if c.get("feature_group") and "_rspLegends" in c["feature_group"]]
+
+
+def test_a_weight_change_in_the_app_sends_the_same_map_with_other_buurt_colours(app_sends) -> None:
+    at, sent = app_sends
+    first = sent()[-1]
+    at.slider(key="w_rijke_schooldag_dist_sport_m").set_value(5.0).run()
+    assert not at.exception
+    second = sent()[-1]
+    # The same component with the same base map (the browser keeps its map, zoom and position) …
+    assert second["key"] == first["key"] and second["script"] == first["script"]
+    # … and new buurt colours in the swapped group.
+    assert second["feature_group"] != first["feature_group"]
+    assert all(f"/app/static/leaflet/leaflet.{ext}" in " ".join(first[f"{ext}_links"]) for ext in ("js", "css"))
+
+
+def test_under_a_base_path_the_app_map_loads_leaflet_from_under_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from streamlit import config as st_config
+
+    from ui.share import BASE_URL_PATH_OPTION
+
+    calls: list[dict] = []
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kwargs: calls.append(kwargs) or {})
+    before = st_config.get_option(BASE_URL_PATH_OPTION)
+    st_config.set_option(BASE_URL_PATH_OPTION, "rsp")
+    try:
+        at = AppTest.from_file(APP, default_timeout=120).run()
+    finally:
+        st_config.set_option(BASE_URL_PATH_OPTION, before)
+    assert not at.exception, [e.value for e in at.exception]
+    sent = next(c for c in calls if c.get("feature_group") and "_rspLegends" in c["feature_group"])
+    assert sent["js_links"] == ["/rsp/app/static/leaflet/leaflet.js"]  # an absolute /app/static/… is a 404 there

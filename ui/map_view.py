@@ -29,7 +29,6 @@ from streamlit_folium import _get_feature_group_string, _get_header, _get_html, 
 from geo import schema
 from geo.data.national import name_sort_key
 from geo.decide.pipeline import PipelineResult
-from layers.basemap import APP_LEAFLET_BASE
 from layers.choropleth import build_selected_layer
 from layers.geometry import drawable, fitted_view, from_lonlat
 from layers.results_map import build_choropleth_group, build_results_map, is_national
@@ -37,6 +36,7 @@ from layers.scenario import build_scenario_layer
 from ui import share
 from ui.i18n import t
 from ui.scenario_view import CLICKED_XY, SCENARIOS
+from ui.serving import leaflet_base
 from ui.state import AppParams, MapGeometry
 
 MAP_HEIGHT = 560
@@ -98,7 +98,7 @@ def render_map(
     kept = tuple(st.session_state.get(SCENARIOS) or [])
     types = tuple(params.facility_types)
     base = _base_payload(
-        (base_key, types, lang, params.access.mode, repr(kept)) if base_key else None,
+        (base_key, types, lang, params.access.mode, repr(kept), leaflet_base()) if base_key else None,
         result, geometry, types, lang, isochrones, params.access.mode, kept,
     )
     groups = _choropleth_script((result_key, params.map_column, lang) if result_key else None, result, geometry,
@@ -128,7 +128,7 @@ def base_map(result: PipelineResult, geometry: MapGeometry, facility_types: Sequ
         isochrones=isochrones,
         isochrone_mode=mode,
         collapsed_control=True,
-        leaflet_base=APP_LEAFLET_BASE,
+        leaflet_base=leaflet_base(),  # under the server's base path (ui/serving.py)
         extra_layers=[build_scenario_layer(list(scenarios), fac, lang=lang)] if scenarios else [],
         shapes=geometry.shapes,
         outlines=geometry.outlines,
