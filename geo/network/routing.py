@@ -91,6 +91,8 @@ class Snapped:
     component: Component
     #: ``id`` of the network the points were snapped to; checked by the routing functions.
     network_id: int = field(repr=False)
+    #: What the routing functions derive from the points alone (their partial costs to the segment ends).
+    _cache: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.ok)
@@ -303,14 +305,24 @@ def _augmented_reverse(
 def _origin_candidates(
     network: Network, origins: Snapped, oi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For origins ``oi``: partial cost to ``u`` and to ``v`` (inf where the direction is not allowed)."""
+    """For origins ``oi``: partial cost to ``u`` and to ``v`` (inf where the direction is not allowed).
+
+    Cached on ``origins`` for ``oi`` = all snapped origins (origins are often snapped once and routed often).
+    """
+    every = len(oi) == int(origins.ok.sum())
+    if every and "candidates" in origins._cache:
+        cached: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = origins._cache["candidates"]
+        return cached
     segs = network.segments()
     len_fwd, len_bwd = _segment_lengths(network)
     s, t = origins.seg[oi], origins.t[oi]
     # Towards u the origin travels v→u (needs bwd); towards v it travels u→v (needs fwd).
     cost_u = np.where(segs["bwd"][s] | (t == 0.0), t * len_bwd[s], np.inf)
     cost_v = np.where(segs["fwd"][s] | (t == 1.0), (1.0 - t) * len_fwd[s], np.inf)
-    return origins.u[oi], cost_u, origins.v[oi], cost_v
+    out = (origins.u[oi], cost_u, origins.v[oi], cost_v)
+    if every:
+        origins._cache["candidates"] = out
+    return out
 
 
 def _node_origin_index(
@@ -340,6 +352,10 @@ def _same_segment_pairs(
     segs = network.segments()
     len_fwd, len_bwd = _segment_lengths(network)
     oi, fi = np.flatnonzero(origins.ok), np.flatnonzero(facilities.ok)
+    # Only the origins on a segment that holds a facility (a cheap mask before the bisections).
+    holds = np.zeros(len(segs["u"]), dtype=bool)
+    holds[facilities.seg[fi]] = True
+    oi = oi[holds[origins.seg[oi]]]
     fi = fi[np.argsort(facilities.seg[fi], kind="stable")]
     fseg = facilities.seg[fi]
     lo = np.searchsorted(fseg, origins.seg[oi], side="left")
