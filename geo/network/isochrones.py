@@ -661,20 +661,14 @@ def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: 
     seg = reach.seg
     if len(seg) == 0:
         return [shapely.Polygon()] * n_bands
-    # Sample each segment at ≤ cell/2 spacing, both ends included: a burned cell
-    # contains a point of its segment and consecutive samples never skip a cell.
-    seg_len = np.hypot(seg[:, 1, 0] - seg[:, 0, 0], seg[:, 1, 1] - seg[:, 0, 1])
-    n_s = np.ceil(seg_len / (0.5 * cell_m)).astype(np.int64) + 1
-    rep = np.repeat(np.arange(len(seg)), n_s)
-    t = (np.arange(int(n_s.sum())) - np.repeat(np.cumsum(n_s) - n_s, n_s)) / np.maximum(n_s - 1, 1)[rep]
-    px = seg[rep, 0, 0] + t * (seg[rep, 1, 0] - seg[rep, 0, 0])
-    py = seg[rep, 0, 1] + t * (seg[rep, 1, 1] - seg[rep, 0, 1])
-    sample_band = reach.band[rep]
-    groups = _clusters(px, py, n_s, _cluster_gap_m(walk_off_m, cell_m))
+    groups = _clusters(seg, _cluster_gap_m(walk_off_m, cell_m))
     parts: list[list[shapely.Polygon]] = [[] for _ in range(n_bands)]
-    for sel in [slice(None)] if groups is None else groups:
+    for members in [np.arange(len(seg))] if groups is None else groups:
+        # Sample each segment at ≤ cell/2 spacing, both ends included: a burned cell
+        # contains a point of its segment and consecutive samples never skip a cell.
+        px, py, rep = _samples(seg, members, 0.5 * cell_m)
         cluster = _raster_cluster(
-            seg, px[sel], py[sel], rep[sel], sample_band[sel], n_bands, walk_off_m=walk_off_m, cell_m=cell_m
+            seg, px, py, rep, reach.band[rep], n_bands, walk_off_m=walk_off_m, cell_m=cell_m
         )
         for k, polys in enumerate(cluster):
             parts[k].extend(polys)
@@ -701,16 +695,31 @@ def _cluster_gap_m(walk_off_m: float, cell_m: float) -> float:
     return 2.0 * (walk_off_m + 2.0 * cell_m)
 
 
-def _clusters(px: np.ndarray, py: np.ndarray, n_s: np.ndarray, gap_m: float) -> list[np.ndarray] | None:
-    """Samples grouped into clusters at least ``gap_m`` apart; None when they form one cluster.
+def _samples(seg: np.ndarray, members: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points along segments ``seg[members]`` at most ``step_m`` apart, both ends included; and their segment."""
+    part = seg[members]
+    n_s = np.ceil(np.hypot(part[:, 1, 0] - part[:, 0, 0], part[:, 1, 1] - part[:, 0, 1]) / step_m).astype(np.int64) + 1
+    local = np.repeat(np.arange(len(members)), n_s)
+    t = (np.arange(int(n_s.sum())) - np.repeat(np.cumsum(n_s) - n_s, n_s)) / np.maximum(n_s - 1, 1)[local]
+    rep = members[local]
+    px = seg[rep, 0, 0] + t * (seg[rep, 1, 0] - seg[rep, 0, 0])
+    py = seg[rep, 0, 1] + t * (seg[rep, 1, 1] - seg[rep, 0, 1])
+    return px, py, rep
 
-    Samples come in runs of ``n_s`` per segment, consecutive ones at most ``gap_m`` apart, so a
-    segment lies in one cluster. Clusters are the 8-connected groups of occupied tiles of
-    ``gap_m``: samples in tiles that are not neighbours are more than ``gap_m`` apart. The tile
-    grid has one byte per ``gap_m``² (a 144th of the cells of a 10 m raster at the default gap).
+
+def _clusters(seg: np.ndarray, gap_m: float) -> list[np.ndarray] | None:
+    """Segments grouped into clusters more than ``gap_m`` apart (in index order); None when they form one.
+
+    Each segment is sampled at most ``gap_m / 2`` apart (so every point of it is within ``gap_m / 4``
+    of a sample) and the samples fall in tiles of ``1.5 · gap_m``; clusters are the 8-connected
+    groups of occupied tiles. Samples in tiles that are not neighbours are more than ``1.5 · gap_m``
+    apart, so the segments through them more than ``gap_m``. The tile grid has one byte per
+    ``(1.5 · gap_m)²``; the samples are a few per segment.
     """
-    tx = np.floor(px / gap_m).astype(np.int64)
-    ty = np.floor(py / gap_m).astype(np.int64)
+    px, py, rep = _samples(seg, np.arange(len(seg)), 0.5 * gap_m)
+    tile_m = 1.5 * gap_m
+    tx = np.floor(px / tile_m).astype(np.int64)
+    ty = np.floor(py / tile_m).astype(np.int64)
     tx -= tx.min()
     ty -= ty.min()
     occupied = np.zeros((int(ty.max()) + 1, int(tx.max()) + 1), dtype=bool)
@@ -718,15 +727,11 @@ def _clusters(px: np.ndarray, py: np.ndarray, n_s: np.ndarray, gap_m: float) -> 
     labels, n_comp = ndimage.label(occupied, structure=np.ones((3, 3), dtype=bool))
     if n_comp <= 1:
         return None
-    start = np.cumsum(n_s) - n_s
-    seg_label = labels[ty[start], tx[start]]
+    seg_label = np.zeros(len(seg), dtype=np.int64)
+    seg_label[rep] = labels[ty, tx]  # all samples of a segment share one label
     order = np.argsort(seg_label, kind="stable")
-    groups: list[np.ndarray] = []
-    for segs in np.split(order, np.cumsum(np.bincount(seg_label, minlength=n_comp + 1))[:-1]):
-        if len(segs):
-            count = n_s[segs]
-            groups.append(np.repeat(start[segs] - np.cumsum(count) + count, count) + np.arange(int(count.sum())))
-    return groups
+    groups = np.split(order, np.cumsum(np.bincount(seg_label, minlength=n_comp + 1))[:-1])
+    return [g for g in groups if len(g)]
 
 
 def _raster_cluster(
