@@ -375,6 +375,12 @@ def _one_raster(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(isochrones, "_clusters", lambda *args: None)
 
 
+@pytest.fixture
+def split_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cluster however small the reached area (normally only above a million cells)."""
+    monkeypatch.setattr(isochrones, "_CLUSTER_FROM_CELLS", 0)
+
+
 def _two_towns(gap_m: float) -> tuple[Network, gpd.GeoDataFrame]:
     """Two 10 × 10 grids of 30 m blocks ``gap_m`` apart diagonally, joined by one long street; a school in each."""
     n, spacing = 10, 30.0
@@ -391,7 +397,7 @@ def _two_towns(gap_m: float) -> tuple[Network, gpd.GeoDataFrame]:
 
 
 @pytest.mark.parametrize("gap_m", [60.0, 100.0, 119.0, 121.0, 140.0, 250.0, 3000.0])
-def test_dissolved_clusters_equal_one_raster(monkeypatch, gap_m):
+def test_dissolved_clusters_equal_one_raster(monkeypatch, split_always, gap_m):
     """Rastered per cluster, the dissolved isochrones are the polygons of one raster over everything, vertex for
     vertex – also when the two towns' reach is just closer or just farther apart than the clusters' gap."""
     net, fac = _two_towns(gap_m)
@@ -403,7 +409,7 @@ def test_dissolved_clusters_equal_one_raster(monkeypatch, gap_m):
         assert not a.is_empty and a.is_valid and _same_shape(a, b)
 
 
-def test_far_apart_clusters_are_the_union_of_single_cluster_runs(monkeypatch):
+def test_far_apart_clusters_are_the_union_of_single_cluster_runs(monkeypatch, split_always):
     """Two towns 3 km apart: the dissolved isochrones are exactly each town's own isochrones together, and each
     town is rastered on its own small grid (memory follows the area reached, not the 3 km between)."""
     net, fac = _two_towns(3000.0)

@@ -118,6 +118,10 @@ Floats: TypeAlias = Sequence[float] | np.ndarray
 Polygonal: TypeAlias = shapely.Polygon | shapely.MultiPolygon
 #: Per-facility node distances are computed this many values (facilities × nodes) at a time.
 _CHUNK_VALUES = 4_000_000
+#: The reached network is split into clusters, each rastered on its own, only when one raster over
+#: its bounding box would have more cells than this (≈ 40 MB of working arrays): below, splitting
+#: saves little memory and costs time (≈ 20 % for one facility's isochrones). Same cells either way.
+_CLUSTER_FROM_CELLS = 1_000_000
 
 
 # --------------------------------------------------------------------------- public API
@@ -651,7 +655,8 @@ def _reach(
 def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: float, tol: float) -> list[Polygonal]:
     """Burn, decide cells by their distance to the reached network, polygonise (module docstring).
 
-    The reached network is first cut into clusters whose cells cannot interact – pieces more
+    A large reached network (one raster over it would exceed :data:`_CLUSTER_FROM_CELLS` cells)
+    is first cut into clusters whose cells cannot interact – pieces more
     than :func:`_cluster_gap_m` apart – and each cluster is rastered on its own bounding box, so
     memory follows the reached area, not the bounding box of all the facilities. The cells, and
     so the polygons, are the same as on one raster: the grids are aligned on multiples of
@@ -661,7 +666,9 @@ def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: 
     seg = reach.seg
     if len(seg) == 0:
         return [shapely.Polygon()] * n_bands
-    groups = _clusters(seg, _cluster_gap_m(walk_off_m, cell_m))
+    lo, hi = seg.reshape(-1, 2).min(axis=0), seg.reshape(-1, 2).max(axis=0)
+    cells = np.prod((hi - lo + 2 * (walk_off_m + 2 * cell_m)) / cell_m)
+    groups = _clusters(seg, _cluster_gap_m(walk_off_m, cell_m)) if cells > _CLUSTER_FROM_CELLS else None
     parts: list[list[shapely.Polygon]] = [[] for _ in range(n_bands)]
     for members in [np.arange(len(seg))] if groups is None else groups:
         # Sample each segment at ≤ cell/2 spacing, both ends included: a burned cell
