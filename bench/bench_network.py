@@ -23,6 +23,9 @@ What is timed, and how, is described in ``bench/README.md``; in short:
   ``multi_source_dijkstra`` without building a path per node).
 - *lower bound*: one full single-source ``scipy.sparse.csgraph.dijkstra`` over the same
   (reversed) graph, timed interleaved with ours.
+- *before*: the same calls of ``geo.network.routing`` and ``geo.network.isochrones`` as they were at
+  commit :data:`BASELINE_COMMIT` (read with ``git show`` and loaded as private modules), timed in the
+  same run, so one run shows before and after side by side (``--no-before`` skips them).
 
 Times are medians of CPU seconds (``time.process_time``: the machine may be shared, and all of
 this runs on one thread), with the wall-clock median of our calls beside them. Memory: the
@@ -41,11 +44,13 @@ import itertools
 import math
 import os
 import platform
+import subprocess
 import sys
 import time
 import tracemalloc
+import types
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Self
 
@@ -54,6 +59,7 @@ import networkx as nx
 import numpy as np
 import scipy
 import shapely
+from scipy import sparse
 from scipy.sparse import csgraph
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as `python bench/bench_network.py`
@@ -68,6 +74,8 @@ from geo.units import default_speed_kmh
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
+#: The code measured as *before*: main before the routing-at-scale work (issue 13, item 5).
+BASELINE_COMMIT = "0facb18"
 #: Real fixtures: (label, path below ../shared/data, mode).
 FIXTURES = (
     ("Delft centre walk (GraphML)", "osm_delft_centre_walk_graphml/delft_centre_walk.graphml", "walk"),
@@ -259,6 +267,70 @@ def network_mb(net: Network) -> float:
     return sum(a.nbytes for a in (net.x, net.y, net.indptr, net.indices, net.length_m, net.node_id)) / 2**20
 
 
+# --------------------------------------------------------------------------- before: the baseline commit
+@dataclass(frozen=True)
+class Baseline:
+    """``geo.network.routing`` and ``geo.network.isochrones`` as they were at :data:`BASELINE_COMMIT`."""
+
+    commit: str
+    routing: types.ModuleType
+    isochrones: types.ModuleType
+
+    def snapped(self, new: routing.Snapped) -> Any:
+        """The same snapped points as the baseline's own ``Snapped`` (its routing functions check the type)."""
+        keep = {f.name for f in fields(self.routing.Snapped)}
+        return self.routing.Snapped(**{f.name: getattr(new, f.name) for f in fields(new) if f.name in keep})
+
+
+def _module_at(commit: str, path: str, name: str) -> types.ModuleType:
+    source = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{commit}:{path}"], capture_output=True, text=True, check=True
+    ).stdout
+    module = types.ModuleType(name)
+    module.__file__ = f"{commit}:{path}"
+    sys.modules[name] = module  # dataclasses look their module up while the class is made
+    exec(compile(source, module.__file__, "exec"), module.__dict__)
+    return module
+
+
+def load_baseline(commit: str = BASELINE_COMMIT) -> Baseline | None:
+    """The baseline modules, or None (with a message) where git or the commit is not available."""
+    try:
+        old_routing = _module_at(commit, "geo/network/routing.py", "_bench_before_routing")
+        old_iso = _module_at(commit, "geo/network/isochrones.py", "_bench_before_isochrones")
+    except (OSError, subprocess.CalledProcessError) as exc:
+        print(f"No 'before' figures: cannot read commit {commit} ({exc}).", file=sys.stderr)
+        return None
+    # Its isochrones imported today's routing; route them through the routing of the same commit.
+    old_iso.routing = old_routing  # type: ignore[attr-defined]
+    old_iso.Snapped = old_routing.Snapped  # type: ignore[attr-defined]
+    return Baseline(commit, old_routing, old_iso)
+
+
+def super_source_nearest(net: Network, facilities: routing.Snapped) -> tuple[np.ndarray, np.ndarray]:
+    """Alternative search for the nearest facility: one virtual super-source joined at 0 m to every facility's
+    virtual node, one single-source search with predecessors, the facility found by pointer jumping up the tree."""
+    aug, fac = routing._augmented_reverse(net, facilities, include_snap=True)
+    m, n, k = aug.shape[0], net.n_nodes, len(fac)
+    # Explicit zero weights are kept by csgraph as edges (see routing._augmented_reverse).
+    s = sparse.csr_matrix(
+        (np.r_[aug.data, np.zeros(k)], np.r_[aug.indices, n + np.arange(k)].astype(aug.indices.dtype),
+         np.r_[aug.indptr, aug.indptr[-1] + k]),
+        shape=(m + 1, m + 1),
+    )
+    dist, pred = csgraph.dijkstra(s, indices=m, return_predecessors=True)
+    root = pred.copy()
+    root[n:] = np.arange(n, m + 1)  # the virtual nodes (and the super-source) are their own roots
+    unreached = root < 0
+    root[unreached] = np.flatnonzero(unreached)
+    while True:
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    return dist[:n], np.where(root[:n] >= n, root[:n] - n, -1)
+
+
 # --------------------------------------------------------------------------- baselines
 def nx_nearest_one(g: nx.DiGraph, fac_node: int, best: np.ndarray, which: np.ndarray, j: int) -> None:
     """One search per facility: full single-source Dijkstra, then keep the nearer facility per node."""
@@ -363,6 +435,8 @@ class Row:
     lower_s: float | None = None
     agree: str = "–"
     is_grid: bool = False
+    before: Timing | None = None  # the same call at BASELINE_COMMIT
+    before_lower_s: float | None = None  # the SSSP timed interleaved with it
 
 
 @dataclass
@@ -387,7 +461,9 @@ def _sampled(per_facility: list[float], n_total: int) -> tuple[float, str]:
     return float(np.median(per_facility)) * n_total if k < n_total else float(np.sum(per_facility)), note
 
 
-def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_grid: bool) -> tuple[Setup, list[Row]]:
+def bench_network(
+    label: str, net: Network, build_s: float, plan: Plan, *, is_grid: bool, base: Baseline | None = None
+) -> tuple[Setup, list[Row], list[list[str]]]:
     print(f"\n## {label}: {net.n_nodes:,} nodes, {net.n_edges:,} edges", flush=True)
     rng = np.random.default_rng(SEED)
     lcc_nodes = np.flatnonzero(net.largest_component())
@@ -414,6 +490,7 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
         print(f"  networkx DiGraph: {nx_build:.1f} s CPU", flush=True)
 
     rows: list[Row] = []
+    variants: list[list[str]] = []
 
     def row(case: str, ours: Timing, **kw: Any) -> Row:
         r = Row(case, label, n, net.n_edges, ours, is_grid=is_grid, **kw)
@@ -453,6 +530,61 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
         )
         r = row(f"nearest, {n_fac} facilities", t_ours, lower_s=t_ref.median)
         r2 = row(f"nearest, {n_fac} facilities, route only", t_route, lower_s=t_ref2.median)
+        if base is not None:
+            o_old, f_old = base.snapped(origins), base.snapped(fac_pre)
+
+            def old_nearest(
+                fac_xy: np.ndarray = fac_xy, b: Baseline = base, o_old: Any = o_old
+            ) -> tuple[np.ndarray, np.ndarray]:
+                return b.routing.nearest_facility(net, o_old, b.routing.snap_points(net, fac_xy, max_snap_m=MAX_SNAP_M))
+
+            r.before, t_ref3, (dist_old, _) = measure_pair(
+                old_nearest, lambda: csgraph.dijkstra(rev, indices=ref_node), plan.repeat
+            )
+            r2.before, t_ref4, _ = measure_pair(
+                lambda b=base, o_old=o_old, f_old=f_old: b.routing.nearest_facility(net, o_old, f_old),
+                lambda: csgraph.dijkstra(rev, indices=ref_node),
+                plan.repeat,
+            )
+            r.before_lower_s, r2.before_lower_s = t_ref3.median, t_ref4.median
+            before_same = np.array_equal(dist, dist_old)
+        if is_grid and net.n_nodes >= 50_000 and net.n_nodes < 500_000:
+            # The search alone, three ways (which is fastest is kept in routing.nearest_facility).
+            aug, fac_pos = routing._augmented_reverse(net, fac_pre, include_snap=True)
+            k_fac = len(fac_pos)
+            t_multi_s, t_ref5, (d_multi, _, src_multi) = measure_pair(
+                lambda aug=aug, k=k_fac: csgraph.dijkstra(
+                    aug, indices=n + np.arange(k), min_only=True, return_predecessors=True
+                ),
+                lambda: csgraph.dijkstra(rev, indices=ref_node),
+                max(plan.repeat, 7),
+            )
+            t_super, t_ref6, (d_super, which_super) = measure_pair(
+                lambda fac=fac_pre: super_source_nearest(net, fac),
+                lambda: csgraph.dijkstra(rev, indices=ref_node),
+                max(plan.repeat, 7),
+            )
+            t_plain, t_ref7, _ = measure_pair(
+                lambda aug=aug, k=k_fac: csgraph.dijkstra(aug, indices=n + np.arange(k), min_only=True),
+                lambda: csgraph.dijkstra(rev, indices=ref_node),
+                max(plan.repeat, 7),
+            )
+            reached = np.isfinite(d_multi[:n])
+            same = np.array_equal(d_multi[:n], d_super) and np.array_equal(src_multi[:n][reached] - n,
+                                                                         which_super[reached])
+            mid = int(np.argmin(np.hypot(net.x - net.x.mean(), net.y - net.y.mean())))
+            t_mid = Timing()
+            for _ in range(max(plan.repeat, 7)):
+                _run(lambda mid=mid: csgraph.dijkstra(rev, indices=mid), t_mid)
+            for name, t, t_r in (
+                ("multi-source `min_only=True` with predecessors (kept)", t_multi_s, t_ref5),
+                ("super-source, predecessors, pointer jumping to the facility", t_super, t_ref6),
+                ("multi-source `min_only=True`, distances only (no facility)", t_plain, t_ref7),
+            ):
+                variants.append([
+                    label, str(n_fac), name, _s(t.median), _s(t_r.median), _ratio(t.median, t_r.median),
+                    _ratio(t.median, t_mid.median), "identical" if same else "differ",
+                ])
         if g is not None:
             r.per_fac_s, r.per_fac_note = _sampled(per_search, n_fac)
             r.per_fac_mb = per_search_mb
@@ -471,6 +603,8 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
                 r.multi_note = "not run, see --full"
             for attr in ("per_fac_s", "per_fac_note", "per_fac_mb", "multi_s", "multi_note", "multi_mb"):
                 setattr(r2, attr, getattr(r, attr))
+        if base is not None:
+            r.agree = ("" if r.agree == "–" else r.agree + "; ") + ("= before" if before_same else "≠ before")
         print(
             f"  nearest {n_fac}: {t_ours.median:.3f} s, route only {t_route.median:.3f} s "
             f"(lower bound {t_ref.median:.3f} s)",
@@ -497,6 +631,18 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
         )
         case = f"isochrones {N_ISO} × {len(BANDS_MIN)} bands" + (", dissolved" if dissolve else ", per facility")
         r = row(case, t_iso, agree=f"{len(gdf)} polygons")
+        if base is not None:
+            r.before, (gdf_old, _) = measure(
+                lambda d=dissolve, b=base: b.isochrones.facility_isochrones(
+                    net, fac_gdf, BANDS_MIN, speed, dissolve=d
+                ),
+                plan.repeat,
+            )
+            same_polys = len(gdf) == len(gdf_old) and all(
+                shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=0.0)
+                for a, b in zip(gdf.geometry, gdf_old.geometry, strict=True)
+            )
+            r.agree += "; = before" if same_polys else "; ≠ before"
         if g is not None:
             s, note = _sampled(iso_per_fac, N_ISO)
             r.per_fac_s = s + (iso_union if dissolve else 0.0)
@@ -522,8 +668,20 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
         costs = routing.facility_origin_costs(net, origins, fac, limit_m=float(limits[-1]))
         return routing.two_step_fca(costs, demand, supply, catchment_m=float(limits[-1]), decay="step", steps=steps)
 
-    t_fca, _ = measure(ours_2sfca, plan.repeat)
+    t_fca, acc_all = measure(ours_2sfca, plan.repeat)
     r = row(f"2SFCA, {N_2SFCA} facilities", t_fca)
+    if base is not None:
+        o_old = base.snapped(origins)
+
+        def old_2sfca(b: Baseline = base, fac_nodes: np.ndarray = fac_nodes_all[:N_2SFCA]) -> np.ndarray:
+            fac = b.routing.snap_points(net, np.column_stack([net.x[fac_nodes], net.y[fac_nodes]]),
+                                        max_snap_m=MAX_SNAP_M)
+            costs = b.routing.facility_origin_costs(net, o_old, fac, limit_m=float(limits[-1]))
+            return b.routing.two_step_fca(costs, demand, supply_all, catchment_m=float(limits[-1]), decay="step",
+                                          steps=steps)
+
+        r.before, acc_old = measure(old_2sfca, plan.repeat)
+        r.agree = "= before" if np.array_equal(acc_all, acc_old) else "≠ before"
     if g is not None:
         k = min(plan.k_2sfca, N_2SFCA)
         sample = fac_nodes_all[:k]
@@ -536,7 +694,10 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
         # Check on the same facilities the baseline used (an untimed call of ours when sampled).
         acc = ours_2sfca(sample, supply_all[:k])
         scale = max(float(np.max(np.abs(expected))), 1e-300)
-        r.agree = f"max rel Δ {np.max(np.abs(acc - expected)) / scale:.1e}" + (f" ({k} fac.)" if k < N_2SFCA else "")
+        r.agree = (
+            f"max rel Δ {np.max(np.abs(acc - expected)) / scale:.1e}" + (f" ({k} fac.)" if k < N_2SFCA else "")
+            + ("" if base is None else f"; {r.agree}")
+        )
     print(f"  2SFCA {N_2SFCA}: {t_fca.median:.3f} s", flush=True)
 
     setup = Setup(
@@ -544,7 +705,7 @@ def bench_network(label: str, net: Network, build_s: float, plan: Plan, *, is_gr
         nx_build, nx_mb, speed,
     )
     _trim()
-    return setup, rows
+    return setup, rows, variants
 
 
 # --------------------------------------------------------------------------- report
@@ -590,17 +751,46 @@ def timing_table(rows: list[Row]) -> str:
     for r in rows:
         per_fac = _s(r.per_fac_s) + (f" ({r.per_fac_note})" if r.per_fac_note else "")
         multi = _s(r.multi_s) + (f" ({r.multi_note})" if r.multi_note else "")
+        before = r.before.median if r.before is not None else None
         out.append([
             r.case, r.network, f"{r.nodes:,}", f"{r.edges:,}", f"{_s(r.ours.median)} (n={r.ours.n})",
-            _s(r.ours.wall_median), per_fac, multi,
+            _s(r.ours.wall_median), "–" if r.before is None else f"{_s(before)} (n={r.before.n})",
+            _ratio(before, r.ours.median), per_fac, multi,
             _ratio(r.per_fac_s, r.ours.median), _ratio(r.multi_s, r.ours.median),
-            _s(r.lower_s), _ratio(r.ours.median, r.lower_s), r.agree,
+            _s(r.lower_s), _ratio(r.ours.median, r.lower_s), _ratio(before, r.before_lower_s), r.agree,
         ])
     return table(
-        ["case", "network", "nodes", "edges", "ours s", "ours wall s", "networkx per facility s",
-         "networkx multi-source s",
-         "per-facility / ours", "multi-source / ours", "1 scipy SSSP s", "ours / SSSP", "check"],
+        ["case", "network", "nodes", "edges", "ours s", "ours wall s", "before s", "before / ours",
+         "networkx per facility s", "networkx multi-source s",
+         "per-facility / ours", "multi-source / ours", "1 scipy SSSP s", "ours / SSSP", "before / SSSP", "check"],
         out,
+    )
+
+
+def before_after_table(rows: list[Row]) -> str:
+    """The three cases of issue 13, item 5, before and after, from the rows of this run."""
+    out = []
+    for r in rows:
+        if r.before is None or not r.is_grid:
+            continue
+        if r.case.startswith("nearest") and r.network.startswith("grid 100k"):
+            out.append([r.case, r.network, "CPU s / one scipy SSSP", _ratio(r.before.median, r.before_lower_s),
+                        _ratio(r.ours.median, r.lower_s), "≤ 2×"])
+        if r.case.startswith("2SFCA") and r.per_fac_s is not None:
+            out.append([r.case, r.network, "CPU s (networkx per facility: " + _s(r.per_fac_s) + " s)",
+                        _s(r.before.median), _s(r.ours.median), f"< {_s(r.per_fac_s)}"])
+        if r.case.endswith("dissolved"):
+            out.append([r.case, r.network, "peak MB traced (RSS growth)",
+                        f"{_mb(r.before.traced_mb)} ({_mb(r.before.rss_mb)})",
+                        f"{_mb(r.ours.traced_mb)} ({_mb(r.ours.rss_mb)})", "follows the reached area"])
+    return table(["case", "network", "measure", "before", "after", "goal"], out)
+
+
+def variants_table(variants: list[list[str]]) -> str:
+    return table(
+        ["network", "facilities", "search", "CPU s", "1 scipy SSSP s (corner node)", "/ SSSP corner",
+         "/ SSSP central node", "distances and facility"],
+        variants,
     )
 
 
@@ -611,10 +801,12 @@ def memory_table(rows: list[Row]) -> str:
         out.append([
             r.case, r.network, f"{r.edges:,}", _mb(traced), _mb(r.ours.rss_mb),
             "–" if traced is None else f"{traced * 2**20 / r.edges:.0f}",
+            _mb(None if r.before is None else r.before.traced_mb), _mb(None if r.before is None else r.before.rss_mb),
             _mb(r.per_fac_mb), _mb(r.multi_mb),
         ])
     return table(
         ["case", "network", "edges", "ours peak MB (tracemalloc)", "ours peak RSS growth MB", "ours traced bytes/edge",
+         "before peak MB (tracemalloc)", "before peak RSS growth MB",
          "networkx per facility peak RSS growth MB", "networkx multi-source peak RSS growth MB"],
         out,
     )
@@ -649,6 +841,13 @@ def targets(rows: list[Row]) -> tuple[str, list[str]]:
         lines.append(
             f"- {r.case.capitalize()}, 100k grid: {_s(r.ours.median)} s; target < 2 s: "
             f"**{verdict(r.ours.median < 2.0)}**."
+        )
+    for r in (r for r in rows if r.is_grid and r.case.startswith("2SFCA") and r.network.startswith("grid 1M")):
+        ok = None if r.per_fac_s is None else r.ours.median < r.per_fac_s
+        before = "" if r.before is None else f" (before: {_s(r.before.median)} s)"
+        lines.append(
+            f"- {r.case}, 1M grid: ours {_s(r.ours.median)} s{before}, networkx one cut-off search per facility "
+            f"{_s(r.per_fac_s)} s ({r.per_fac_note or 'measured'}); target faster than networkx: **{verdict(ok)}**."
         )
     if not grid100:
         lines.append("- The 100k grid was not run: **not measured** for the nearest-facility and isochrone targets.")
@@ -723,6 +922,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--no-fixtures", action="store_true", help="skip the real OSM fixtures")
     p.add_argument("--no-networkx-1m", action="store_true", help="skip the networkx baselines on the 1M grid")
+    p.add_argument("--no-before", action="store_true", help=f"skip the 'before' runs of commit {BASELINE_COMMIT}")
     p.add_argument("--out", default=str(ROOT / "bench" / "results_network.md"), help="markdown file to write")
     return p.parse_args(argv)
 
@@ -754,16 +954,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_start = _load()
     setups: list[Setup] = []
     rows: list[Row] = []
+    variants: list[list[str]] = []
+    base = None if args.no_before else load_baseline()
 
     def run(label: str, build: Callable[[], Network], *, is_grid: bool, run_nx: bool = True) -> None:
         t0 = time.perf_counter()
         net = build()
         build_s = time.perf_counter() - t0
-        setup, new_rows = bench_network(
-            label, net, build_s, make_plan(args, net.n_nodes, run_nx=run_nx), is_grid=is_grid
+        setup, new_rows, new_variants = bench_network(
+            label, net, build_s, make_plan(args, net.n_nodes, run_nx=run_nx), is_grid=is_grid, base=base
         )
         setups.append(setup)
         rows.extend(new_rows)
+        variants.extend(new_variants)
 
     if not args.no_fixtures:
         for label, rel, mode in FIXTURES:
@@ -795,6 +998,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "facilities and report N × the median per facility."
         ),
         "## Setup per network\n\n" + setup_table(setups),
+        (
+            f"## Before and after (before: commit {BASELINE_COMMIT}, same run)\n\n" + before_after_table(rows)
+            if base is not None else "## Before and after\n\nNot run (`--no-before`, or git unavailable)."
+        ),
+        (
+            "## Nearest facility: the search alone, three ways\n\n" + variants_table(variants)
+            if variants else "## Nearest facility: the search alone\n\nNot run (needs the 100k grid)."
+        ),
         "## Timings\n\n" + timing_table(rows),
         "## Peak memory\n\n" + memory_table(rows),
         "## Targets\n\n" + target_text,

@@ -10,6 +10,7 @@ Independent slow paths used here:
 
 from __future__ import annotations
 
+import tracemalloc
 from itertools import pairwise
 
 import geopandas as gpd
@@ -361,3 +362,84 @@ def test_delft_isochrone_is_far_smaller_than_the_hull(delft_walk):
     hull = shapely.MultiPoint(np.c_[net.x[reached], net.y[reached]]).convex_hull.buffer(isochrones.WALK_OFF_M)
     assert poly.area < hull.area
     assert any(len(p.interiors) for p in getattr(poly, "geoms", [poly]))  # blocks stay holes
+
+
+# ---------------------------------------------------------------------- clusters (dissolved isochrones at scale)
+def _same_shape(a: shapely.Geometry, b: shapely.Geometry) -> bool:
+    """The same polygons, vertex for vertex (parts and rings in any order)."""
+    return bool(shapely.equals_exact(shapely.normalize(a), shapely.normalize(b), tolerance=0.0))
+
+
+def _one_raster(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The way before clusters: one raster over the bounding box of everything reached."""
+    monkeypatch.setattr(isochrones, "_clusters", lambda *args: None)
+
+
+@pytest.fixture
+def split_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cluster however small the reached area (normally only above a million cells)."""
+    monkeypatch.setattr(isochrones, "_CLUSTER_FROM_CELLS", 0)
+
+
+def _two_towns(gap_m: float) -> tuple[Network, gpd.GeoDataFrame]:
+    """Two 10 × 10 grids of 30 m blocks ``gap_m`` apart diagonally, joined by one long street; a school in each."""
+    n, spacing = 10, 30.0
+    ii, jj = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    idx = np.arange(n * n).reshape(n, n)
+    pairs = np.r_[np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]]
+    off = (n - 1) * spacing + gap_m
+    x = np.r_[X0 + jj.ravel() * spacing, X0 + off + jj.ravel() * spacing]
+    y = np.r_[Y0 + ii.ravel() * spacing, Y0 + off + ii.ravel() * spacing]
+    link = [(n * n - 1, n * n)]  # far corner of the first town to the near corner of the second
+    net = straight_network(x, y, np.r_[pairs, pairs + n * n, link])
+    fac = _facilities([("a", "school", X0 + 100.0, Y0 + 130.0), ("b", "school", X0 + off + 140.0, Y0 + off + 95.0)])
+    return net, fac
+
+
+@pytest.mark.parametrize("gap_m", [60.0, 100.0, 119.0, 121.0, 140.0, 250.0, 3000.0])
+def test_dissolved_clusters_equal_one_raster(monkeypatch, split_always, gap_m):
+    """Rastered per cluster, the dissolved isochrones are the polygons of one raster over everything, vertex for
+    vertex – also when the two towns' reach is just closer or just farther apart than the clusters' gap."""
+    net, fac = _two_towns(gap_m)
+    clustered, _ = isochrones.facility_isochrones(net, fac, (2.0, 4.0), WALK_KMH, dissolve=True)
+    _one_raster(monkeypatch)
+    whole, _ = isochrones.facility_isochrones(net, fac, (2.0, 4.0), WALK_KMH, dissolve=True)
+    assert clustered[[FACILITY_TYPE, isochrones.MINUTES]].equals(whole[[FACILITY_TYPE, isochrones.MINUTES]])
+    for a, b in zip(clustered.geometry, whole.geometry, strict=True):
+        assert not a.is_empty and a.is_valid and _same_shape(a, b)
+
+
+def test_far_apart_clusters_are_the_union_of_single_cluster_runs(monkeypatch, split_always):
+    """Two towns 3 km apart: the dissolved isochrones are exactly each town's own isochrones together, and each
+    town is rastered on its own small grid (memory follows the area reached, not the 3 km between)."""
+    net, fac = _two_towns(3000.0)
+    both, _ = isochrones.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, dissolve=True)
+    single = [isochrones.facility_isochrones(net, fac.iloc[[i]], BANDS_MIN, WALK_KMH, dissolve=True)[0] for i in (0, 1)]
+    for k in range(len(BANDS_MIN)):
+        parts = [*shapely.get_parts(single[0].geometry.iloc[k]), *shapely.get_parts(single[1].geometry.iloc[k])]
+        assert _same_shape(both.geometry.iloc[k], shapely.MultiPolygon(parts))
+        assert shapely.get_num_geometries(both.geometry.iloc[k]) == 2
+    rasters: list[int] = []
+    real = isochrones._raster_cluster
+
+    def counting(seg, px, *args, **kwargs):
+        rasters.append(len(px))
+        return real(seg, px, *args, **kwargs)
+
+    monkeypatch.setattr(isochrones, "_raster_cluster", counting)
+    isochrones.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, dissolve=True)
+    assert len(rasters) == 2  # one raster per town
+
+
+def test_dissolved_memory_follows_the_reached_area():
+    """Two schools 20 km apart diagonally: one raster over their bounding box would hold 4 M cells of 10 m (hundreds
+    of MB); per cluster the peak stays at a few MB."""
+    net, fac = _two_towns(20_000.0)
+    isochrones.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, dissolve=True)  # warm the network's caches
+    tracemalloc.start()
+    try:
+        isochrones.facility_isochrones(net, fac, BANDS_MIN, WALK_KMH, dissolve=True)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 20 * 2**20

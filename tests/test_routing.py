@@ -510,3 +510,53 @@ def test_node_distances_union_equals_per_facility_minimum(delft_walk: Network):
     d, _ = routing.nearest_facility(net, origins, fac, limit_m=800.0, include_snap=False)
     finite = np.isfinite(d)
     np.testing.assert_allclose(d[finite], union[nodes][finite], atol=1e-6)
+
+
+# ---------------------------------------------------------------------- ties, unsnapped facilities, chunks
+@pytest.mark.parametrize("block_bytes", [1, 10**9])
+def test_ties_unsnapped_and_shared_segments_match_networkx(monkeypatch, block_bytes):
+    """A regular grid (every distance a tie many times over), two facilities at one spot, facilities on the
+    origins' own streets and one too far to snap: nearest facility and cost table equal the split-graph networkx
+    answer, the facility named is one of the nearest and never the unsnapped one, and the cost table is the same
+    whether searched one facility at a time or all at once (sorted by facility, then origin, each pair once)."""
+    monkeypatch.setattr(routing, "COST_BLOCK_BYTES", block_bytes)
+    side, spacing = 6, 100.0
+    ii, jj = np.meshgrid(np.arange(side), np.arange(side), indexing="ij")
+    idx = np.arange(side * side).reshape(side, side)
+    pairs = np.r_[np.c_[idx[:, :-1].ravel(), idx[:, 1:].ravel()], np.c_[idx[:-1, :].ravel(), idx[1:, :].ravel()]]
+    net = straight_network(jj.ravel() * spacing, ii.ravel() * spacing, pairs.tolist())
+    fac_pts = np.array(
+        [
+            [5000.0, 5000.0],  # 0: too far to snap
+            [100.0, 100.0],  # 1: on a node
+            [100.0, 100.0],  # 2: the same spot as 1 (an exact tie everywhere)
+            [400.0, 400.0],  # 3: on a node, symmetric to 1 about the centre
+            [250.0, 0.0],  # 4: middle of a street that origins share
+            [0.0, 330.0],  # 5: on a street, next to an origin
+            [510.0, 170.0],  # 6: 10 m off the grid
+        ]
+    )
+    rng = np.random.default_rng(3)
+    org_pts = np.r_[
+        rng.uniform(-20.0, 520.0, (40, 2)),
+        [[210.0, 0.0], [290.0, 0.0], [0.0, 300.0], [0.0, 360.0], [250.0, 250.0], [300.0, 200.0]],
+        np.c_[jj.ravel(), ii.ravel()] * spacing,
+    ]
+    origins = routing.snap_points(net, org_pts, max_snap_m=100.0)
+    facilities = routing.snap_points(net, fac_pts, max_snap_m=100.0)
+    assert facilities.not_snapped.tolist() == [0]
+    dense = _oracle_dense(net, origins, facilities, include_snap=True)
+    dist, which = routing.nearest_facility(net, origins, facilities)
+    _assert_nearest_matches_dense(dist, which, dense)
+    assert (which != 0).all()
+
+    costs = routing.facility_origin_costs(net, origins, facilities, limit_m=350.0)
+    key = costs.facility * len(origins) + costs.origin
+    assert (np.diff(key) > 0).all()  # sorted, each pair once
+    expected = np.where(dense <= 350.0, dense, np.inf)
+    near_edge = np.abs(dense - 350.0) < 1e-6
+    got = costs.to_dense()
+    assert (np.isfinite(got) == np.isfinite(expected))[~near_edge].all()
+    both = np.isfinite(got) & np.isfinite(expected)
+    np.testing.assert_allclose(got[both], expected[both], rtol=0, atol=TOL_M)
+    assert not np.isfinite(got[0]).any()

@@ -118,6 +118,10 @@ Floats: TypeAlias = Sequence[float] | np.ndarray
 Polygonal: TypeAlias = shapely.Polygon | shapely.MultiPolygon
 #: Per-facility node distances are computed this many values (facilities × nodes) at a time.
 _CHUNK_VALUES = 4_000_000
+#: The reached network is split into clusters, each rastered on its own, only when one raster over
+#: its bounding box would have more cells than this (≈ 40 MB of working arrays): below, splitting
+#: saves little memory and costs time (≈ 20 % for one facility's isochrones). Same cells either way.
+_CLUSTER_FROM_CELLS = 1_000_000
 
 
 # --------------------------------------------------------------------------- public API
@@ -649,21 +653,108 @@ def _reach(
 
 
 def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: float, tol: float) -> list[Polygonal]:
-    """Burn, decide cells by their distance to the reached network, polygonise (module docstring)."""
+    """Burn, decide cells by their distance to the reached network, polygonise (module docstring).
+
+    A large reached network (one raster over it would exceed :data:`_CLUSTER_FROM_CELLS` cells)
+    is first cut into clusters whose cells cannot interact – pieces more
+    than :func:`_cluster_gap_m` apart – and each cluster is rastered on its own bounding box, so
+    memory follows the reached area, not the bounding box of all the facilities. The cells, and
+    so the polygons, are the same as on one raster: the grids are aligned on multiples of
+    ``cell_m``, and a cell of one cluster is never within the walk-off (plus the cell margins) of
+    another cluster's network.
+    """
     seg = reach.seg
     if len(seg) == 0:
         return [shapely.Polygon()] * n_bands
-    # Sample each segment at ≤ cell/2 spacing, both ends included: a burned cell
-    # contains a point of its segment and consecutive samples never skip a cell.
-    seg_len = np.hypot(seg[:, 1, 0] - seg[:, 0, 0], seg[:, 1, 1] - seg[:, 0, 1])
-    n_s = np.ceil(seg_len / (0.5 * cell_m)).astype(np.int64) + 1
-    rep = np.repeat(np.arange(len(seg)), n_s)
-    t = (np.arange(int(n_s.sum())) - np.repeat(np.cumsum(n_s) - n_s, n_s)) / np.maximum(n_s - 1, 1)[rep]
+    lo, hi = seg.reshape(-1, 2).min(axis=0), seg.reshape(-1, 2).max(axis=0)
+    cells = np.prod((hi - lo + 2 * (walk_off_m + 2 * cell_m)) / cell_m)
+    groups = _clusters(seg, _cluster_gap_m(walk_off_m, cell_m)) if cells > _CLUSTER_FROM_CELLS else None
+    parts: list[list[shapely.Polygon]] = [[] for _ in range(n_bands)]
+    for members in [np.arange(len(seg))] if groups is None else groups:
+        # Sample each segment at ≤ cell/2 spacing, both ends included: a burned cell
+        # contains a point of its segment and consecutive samples never skip a cell.
+        px, py, rep = _samples(seg, members, 0.5 * cell_m)
+        cluster = _raster_cluster(
+            seg, px, py, rep, reach.band[rep], n_bands, walk_off_m=walk_off_m, cell_m=cell_m
+        )
+        for k, polys in enumerate(cluster):
+            parts[k].extend(polys)
+    out: list[Polygonal] = []
+    for polys in parts:
+        if not polys:
+            out.append(shapely.Polygon())
+            continue
+        if tol > 0:
+            polys = _simplify_rings(polys, tol)
+        out.append(_simplify(polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys), 0.0))
+    return out
+
+
+def _cluster_gap_m(walk_off_m: float, cell_m: float) -> float:
+    """Pieces of the reached network at least this far apart never share a cell's decision.
+
+    A cell is decided by its nearest burned cell when their centres are within
+    ``walk_off_m + cell·√2/2``; a burned cell's centre is within ``cell·√2/2`` of its
+    piece. Two pieces farther apart than ``2·walk_off_m + 2·√2·cell`` (rounded up to
+    ``2·(walk_off_m + 2·cell)``) can therefore neither decide a common cell nor
+    make 4-adjacent cells of the region.
+    """
+    return 2.0 * (walk_off_m + 2.0 * cell_m)
+
+
+def _samples(seg: np.ndarray, members: np.ndarray, step_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Points along segments ``seg[members]`` at most ``step_m`` apart, both ends included; and their segment."""
+    part = seg[members]
+    n_s = np.ceil(np.hypot(part[:, 1, 0] - part[:, 0, 0], part[:, 1, 1] - part[:, 0, 1]) / step_m).astype(np.int64) + 1
+    local = np.repeat(np.arange(len(members)), n_s)
+    t = (np.arange(int(n_s.sum())) - np.repeat(np.cumsum(n_s) - n_s, n_s)) / np.maximum(n_s - 1, 1)[local]
+    rep = members[local]
     px = seg[rep, 0, 0] + t * (seg[rep, 1, 0] - seg[rep, 0, 0])
     py = seg[rep, 0, 1] + t * (seg[rep, 1, 1] - seg[rep, 0, 1])
+    return px, py, rep
 
+
+def _clusters(seg: np.ndarray, gap_m: float) -> list[np.ndarray] | None:
+    """Segments grouped into clusters more than ``gap_m`` apart (in index order); None when they form one.
+
+    Each segment is sampled at most ``gap_m / 2`` apart (so every point of it is within ``gap_m / 4``
+    of a sample) and the samples fall in tiles of ``1.5 · gap_m``; clusters are the 8-connected
+    groups of occupied tiles. Samples in tiles that are not neighbours are more than ``1.5 · gap_m``
+    apart, so the segments through them more than ``gap_m``. The tile grid has one byte per
+    ``(1.5 · gap_m)²``; the samples are a few per segment.
+    """
+    px, py, rep = _samples(seg, np.arange(len(seg)), 0.5 * gap_m)
+    tile_m = 1.5 * gap_m
+    tx = np.floor(px / tile_m).astype(np.int64)
+    ty = np.floor(py / tile_m).astype(np.int64)
+    tx -= tx.min()
+    ty -= ty.min()
+    occupied = np.zeros((int(ty.max()) + 1, int(tx.max()) + 1), dtype=bool)
+    occupied[ty, tx] = True
+    labels, n_comp = ndimage.label(occupied, structure=np.ones((3, 3), dtype=bool))
+    if n_comp <= 1:
+        return None
+    seg_label = np.zeros(len(seg), dtype=np.int64)
+    seg_label[rep] = labels[ty, tx]  # all samples of a segment share one label
+    order = np.argsort(seg_label, kind="stable")
+    groups = np.split(order, np.cumsum(np.bincount(seg_label, minlength=n_comp + 1))[:-1])
+    return [g for g in groups if len(g)]
+
+
+def _raster_cluster(
+    seg: np.ndarray,
+    px: np.ndarray,
+    py: np.ndarray,
+    rep: np.ndarray,
+    sample_band: np.ndarray,
+    n_bands: int,
+    *,
+    walk_off_m: float,
+    cell_m: float,
+) -> list[list[shapely.Polygon]]:
+    """The cell polygons of each band for one cluster of samples (of pieces ``rep`` of ``seg``), unsimplified."""
     # The grid: reached bbox + walk-off, aligned on multiples of cell_m so that
-    # the rasters of different facilities line up.
+    # the rasters of different facilities (and clusters) line up.
     margin = walk_off_m + 2 * cell_m
     x0 = np.floor((px.min() - margin) / cell_m) * cell_m
     y1 = np.ceil((py.max() + margin) / cell_m) * cell_m
@@ -674,8 +765,7 @@ def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: 
     # burned: 1 + the smallest band with a sample in the cell (0: none); seg_id: a
     # segment of that band through the cell. Writing the widest band first leaves the smallest.
     burned_flat = np.zeros(height * width, dtype=np.uint8)
-    seg_id_flat = np.zeros(height * width, dtype=np.int64)
-    sample_band = reach.band[rep]
+    seg_id_flat = np.zeros(height * width, dtype=np.int32 if len(seg) < 2**31 else np.int64)
     for k in range(n_bands - 1, -1, -1):
         m = sample_band == k
         burned_flat[flat[m]] = k + 1
@@ -685,13 +775,13 @@ def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: 
 
     pad = int(np.ceil(walk_off_m / cell_m)) + 1
     half_diag = cell_m * np.sqrt(0.5)
-    out: list[Polygonal] = []
+    out: list[list[shapely.Polygon]] = []
     previous: tuple[np.ndarray, int, int] | None = None
     for k in range(n_bands):
         seeds_all = (burned > 0) & (burned <= k + 1)
         rows, cols = np.flatnonzero(seeds_all.any(axis=1)), np.flatnonzero(seeds_all.any(axis=0))
         if len(rows) == 0:
-            out.append(shapely.Polygon())
+            out.append([])
             continue
         # Work on this band's own bounding box (+ walk-off): narrower bands are much smaller.
         r0, r1 = max(rows[0] - pad, 0), min(rows[-1] + pad + 1, height)
@@ -706,6 +796,7 @@ def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: 
         region = edt <= walk_off_m - half_diag
         cr, cc = np.nonzero((edt > walk_off_m - half_diag) & (edt <= walk_off_m + half_diag))
         near = seg[seg_id[r0 + iy[cr, cc], c0 + ix[cr, cc]]]
+        del edt, iy, ix
         qx = x0 + (c0 + cc + 0.5) * cell_m
         qy = y1 - (r0 + cr + 0.5) * cell_m
         region[cr, cc] = _dist2_to_segments(qx, qy, near) <= walk_off_m**2
@@ -715,7 +806,7 @@ def _polygons_raster(reach: _Reach, n_bands: int, *, walk_off_m: float, cell_m: 
             prev, pr0, pc0 = previous
             region[pr0 - r0 : pr0 - r0 + prev.shape[0], pc0 - c0 : pc0 - c0 + prev.shape[1]] |= prev
         previous = (region, r0, c0)
-        out.append(_polygonise(region, Affine(cell_m, 0.0, x0 + c0 * cell_m, 0.0, -cell_m, y1 - r0 * cell_m), tol))
+        out.append(_cell_polygons(region, Affine(cell_m, 0.0, x0 + c0 * cell_m, 0.0, -cell_m, y1 - r0 * cell_m)))
     return out
 
 
@@ -727,19 +818,16 @@ def _dist2_to_segments(qx: np.ndarray, qy: np.ndarray, seg: np.ndarray) -> np.nd
     return (qx - ax - t * bx) ** 2 + (qy - ay - t * by) ** 2
 
 
-def _polygonise(region: np.ndarray, transform: Affine, tol: float) -> Polygonal:
-    """Cells → polygons (holes kept), staircase smoothed, simplified."""
+def _cell_polygons(region: np.ndarray, transform: Affine) -> list[shapely.Polygon]:
+    """Cells → polygons (holes kept), staircase smoothed; not yet simplified."""
     cell_m = transform.a
-    polys = [
+    return [
         shapely.Polygon(rings[0], rings[1:])
         for rings in (
             [_midpoint_ring(ring, cell_m) for ring in geom["coordinates"]]
             for geom, _ in features.shapes(region.view(np.uint8), mask=region, connectivity=4, transform=transform)
         )
     ]
-    if tol > 0:
-        polys = _simplify_rings(polys, tol)
-    return _simplify(polys[0] if len(polys) == 1 else shapely.MultiPolygon(polys), 0.0)
 
 
 def _simplify_rings(polys: list[shapely.Polygon], tol: float) -> list[shapely.Polygon]:

@@ -42,6 +42,10 @@ from geo.network.graph import Network
 MAX_SNAP_M = 500.0
 #: Upper bound on the dense distance block of one chunk of facilities (bytes).
 CHUNK_BYTES = 200_000_000
+#: Dense block of one chunk of a cost-table search (bytes): small, so that the allocator reuses the
+#: freed block for the next chunk (glibc maps blocks above 32 MB afresh, and faulting in new pages
+#: cost more than the searches themselves: 1.8 ms against 0.5 ms per facility on 100k nodes).
+COST_BLOCK_BYTES = 16_000_000
 #: Default step weights of the enhanced 2SFCA (Luo & Qi 2009): three equal zones
 #: of the catchment, weights 1, 0.68 and 0.22.
 DEFAULT_STEP_WEIGHTS = (1.0, 0.68, 0.22)
@@ -87,6 +91,8 @@ class Snapped:
     component: Component
     #: ``id`` of the network the points were snapped to; checked by the routing functions.
     network_id: int = field(repr=False)
+    #: What the routing functions derive from the points alone (their partial costs to the segment ends).
+    _cache: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.ok)
@@ -299,14 +305,44 @@ def _augmented_reverse(
 def _origin_candidates(
     network: Network, origins: Snapped, oi: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """For origins ``oi``: partial cost to ``u`` and to ``v`` (inf where the direction is not allowed)."""
+    """For origins ``oi``: partial cost to ``u`` and to ``v`` (inf where the direction is not allowed).
+
+    Cached on ``origins`` for ``oi`` = all snapped origins (origins are often snapped once and routed often).
+    """
+    every = len(oi) == int(origins.ok.sum())
+    if every and "candidates" in origins._cache:
+        cached: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] = origins._cache["candidates"]
+        return cached
     segs = network.segments()
     len_fwd, len_bwd = _segment_lengths(network)
     s, t = origins.seg[oi], origins.t[oi]
     # Towards u the origin travels v→u (needs bwd); towards v it travels u→v (needs fwd).
     cost_u = np.where(segs["bwd"][s] | (t == 0.0), t * len_bwd[s], np.inf)
     cost_v = np.where(segs["fwd"][s] | (t == 1.0), (1.0 - t) * len_fwd[s], np.inf)
-    return origins.u[oi], cost_u, origins.v[oi], cost_v
+    out = (origins.u[oi], cost_u, origins.v[oi], cost_v)
+    if every:
+        origins._cache["candidates"] = out
+    return out
+
+
+def _node_origin_index(
+    network: Network, origins: Snapped, oi: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Node → origin index for origins ``oi``: CSR pointer over the nodes, the origin and its cost per entry.
+
+    Entry ``e`` of node ``i`` (``ptr[i] <= e < ptr[i + 1]``) says origin ``origin[e]`` reaches the
+    network at node ``i`` at cost ``cost[e]``: the partial length along its segment towards ``i``.
+    Each origin has an entry at each end of its segment that it may travel to (one or two).
+    """
+    u, cost_u, v, cost_v = _origin_candidates(network, origins, oi)
+    node = np.r_[u, v]
+    cost = np.r_[cost_u, cost_v]
+    origin = np.r_[oi, oi]
+    allowed = np.isfinite(cost)
+    node, cost, origin = node[allowed], cost[allowed], origin[allowed]
+    order = np.argsort(node, kind="stable")
+    ptr = np.r_[0, np.cumsum(np.bincount(node, minlength=network.n_nodes))]
+    return ptr, origin[order], cost[order]
 
 
 def _same_segment_pairs(
@@ -316,6 +352,10 @@ def _same_segment_pairs(
     segs = network.segments()
     len_fwd, len_bwd = _segment_lengths(network)
     oi, fi = np.flatnonzero(origins.ok), np.flatnonzero(facilities.ok)
+    # Only the origins on a segment that holds a facility (a cheap mask before the bisections).
+    holds = np.zeros(len(segs["u"]), dtype=bool)
+    holds[facilities.seg[fi]] = True
+    oi = oi[holds[origins.seg[oi]]]
     fi = fi[np.argsort(facilities.seg[fi], kind="stable")]
     fseg = facilities.seg[fi]
     lo = np.searchsorted(fseg, origins.seg[oi], side="left")
@@ -486,8 +526,11 @@ def facility_origin_costs(
     """Network distance from each origin to each facility, for every pair within ``limit_m``.
 
     Searches the reversed graph from chunks of facilities (``dijkstra`` with
-    ``limit``), sized so a chunk's dense block stays under :data:`CHUNK_BYTES`,
-    and reads only the nodes at the ends of the origins' segments.
+    ``limit``), sized so a chunk's dense block stays under :data:`COST_BLOCK_BYTES`.
+    Work beyond the searches follows the reached pairs, not facilities × nodes:
+    each chunk keeps only its reached (facility, node) pairs and expands them to
+    the origins entering the network at that node (a node → origin index built
+    once), keeping per pair the shorter way in.
 
     Parameters
     ----------
@@ -511,35 +554,46 @@ def facility_origin_costs(
     parts_f: list[np.ndarray] = []
     parts_o: list[np.ndarray] = []
     parts_d: list[np.ndarray] = []
+    n_orig = len(origins)
+    # Origins and facilities on one segment also reach each other along it (maybe shorter than via a node).
+    o_same, f_same, d_same = _same_segment_pairs(network, origins, facilities, include_snap=include_snap)
+    row_same = np.searchsorted(fac, f_same)  # position among the snapped facilities
     if len(fac) and len(oi):
-        u, cost_u, v, cost_v = _origin_candidates(network, origins, oi)
-        snap_o = origins.snap_dist_m[oi] if include_snap else np.zeros(len(oi))
-        nodes, inverse = np.unique(np.r_[u, v], return_inverse=True)
-        pos_u, pos_v = inverse[: len(oi)], inverse[len(oi) :]
-        per_row = 8 * (aug.shape[0] + len(nodes) + 3 * len(oi))
-        chunk = max(1, CHUNK_BYTES // per_row)
+        ptr, at_origin, at_cost = _node_origin_index(network, origins, oi)
+        snap_o = origins.snap_dist_m if include_snap else np.zeros(n_orig)
+        # Per facility of a chunk: the dense search row and its mask (scipy returns dense rows),
+        # and the per-origin minimum and its mask; all under COST_BLOCK_BYTES.
+        chunk = max(1, COST_BLOCK_BYTES // (9 * aug.shape[0] + 9 * n_orig))
         for start in range(0, len(fac), chunk):
-            rows = np.arange(start, min(start + chunk, len(fac)))
-            d_node = csgraph.dijkstra(aug, directed=True, indices=n + rows, limit=limit)[:, nodes]
-            d = np.minimum(cost_u + d_node[:, pos_u], cost_v + d_node[:, pos_v]) + snap_o
-            r, c = np.nonzero(d <= limit)
-            parts_f.append(fac[rows[r]])
-            parts_o.append(oi[c])
-            parts_d.append(d[r, c])
-    o, f, d = _same_segment_pairs(network, origins, facilities, include_snap=include_snap)
-    parts_f.append(f)
-    parts_o.append(o)
-    parts_d.append(d)
-    f, o, d = np.concatenate(parts_f), np.concatenate(parts_o), np.concatenate(parts_d)
-    # Same-segment pairs may also have come via a node: keep the shorter of each pair.
-    order = np.lexsort((d, o, f))
-    f, o, d = f[order], o[order], d[order]
-    first = np.r_[True, (f[1:] != f[:-1]) | (o[1:] != o[:-1])] if len(f) else np.zeros(0, dtype=bool)
-    keep = first & (d <= limit)
+            stop = min(start + chunk, len(fac))
+            block = csgraph.dijkstra(aug, directed=True, indices=n + np.arange(start, stop), limit=limit)[:, :n]
+            # Only the reached (facility, node) pairs, then every origin that enters the network there.
+            r, node = np.nonzero(block <= limit)
+            d_node = block[r, node]
+            del block
+            count = ptr[node + 1] - ptr[node]
+            pair = np.repeat(np.arange(len(node)), count)
+            entry = np.repeat(ptr[node] - np.r_[0, np.cumsum(count)[:-1]], count) + np.arange(int(count.sum()))
+            o = at_origin[entry]
+            # The same arithmetic as the distance of a single pair: node distance + partial length, + snap.
+            d = (d_node[pair] + at_cost[entry]) + snap_o[o]
+            # The shorter of the ways in (either end of the origin's segment, along a shared segment).
+            best = np.full((stop - start, n_orig), np.inf)
+            np.minimum.at(best.reshape(-1), r[pair] * n_orig + o, d)
+            same = (row_same >= start) & (row_same < stop)
+            np.minimum.at(best.reshape(-1), (row_same[same] - start) * n_orig + o_same[same], d_same[same])
+            # Row-major order: sorted by facility, then origin.
+            rr, cc = np.nonzero(best <= limit)
+            parts_f.append(fac[start + rr])
+            parts_o.append(cc)
+            parts_d.append(best[rr, cc])
+    f = np.concatenate(parts_f) if parts_f else np.zeros(0, dtype=np.int64)
+    o = np.concatenate(parts_o) if parts_o else np.zeros(0, dtype=np.int64)
+    d = np.concatenate(parts_d) if parts_d else np.zeros(0)
     return Costs(
-        facility=f[keep].astype(np.int64),
-        origin=o[keep].astype(np.int64),
-        dist_m=d[keep].astype(np.float64),
+        facility=f.astype(np.int64),
+        origin=o.astype(np.int64),
+        dist_m=d.astype(np.float64),
         n_facilities=len(facilities),
         n_origins=len(origins),
         limit_m=limit,
