@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
@@ -63,6 +64,8 @@ STARTUP_TIMEOUT_S = 120.0
 SESSION_TIMEOUT_S = 240.0
 STEP_TIMEOUT_S = 90.0
 POLL_S = 0.1
+#: A weight change counts as "no new colours" when the page has been idle this long with the old ones.
+UNCHANGED_AFTER_IDLE_S = 15.0
 TICKS = os.sysconf("SC_CLK_TCK")
 SLIDER_LABEL = re.compile(r"^(Afstand tot sportaccommodatie|Distance to sports facility)")
 LAYER_LABEL = re.compile(r"^(Kaartlaag|Map layer)")
@@ -440,18 +443,19 @@ async def weight_change(page: Page, slider: Any, key: str, server: Server, out: 
     try:
         await slider.focus()
         await slider.press(key)
-        t_colours = None
+        t_colours = idle_since = None
         deadline = t0 + STEP_TIMEOUT_S
         while time.monotonic() < deadline:
             now = await in_map(page, _JS_COLOURS)
             if now and now != before:
                 t_colours = time.monotonic() - t0
                 break
-            # Idle for a while with the old colours: this change did not change a class.
-            if time.monotonic() - t0 > 3 and await page.evaluate(_JS_IDLE):
-                with contextlib.suppress(TimeoutError):
-                    await wait_idle(page, timeout_s=2, quiet_polls=10)
-                    break
+            # The frame draws the new map after the run has sent it, possibly after the page is idle: give up
+            # on new colours only when the page has been idle for a while.
+            if idle_since is None and await page.evaluate(_JS_IDLE):
+                idle_since = time.monotonic()
+            elif idle_since is not None and time.monotonic() - idle_since > UNCHANGED_AFTER_IDLE_S:
+                break
             await asyncio.sleep(POLL_S / 2)
         await wait_idle(page)
         t_idle = time.monotonic() - t0
@@ -493,9 +497,18 @@ def soak_actions(n: int, seed: int) -> list[tuple[str, int, str]]:
 async def choose_option(page: Page, label: re.Pattern[str], index: int) -> None:
     """Open the select box called ``label`` and click option ``index`` (modulo the options shown)."""
     box = page.get_by_role("combobox", name=label).first
-    await box.click()
     options = page.get_by_role("option")
-    await options.first.wait_for(timeout=10_000)
+    for attempt in range(3):
+        # A click on a select box that still has the focus from the last choice may not open it: blur first.
+        await box.evaluate("e => e.blur()")
+        await box.click()
+        try:
+            await options.first.wait_for(timeout=5_000)
+            break
+        except PlaywrightError:
+            await page.keyboard.press("Escape")
+            if attempt == 2:
+                raise
     count = await options.count()
     await options.nth(index % count).click()
 
@@ -894,19 +907,23 @@ def main(argv: list[str] | None = None) -> int:
     servers = [Server(label, d, args.python, log_dir) for label, d in apps]
     results = [Result(label, d) for label, d in apps]
     log(f"server logs in {log_dir}")
+    status, note = 0, ""
     try:
         asyncio.run(run(args, servers, results, log))
     except KeyboardInterrupt:
         print("interrupted: stopping the servers", file=sys.stderr)
-        return 130
+        status, note = 130, "**Interrupted**: the tables hold the parts that finished."
+    except Exception:
+        traceback.print_exc()
+        status, note = 1, "**Failed** (see the traceback on stderr): the tables hold the parts that finished."
     finally:
         for s in servers:
             s.stop()
-    text = report(results, args, started, time.monotonic() - t0, load0)
+    text = report(results, args, started, time.monotonic() - t0, load0) + (f"\n{note}\n" if note else "")
     print(text)
     args.out.write_text(text, encoding="utf-8")
-    print(f"written to {args.out}")
-    return 0
+    print(f"written to {args.out}; server logs in {log_dir}")
+    return status
 
 
 if __name__ == "__main__":
