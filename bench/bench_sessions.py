@@ -894,6 +894,9 @@ def main(argv: list[str] | None = None) -> int:
         if not (d / "app.py").is_file():
             print(f"no app.py in {d}", file=sys.stderr)
             return 2
+    # Ctrl-C raises KeyboardInterrupt even when started with SIGINT ignored (a background job of a script);
+    # SIGTERM does the same. Either way the finally below stops the servers, and asyncio.run the browser.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, _terminate)
     started = dt.datetime.now(dt.UTC)
     load0 = loadavg()
