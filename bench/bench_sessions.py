@@ -131,14 +131,20 @@ def _stat_fields(pid: int) -> list[str] | None:
     return text[text.rindex(")") + 2 :].split()
 
 
-def process_tree(root: int) -> list[int]:
-    """``root`` and its live descendants (found through the parent ids in /proc)."""
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids of every live process (from /proc/<pid>/stat)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             fields = _stat_fields(int(entry))
             if fields is not None:
                 children.setdefault(int(fields[1]), []).append(int(entry))
+    return children
+
+
+def process_tree(root: int) -> list[int]:
+    """``root`` and its live descendants."""
+    children = _children()
     out, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -371,6 +377,7 @@ class Concurrent:
     t_map: list[float]
     t_idle: list[float]
     cpu_per_session: float
+    browser_cpu_per_session: float
     errors: list[str]
     exceptions: int
     page_errors: int
@@ -378,14 +385,25 @@ class Concurrent:
     load: str
 
 
-async def measure_concurrent(browser: Browser, server: Server, n: int, *, n_buurten: int) -> Concurrent:
-    """Open ``n`` sessions at once; time to map per session and server CPU per session."""
+def browser_cpu_s(servers: Sequence[Server]) -> float:
+    """CPU seconds of this benchmark's other children: the Playwright driver and Chromium (not the servers)."""
+    skip = {s.pid for s in servers}
+    return sum(tree_cpu_s(pid) for pid in _children().get(os.getpid(), []) if pid not in skip)
+
+
+async def measure_concurrent(
+    browser: Browser, server: Server, n: int, *, n_buurten: int, servers: Sequence[Server] = ()
+) -> Concurrent:
+    """Open ``n`` sessions at once; time to map per session, server (and browser) CPU per session."""
     load = loadavg()
+    servers = servers or [server]
+    bcpu0 = browser_cpu_s(servers)
     cpu0 = server.cpu_s()
     t0 = time.monotonic()
     sessions = await asyncio.gather(*(open_session(browser, server.url, n_buurten=n_buurten) for _ in range(n)))
     wall = time.monotonic() - t0
     cpu1 = server.cpu_s()
+    bcpu1 = browser_cpu_s(servers)
     exceptions = 0
     for s in sessions:
         exceptions += len(await page_exceptions(s.page))
@@ -395,6 +413,7 @@ async def measure_concurrent(browser: Browser, server: Server, n: int, *, n_buur
         t_map=[s.t_map for s in sessions if s.t_map is not None],
         t_idle=[s.t_idle for s in sessions if s.t_idle is not None],
         cpu_per_session=(cpu1 - cpu0) / n,
+        browser_cpu_per_session=(bcpu1 - bcpu0) / n,
         errors=[s.error for s in sessions if s.error],
         exceptions=exceptions,
         page_errors=sum(len(s.page_errors) for s in sessions),
@@ -410,6 +429,7 @@ def merge(runs: list[Concurrent]) -> Concurrent:
         t_map=[t for r in runs for t in r.t_map],
         t_idle=[t for r in runs for t in r.t_idle],
         cpu_per_session=statistics.mean(r.cpu_per_session for r in runs),
+        browser_cpu_per_session=statistics.mean(r.browser_cpu_per_session for r in runs),
         errors=[e for r in runs for e in r.errors],
         exceptions=sum(r.exceptions for r in runs),
         page_errors=sum(r.page_errors for r in runs),
@@ -578,7 +598,7 @@ async def run(
         try:
             t0 = time.monotonic()
             for i, (s, r) in enumerate(zip(servers, results, strict=True)):
-                r.cold = await measure_concurrent(browser, s, 1, n_buurten=nb)
+                r.cold = await measure_concurrent(browser, s, 1, n_buurten=nb, servers=servers)
                 log(f"[{s.label}] cold first session: map {fmt(pct(r.cold.t_map, 50))} s, "
                     f"CPU {r.cold.cpu_per_session:.2f} s {r.cold.errors or ''}")
                 if i == 0 and len(servers) > 1:
@@ -589,7 +609,7 @@ async def run(
                 reps = args.single_repeat if n == 1 else 1
 
                 async def step(s: Server, i: int, n: int = n, reps: int = reps) -> Concurrent:
-                    runs = [await measure_concurrent(browser, s, n, n_buurten=nb) for _ in range(reps)]
+                    runs = [await measure_concurrent(browser, s, n, n_buurten=nb, servers=servers) for _ in range(reps)]
                     await asyncio.sleep(1)
                     return merge(runs)
 
@@ -741,6 +761,7 @@ def metrics(r: Result, args: argparse.Namespace) -> list[tuple[str, float | None
             ("cold first session: time to map, s", pct(r.cold.t_map, 50), None),
             ("cold first session: time to idle, s", pct(r.cold.t_idle, 50), None),
             ("cold first session: server CPU, s", r.cold.cpu_per_session, None),
+            ("cold first session: browser CPU, s", r.cold.browser_cpu_per_session, None),
         ]
     for n, c in r.concurrent.items():
         first = n == 1
@@ -750,6 +771,7 @@ def metrics(r: Result, args: argparse.Namespace) -> list[tuple[str, float | None
             (f"N={n}: time to map max, s", max(c.t_map) if c.t_map else None, None),
             (f"N={n}: time to idle p95, s", pct(c.t_idle, 95), None),
             (f"N={n}: server CPU per session, s", c.cpu_per_session, TARGETS["cpu_session"] if first else None),
+            (f"N={n}: browser CPU per session, s", c.browser_cpu_per_session, None),
             (f"N={n}: failed sessions", float(len(c.errors)), None),
             (f"N={n}: exceptions on the pages", float(c.exceptions), None),
         ]
