@@ -499,6 +499,7 @@ class Soak:
     exception_steps: int = 0
     exception_texts: set[str] = field(default_factory=set)
     step_errors: list[str] = field(default_factory=list)
+    reloads: int = 0  # the soak page reloaded after a failed step left it without its sidebar
     session_t_map: list[float] = field(default_factory=list)
     stderr: dict[str, int] = field(default_factory=dict)
     wall_s: float = 0.0
@@ -537,6 +538,7 @@ async def soak_step(page: Page, action: tuple[str, int, str]) -> None:
     kind, index, key = action
     if kind == "weight":
         sliders = page.get_by_test_id("stSidebar").get_by_role("slider")
+        await sliders.first.wait_for(timeout=10_000)  # (a page re-rendering may have none for a moment)
         slider = sliders.nth(index % await sliders.count())
         await slider.focus()
         await slider.press(key)
@@ -546,6 +548,13 @@ async def soak_step(page: Page, action: tuple[str, int, str]) -> None:
         await choose_option(page, PICK_LABEL, index)
     await asyncio.sleep(0.3)  # let the rerun start
     await wait_idle(page)
+
+
+async def sidebar_sliders(page: Page) -> int:
+    try:
+        return await page.get_by_test_id("stSidebar").get_by_role("slider").count()
+    except PlaywrightError:
+        return 0
 
 
 async def record_exceptions(page: Page, soak: Soak) -> None:
@@ -689,11 +698,20 @@ async def measure_soak(
                 page, soak = pages[i].page, soaks[i]
                 try:
                     await soak_step(page, action)
-                except (PlaywrightError, TimeoutError) as exc:
-                    why = f"{type(exc).__name__}: {str(exc).splitlines()[0][:150]}"
+                except (PlaywrightError, TimeoutError, ZeroDivisionError) as exc:
+                    why = f"{type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:150]}"
                     soak.step_errors.append(f"step {k} {action[0]}: {why}")
                     with contextlib.suppress(PlaywrightError):
+                        if len(soak.step_errors) <= 3:
+                            await page.screenshot(path=s.stderr_path.with_name(f"{s.label}.soak-step-{k}.png"))
                         await page.keyboard.press("Escape")
+                    if not await sidebar_sliders(page):  # the page lost its sidebar: reload it, go on
+                        soak.reloads += 1
+                        with contextlib.suppress(PlaywrightError, TimeoutError):
+                            await page.goto(s.url)
+                            await wait_map(page, n=args.buurten, timeout_s=SESSION_TIMEOUT_S)
+                            await wait_idle(page)
+                            await open_expanders(page)
                 await record_exceptions(page, soak)
                 if k % args.rss_every == 0 or k == len(actions):
                     soak.rss.append((k, "changes", s.rss_mb()))
@@ -797,6 +815,7 @@ def metrics(r: Result, args: argparse.Namespace) -> list[tuple[str, float | None
             ("soak: RSS growth after warm-up, MB", wr[1] - wr[0] if wr else None, TARGETS["rss_growth"]),
             ("soak: steps showing an exception", float(s.exception_steps), None),
             ("soak: failed steps", float(len(s.step_errors)), None),
+            ("soak: page reloads after a failed step", float(s.reloads), None),
             ("soak: server stderr tracebacks", float(s.stderr.get("tracebacks", 0)), None),
             ("soak: server stderr error lines", float(s.stderr.get("error_lines", 0)), None),
             ("soak: sessions' time to map p50, s", pct(s.session_t_map, 50), None),
