@@ -902,7 +902,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.bench_sessions", description=__doc__.split("\n")[0])
     p.add_argument("--app-dir", type=Path, default=ROOT, help="checkout to run app.py from (default: this repo)")
     p.add_argument("--baseline", type=Path, help="a second checkout, measured alternately with --app-dir")
-    p.add_argument("--sessions", default=None, help="comma-separated N of simultaneous sessions (default 1,5,10)")
+    p.add_argument("--sessions", default=None, help="comma-separated N of sessions at once (default 1,5,10; '' = none)")
     p.add_argument("--single-repeat", type=int, default=3, help="single sessions in turn for N = 1 (default 3)")
     p.add_argument("--changes", type=int, default=None, help="weight changes K (default 10, --quick 6; 0 = none)")
     p.add_argument("--soak", action="store_true", help="run the soak too")
@@ -918,7 +918,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"results markdown (default {DEFAULT_OUT})")
     args = p.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
-    args.sessions = [int(x) for x in (args.sessions or ("1,5" if args.quick else "1,5,10")).split(",") if x]
+    sessions = ("1,5" if args.quick else "1,5,10") if args.sessions is None else args.sessions
+    args.sessions = [int(x) for x in sessions.split(",") if x]
     args.changes = args.changes if args.changes is not None else (6 if args.quick else 10)
     args.soak_steps = args.soak_steps if args.soak_steps is not None else (100 if args.quick else 500)
     args.soak_sessions = args.soak_sessions if args.soak_sessions is not None else (10 if args.quick else 50)
