@@ -532,6 +532,10 @@ async def choose_option(page: Page, label: re.Pattern[str], index: int) -> None:
                 raise
     count = await options.count()
     await options.nth(index % count).click()
+    # A click that missed (the virtual list scrolled under it) leaves the menu open, and an open menu hides the
+    # rest of the page from role queries (aria-hidden): close it.
+    if await page.get_by_role("listbox").count():
+        await page.keyboard.press("Escape")
 
 
 async def soak_step(page: Page, action: tuple[str, int, str]) -> None:
