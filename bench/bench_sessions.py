@@ -31,6 +31,7 @@ import os
 import platform
 import random
 import re
+import shlex
 import signal
 import socket
 import statistics
@@ -830,7 +831,7 @@ def metrics(r: Result, args: argparse.Namespace) -> list[tuple[str, float | None
 
 def report(results: list[Result], args: argparse.Namespace, started: dt.datetime, wall_s: float, load0: str) -> str:
     out = ["# Session benchmark results", ""]
-    out.append(f"`python -m bench.bench_sessions {' '.join(args.argv)}`".replace("``", "`(defaults)`"))
+    out.append(f"`python -m bench.bench_sessions {shlex.join(args.argv)}`")
     out.append("")
     out += [
         f"- started {started:%Y-%m-%d %H:%M} UTC, took {wall_s:.0f} s",
@@ -856,9 +857,11 @@ def report(results: list[Result], args: argparse.Namespace, started: dt.datetime
         for name, v, tgt in per_app[0]:
             out.append(f"| {name} | {fmt(v)} | {fmt(tgt) if tgt else ''} | {verdict(v, tgt) if tgt else ''} |")
     out.append("")
-    out.append("Load average (1 min) when each part started: " + "; ".join(
-        f"{r.label}: " + ", ".join(f"N={n} {c.load.split('/')[0]}" for n, c in r.concurrent.items()) for r in results))
-    out.append("")
+    if any(r.concurrent for r in results):
+        out.append("Load average (1 min) when each N started: " + "; ".join(
+            f"{r.label}: " + ", ".join(f"N={n} {c.load.split('/')[0]}" for n, c in r.concurrent.items())
+            for r in results))
+        out.append("")
     for r in results:
         errors = [e for c in r.concurrent.values() for e in c.errors] + (r.weights.errors if r.weights else [])
         if r.cold:
