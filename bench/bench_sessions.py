@@ -80,15 +80,28 @@ TARGETS = {
     "rss_growth": 100.0,  # MB of RSS growth over the soak after warm-up
 }
 
+# The GeoJSON layers of the map frame: folium's window globals (the base map, and the whole map of an app that draws
+# it in one piece) and the groups streamlit-folium swaps on a drawn map (``window.feature_group``: where the app
+# draws its buurten since issue 13, so that new weights recolour the map in place).
+_JS_LAYERS = """
+  const geoJsonLayers = () => {
+    const found = new Set();
+    for (const k of Object.keys(window)) {
+      let v; try { v = window[k]; } catch (e) { continue; }
+      if (v instanceof L.GeoJSON) found.add(v);
+    }
+    for (const g of window.feature_group || []) g.eachLayer(l => { if (l instanceof L.GeoJSON) found.add(l); });
+    return [...found];
+  };
+"""
+
 # The buurt polygons drawn in the map frame (Leaflet GeoJSON features with a buurt_code) and, as a fallback
 # for a map without that property, the number of interactive SVG paths.
 _JS_COUNT = """() => {
-  const paths = document.querySelectorAll('path.leaflet-interactive').length;
+""" + _JS_LAYERS + """  const paths = document.querySelectorAll('path.leaflet-interactive').length;
   if (typeof L === 'undefined') return {buurten: 0, paths};
   let buurten = 0;
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON)) continue;
+  for (const v of geoJsonLayers()) {
     v.eachLayer(l => {
       const p = (l.feature || {}).properties || {};
       if (p.buurt_code && l._path && l._path.isConnected) buurten++;
@@ -99,11 +112,9 @@ _JS_COUNT = """() => {
 
 # The colours the map shows: "code=fill" of every drawn buurt polygon, sorted.
 _JS_COLOURS = """() => {
-  if (typeof L === 'undefined') return '';
+""" + _JS_LAYERS + """  if (typeof L === 'undefined') return '';
   const out = [];
-  for (const k of Object.keys(window)) {
-    let v; try { v = window[k]; } catch (e) { continue; }
-    if (!(v instanceof L.GeoJSON)) continue;
+  for (const v of geoJsonLayers()) {
     v.eachLayer(l => {
       const p = (l.feature || {}).properties || {};
       if (p.buurt_code && l._path && l._path.isConnected) out.push(p.buurt_code + '=' + l._path.getAttribute('fill'));

@@ -210,3 +210,13 @@ def test_under_a_base_path_the_app_map_loads_leaflet_from_under_it(monkeypatch: 
     assert not at.exception, [e.value for e in at.exception]
     sent = next(c for c in calls if c.get("feature_group") and "_rspLegends" in c["feature_group"])
     assert sent["js_links"] == ["/rsp/app/static/leaflet/leaflet.js"]  # an absolute /app/static/… is a 404 there
+
+
+def test_the_first_value_the_map_sends_back_is_the_default_so_a_new_session_runs_once(app_sends, sent) -> None:
+    # The component sends its first value back unless it equals the default as JSON text, key order included; a
+    # value sent back reruns the whole app for every new visitor.
+    _, ours = app_sends
+    theirs = sent(build_results_map(utrecht_buurten(), map_column=schema.PRIORITY_SCORE, facilities=None,
+                                    facility_types=(), leaflet_base=APP_LEAFLET_BASE), render=False)
+    assert list(ours()[-1]["default"].items()) == list(theirs["default"].items())
+    assert list(theirs["default"]) == ["last_clicked", "last_active_drawing"]  # the component's own data order

@@ -63,8 +63,10 @@ class BasePayload:
     component_key: str
 
 
-#: What the map sends back (st_folium's ``returned_objects``): a click on a buurt and the point clicked.
-RETURNED = ("last_active_drawing", "last_clicked")
+#: What the map sends back (st_folium's ``returned_objects``): the point clicked and a click on a buurt, in the
+#: order of the component's own data: it compares its first value with these defaults as JSON text, and a
+#: different key order made it send that value back, rerunning every new session once more for nothing.
+RETURNED = ("last_clicked", "last_active_drawing")
 MAP_KEY = "map"
 
 
