@@ -38,9 +38,10 @@ def _page(result, params, isochrones, zoom) -> None:
     # AppTest runs this function's source as the page, so the page's imports are written in it.
     import streamlit as st
 
-    from ui.map_table import render_map_table
+    from ui.map_table import OPEN_KEY, render_map_table
     from ui.map_view import ZOOM_KEY
 
+    st.session_state.setdefault(OPEN_KEY, True)  # opened, as a click on it does
     if zoom is not None:
         st.session_state[ZOOM_KEY] = zoom
     render_map_table(result, params, isochrones)
@@ -128,3 +129,16 @@ def test_the_national_map_lists_the_municipality_it_is_zoomed_to(result):
     zoomed = _run(national, _params(national), zoom="GM0344")
     [buurten] = (t.value for t in zoomed.table)  # the national map shows no facilities
     assert set(buurten.index) == set(table.loc[~west, schema.BUURT_CODE]) and len(buurten.columns) == 2
+
+
+def _folded_page(result, params) -> None:
+    from ui.map_table import render_map_table
+
+    render_map_table(result, params, None)
+
+
+def test_folded_it_computes_and_sends_no_table(result):
+    # Every visitor's page has the expander; only those who open it pay for its tables.
+    at = AppTest.from_function(_folded_page, args=(result, _params(result)), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert [e.label for e in at.expander] == ["Kaart als tabel"] and len(at.table) == 0

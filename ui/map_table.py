@@ -136,13 +136,20 @@ def _show(frame: pd.DataFrame, title: str, alt: str) -> None:
     st.table(frame, height=TABLE_HEIGHT if long else "content", alt=alt, border="horizontal")
 
 
+#: Session-state key of the expander: True while it is open.
+OPEN_KEY = "map_table_open"
+
+
 def render_map_table(result: PipelineResult, params: AppParams, isochrones: gpd.GeoDataFrame | None = None) -> None:
     """The expander "Kaart als tabel" under the map: buurten, facilities and isochrones as tables."""
     lang = params.lang
     measures = result.prepared.access.measures
     layer = map_label(params.map_column, lang, measures)
     national = is_national(result.table)
-    with st.expander(t("map_table", lang)):
+    box = st.expander(t("map_table", lang), key=OPEN_KEY, on_change="rerun")
+    if not box.open:  # folded: nothing computed or sent (opening it reruns the app)
+        return
+    with box:
         st.caption(t("map_table_intro", lang))
         zoom = st.session_state.get(ZOOM_KEY) or None
         if national and not zoom:

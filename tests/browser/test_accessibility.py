@@ -99,7 +99,7 @@ def test_the_map_as_table_has_no_wcag_violation(app):
     expander.locator("summary").click()
     expect(expander.locator("details[open]")).to_have_count(1)
     tables = expander.get_by_role("table")
-    expect(tables.first).to_be_visible()
+    expect(tables.first).to_be_visible(timeout=45_000)  # opening it reruns the app, which then fills it
     assert tables.count() >= 2  # the buurten and the facilities (no isochrones without a street network)
     assert tables.first.get_by_role("columnheader").count() >= 2
     violations = _axe(app.page)
