@@ -370,27 +370,24 @@ class AppPage:
         except PlaywrightError:  # the frame navigated or re-rendered under us: try again later
             return []
 
-    def national_map(self) -> dict | None:
-        """The national map's state (see ``_JS_NATIONAL``), or None while it is not drawn."""
+    def _in_map(self, script: str):
+        """``script`` run in the results map's frame; None while there is no frame (or it is re-rendered)."""
         handle = self.map_iframe().element_handle()
         frame = handle.content_frame() if handle else None
         if frame is None:
             return None
         try:
-            return frame.evaluate(_JS_NATIONAL)
+            return frame.evaluate(script)
         except PlaywrightError:  # the frame navigated or re-rendered under us
             return None
 
+    def national_map(self) -> dict | None:
+        """The national map's state (see ``_JS_NATIONAL``), or None while it is not drawn."""
+        return self._in_map(_JS_NATIONAL)
+
     def map_view(self) -> dict | None:
         """The results map's zoom, centre, mark and the fill colour of each buurt (see ``_JS_VIEW``)."""
-        handle = self.map_iframe().element_handle()
-        frame = handle.content_frame() if handle else None
-        if frame is None:
-            return None
-        try:
-            return frame.evaluate(_JS_VIEW)
-        except PlaywrightError:  # the frame navigated or re-rendered under us
-            return None
+        return self._in_map(_JS_VIEW)
 
     def zoom_map_in(self, levels: int = 2) -> None:
         """Zoom the results map in by ``levels`` around its centre, as a user's scroll wheel would."""
