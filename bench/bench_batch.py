@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import ctypes
 import datetime as dt
-import gc
 import heapq
 import importlib
 import json
@@ -45,7 +43,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -55,6 +52,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as `python bench/bench_batch.py`
 
+from bench.proc import status_kb, trim
 from geo import batch, schema
 from geo.data import files, national
 from geo.data.networks import build_network
@@ -114,32 +112,6 @@ PAPER_WORKERS = (1, 2, 8, 32)
 
 
 # --------------------------------------------------------------------------- memory and CPU of a process
-_LIBC: Any = None
-
-
-def trim() -> None:
-    """Collect garbage and hand freed heap back to the OS, so that the resident set is the live memory."""
-    global _LIBC
-    gc.collect()
-    try:
-        if _LIBC is None:
-            _LIBC = ctypes.CDLL("libc.so.6")
-        _LIBC.malloc_trim(0)
-    except OSError:
-        pass
-
-
-def status_kb(key: str) -> int | None:
-    """A field of ``/proc/self/status`` in kB (``VmRSS``: resident set now, ``VmHWM``: its peak)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 def reset_peak() -> bool:
     """Trim the heap and reset ``VmHWM`` to the current resident set (Linux ``/proc/self/clear_refs``)."""
     trim()

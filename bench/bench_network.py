@@ -37,9 +37,7 @@ the timed calls (Linux ``VmHWM``, reset through ``/proc/self/clear_refs``; sees 
 from __future__ import annotations
 
 import argparse
-import ctypes
 import datetime as dt
-import gc
 import itertools
 import math
 import os
@@ -64,6 +62,7 @@ from scipy.sparse import csgraph
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as `python bench/bench_network.py`
 
+from bench.proc import status_kb, trim
 from geo.data.networks import build_network
 from geo.network import isochrones, routing
 from geo.network.graph import Network, from_edges
@@ -100,37 +99,12 @@ TRACE_MAX_S = 5.0
 
 
 # --------------------------------------------------------------------------- measuring
-_LIBC: Any = None
-
-
-def _trim() -> None:
-    """Collect garbage and hand freed heap back to the OS, so that the RSS before a call is the live memory."""
-    global _LIBC
-    gc.collect()
-    try:
-        if _LIBC is None:
-            _LIBC = ctypes.CDLL("libc.so.6")
-        _LIBC.malloc_trim(0)
-    except OSError:
-        pass
-
-
-def _status_kb(key: str) -> int | None:
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        return None
-    return None
-
-
 class RssPeak:
     """Peak growth of the resident set during a block, MB (None where /proc does not allow it)."""
 
     def __enter__(self) -> Self:
-        _trim()
-        self.before = _status_kb("VmRSS")
+        trim()
+        self.before = status_kb("VmRSS")
         try:
             Path("/proc/self/clear_refs").write_text("5")  # reset VmHWM to the current RSS
             self.ok = self.before is not None
@@ -140,7 +114,7 @@ class RssPeak:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        hwm = _status_kb("VmHWM")
+        hwm = status_kb("VmHWM")
         if self.ok and hwm is not None and self.before is not None:
             self.mb = max(0.0, (hwm - self.before) / 1024.0)
 
@@ -222,7 +196,7 @@ def measure_pair(ours: Callable[[], Any], ref: Callable[[], Any], repeat: int) -
 
 
 def traced_peak_mb(fn: Callable[[], Any]) -> float:
-    _trim()
+    trim()
     tracemalloc.start()
     try:
         fn()
@@ -704,7 +678,7 @@ def bench_network(
         label, n, net.n_edges, len(lcc_nodes), network_mb(net), build_s, c_snap.cpu, c_warm.cpu,
         nx_build, nx_mb, speed,
     )
-    _trim()
+    trim()
     return setup, rows, variants
 
 

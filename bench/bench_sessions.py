@@ -33,15 +33,12 @@ import random
 import re
 import shlex
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import urllib.error
-import urllib.request
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +47,10 @@ from typing import Any, TypeVar
 import numpy as np
 from playwright.async_api import Browser, Frame, Page, ViewportSize, async_playwright
 from playwright.async_api import Error as PlaywrightError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # also runnable as `python bench/bench_sessions.py`
+
+from bench.proc import free_port, healthy, status_kb  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "bench" / "results_sessions.md"
@@ -177,27 +178,7 @@ def tree_cpu_s(root: int) -> float:
 
 def tree_rss_mb(root: int) -> float:
     """Resident set (VmRSS) of the process tree in MB."""
-    kb = 0
-    for pid in process_tree(root):
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    kb += int(line.split()[1])
-    return kb / 1024
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as resp:
-            return resp.status == 200 and resp.read().strip() == b"ok"
-    except (urllib.error.URLError, OSError):
-        return False
+    return sum(status_kb("VmRSS", pid) or 0 for pid in process_tree(root)) / 1024
 
 
 class Server:
@@ -241,7 +222,7 @@ class Server:
 
     async def wait_healthy(self) -> None:
         t0 = time.monotonic()
-        while not await asyncio.to_thread(_healthy, self.url + "_stcore/health"):
+        while not await asyncio.to_thread(healthy, self.url + "_stcore/health"):
             assert self.proc is not None
             if self.proc.poll() is not None or time.monotonic() - t0 > STARTUP_TIMEOUT_S:
                 raise RuntimeError(f"{self.label}: the app server did not start; stderr:\n{self.stderr_text()[-3000:]}")

@@ -55,11 +55,24 @@ class Legend(MacroElement):
     layer
         A layer the legend belongs to: the legend hides while that layer is
         switched off in the layer control (and starts hidden if the layer does).
+    slot
+        For a legend added to a feature group that the app swaps on a drawn map (streamlit-folium's
+        ``feature_group``) rather than to the map: it draws itself on the group's map and takes the place of the
+        legend drawn before it in the same slot, so a new ranking replaces the legend instead of adding one.
     """
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
+        {%- if this.slot %}
+        var {{ this.get_name() }}_map = {{ this._parent._parent.get_name() }};
+        {{ this.get_name() }}_map._rspLegends = {{ this.get_name() }}_map._rspLegends || {};
+        if ({{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}]) {
+            {{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}].remove();
+        }
+        {%- else %}
+        var {{ this.get_name() }}_map = {{ this._parent.get_name() }};
+        {%- endif %}
         var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
         {{ this.get_name() }}.onAdd = function (map) {
             var div = L.DomUtil.create('div', 'rsp-legend');
@@ -70,9 +83,12 @@ class Legend(MacroElement):
             L.DomEvent.disableClickPropagation(div);
             return div;
         };
-        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {{ this.get_name() }}.addTo({{ this.get_name() }}_map);
+        {%- if this.slot %}
+        {{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}] = {{ this.get_name() }};
+        {%- endif %}
         {%- if this.layer_var %}
-        {{ this._parent.get_name() }}.on('overlayremove overlayadd', function (e) {
+        {{ this.get_name() }}_map.on('overlayremove overlayadd', function (e) {
             if (e.layer === {{ this.layer_var }}) {
                 {{ this.get_name() }}.getContainer().style.display =
                     e.type === 'overlayadd' ? '' : 'none';
@@ -91,6 +107,7 @@ class Legend(MacroElement):
         note: str | None = None,
         position: str = "bottomright",
         layer: MacroElement | None = None,
+        slot: str | None = None,
     ) -> None:
         super().__init__()
         if position not in POSITIONS:
@@ -103,6 +120,7 @@ class Legend(MacroElement):
         self.position = position
         self.layer_var = layer.get_name() if layer is not None else None
         self.visible = bool(getattr(layer, "show", True))
+        self.slot = slot
 
     @property
     def html(self) -> str:
@@ -118,41 +136,6 @@ class Legend(MacroElement):
             f'<div style="font-weight:bold;margin-bottom:4px;">{escape(self.title)}</div>'
             f"{rows}{note}</div>"
         )
-
-
-class SwappedLegend(Legend):
-    """A legend that belongs to a feature group the app swaps on a drawn map (streamlit-folium's ``feature_group``).
-
-    Added to the group (not the map), it draws itself on the group's map and takes the place of the legend drawn
-    before it in the same ``slot``: a new ranking or map layer replaces the choropleth's legend instead of adding a
-    second one. The group must be on its map before the group's script is rendered (streamlit-folium does that).
-    """
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        var {{ this.get_name() }}_map = {{ this._parent._parent.get_name() }};
-        {{ this.get_name() }}_map._rspLegends = {{ this.get_name() }}_map._rspLegends || {};
-        if ({{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}]) {
-            {{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}].remove();
-        }
-        var {{ this.get_name() }} = L.control({position: {{ this.position|tojson }}});
-        {{ this.get_name() }}.onAdd = function (map) {
-            var div = L.DomUtil.create('div', 'rsp-legend');
-            div.innerHTML = {{ this.html|tojson }};
-            L.DomEvent.disableClickPropagation(div);
-            return div;
-        };
-        {{ this.get_name() }}.addTo({{ this.get_name() }}_map);
-        {{ this.get_name() }}_map._rspLegends[{{ this.slot|tojson }}] = {{ this.get_name() }};
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, title: str, entries: Sequence[LegendEntry], *, slot: str, note: str | None = None,
-                 position: str = "bottomright") -> None:
-        super().__init__(title, entries, note=note, position=position)
-        self.slot = slot
 
 
 def _entry_html(entry: LegendEntry) -> str:

@@ -30,7 +30,7 @@ from layers.facilities import APPROXIMATE_PRECISIONS, build_facility_layer, buil
 from layers.geometry import drawable
 from layers.isochrones import build_isochrone_layer
 from layers.labels import check_lang, higher_is_more_need, map_label
-from layers.legend import Legend, SwappedLegend
+from layers.legend import Legend
 from layers.outlines import build_outline_layer, municipality_outlines
 
 if TYPE_CHECKING:
@@ -161,8 +161,8 @@ def build_choropleth_group(
                                 selected_code=None, shapes=shapes)
     group = folium.FeatureGroup(name=layer.layer_name, control=False)
     layer.add_to(group)
-    SwappedLegend(legend.title, legend.entries, note=legend.note, position=legend.position,
-                  slot=CHOROPLETH_SLOT).add_to(group)
+    Legend(legend.title, legend.entries, note=legend.note, position=legend.position,
+           slot=CHOROPLETH_SLOT).add_to(group)
     _SendToBack().add_to(group)
     return group
 

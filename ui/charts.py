@@ -41,14 +41,12 @@ def rows_height(n_rows: int) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=256)  # bounded: one small spec per ranking, buurt and settings
-def _spec(key: tuple, _build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
+def _spec(key: tuple, _build: Callable[[], dict[str, Any]], n_rows: int) -> dict[str, Any]:
     del key  # what ``_build`` draws
-    return {"$schema": VEGA_LITE_SCHEMA, **_build()}
+    # The plot itself is n_rows rows tall; Streamlit's height (rows_height) is the whole chart.
+    return {"$schema": VEGA_LITE_SCHEMA, **_build(), "height": ROW_PX * max(n_rows, 1)}
 
 
 def show_row_chart(key: tuple, build: Callable[[], dict[str, Any]], n_rows: int) -> None:
     """Draw the Vega-Lite chart ``build()`` makes (cached on ``key``), ``n_rows`` rows tall, the column's width."""
-    height = rows_height(n_rows)
-    spec = dict(_spec(key, build))
-    spec["height"] = ROW_PX * max(n_rows, 1)  # the plot itself; Streamlit's height is the whole chart
-    st.vega_lite_chart(spec, width="stretch", height=height)
+    st.vega_lite_chart(_spec(key, build, n_rows), width="stretch", height=rows_height(n_rows))

@@ -8,9 +8,9 @@ boundaries, the view of each municipality) is made once per dataset (:func:`ui.s
 
 The map is sent in two parts. The *base map* (background, facility points, isochrones, municipal boundaries,
 scenario facilities, layer control) does not depend on the weights: what streamlit-folium sends for it is
-rendered once per dataset and layer choice and shared by every session (:func:`_base_payload`). The buurten and
+rendered once per dataset and layer choice and shared by every session (:func:`_cached_base`). The buurten and
 their legend are a feature group (:func:`layers.results_map.build_choropleth_group`), rendered once per ranking
-and map layer (:func:`_choropleth_script`): a weight or map layer changed swaps that group on the drawn map, so
+and map layer (:func:`_cached_choropleth`): a weight or map layer changed swaps that group on the drawn map, so
 the user's zoom and position stay, and a new session renders nothing that another session rendered before.
 """
 
@@ -76,14 +76,14 @@ def render_map(
     geometry: MapGeometry,
     *,
     selected: str | None,
-    isochrones: gpd.GeoDataFrame | None = None,
-    result_key: tuple = (),
-    base_key: tuple = (),
+    isochrones: gpd.GeoDataFrame | None,
+    result_key: tuple,
+    base_key: tuple,
 ) -> str | None:
     """Draw the map; return the buurt code the user clicked, if any.
 
-    ``result_key`` identifies the ranking (cache key of the buurten's group) and ``base_key`` the dataset and the
-    isochrones drawn (cache key of the base map); without them nothing is shared between reruns.
+    ``result_key`` identifies the ranking (cache key of the buurten's group) and ``base_key`` the dataset, network
+    and travel choice the isochrones come from (cache key of the base map).
     """
     lang = params.lang
     table = result.table
@@ -99,12 +99,9 @@ def render_map(
         center, zoom = geometry.views.get(target) or fitted_view(shown, width_px=MAP_WIDTH, height_px=MAP_HEIGHT)
     kept = tuple(st.session_state.get(SCENARIOS) or [])
     types = tuple(params.facility_types)
-    base = _base_payload(
-        (base_key, types, lang, params.access.mode, repr(kept), leaflet_base()) if base_key else None,
-        result, geometry, types, lang, isochrones, params.access.mode, kept,
-    )
-    groups = _choropleth_script((result_key, params.map_column, lang) if result_key else None, result, geometry,
-                                params.map_column, lang)
+    base = _cached_base((base_key, types, lang, params.access.mode, repr(kept), leaflet_base()), result, geometry,
+                        types, lang, isochrones, params.access.mode, kept)
+    groups = _cached_choropleth((result_key, params.map_column, lang), result, geometry, params.map_column, lang)
     groups += _group_script(build_selected_layer(geometry.shapes, selected), 1)
     out = _send(base, groups, center=center, zoom=zoom)
     st.caption(t("national_map_note", lang) if national else t("map_caption", lang))
@@ -166,51 +163,29 @@ def _cached_base(key: tuple, _result: PipelineResult, _geometry: MapGeometry, fa
     return base_payload(base_map(_result, _geometry, facility_types, lang, _isochrones, mode, _scenarios))
 
 
-def _base_payload(key: tuple | None, result: PipelineResult, geometry: MapGeometry, facility_types: tuple[str, ...],
-                  lang: str, isochrones: gpd.GeoDataFrame | None, mode: str, scenarios: tuple) -> BasePayload:
-    if key is None:
-        return base_payload(base_map(result, geometry, facility_types, lang, isochrones, mode, scenarios))
-    return _cached_base(key, result, geometry, facility_types, lang, isochrones, mode, scenarios)
-
-
 def _group_script(group: folium.FeatureGroup, index: int) -> str:
     """The script that adds ``group`` to the drawn map (streamlit-folium's own rendering of a feature group)."""
     return _get_feature_group_string(group, map=folium.Map(tiles=None), idx=index)
 
 
-def choropleth_script(result: PipelineResult, geometry: MapGeometry, map_column: str, lang: str) -> str:
-    group = build_choropleth_group(result.table, map_column=map_column, lang=lang,
-                                   measures=result.prepared.access.measures, shapes=geometry.shapes)
-    return _group_script(group, 0)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)  # bounded: one entry per ranking and map layer
+@st.cache_resource(show_spinner=False, max_entries=64)  # bounded: one entry per ranking and map layer
 def _cached_choropleth(key: tuple, _result: PipelineResult, _geometry: MapGeometry, map_column: str,
                        lang: str) -> str:
+    """The script that swaps in the buurten of this ranking and their legend (shared: a string, never changed)."""
     del key  # the ranking's key: what ``_result`` is
-    return choropleth_script(_result, _geometry, map_column, lang)
-
-
-def _choropleth_script(key: tuple | None, result: PipelineResult, geometry: MapGeometry, map_column: str,
-                       lang: str) -> str:
-    if key is None:
-        return choropleth_script(result, geometry, map_column, lang)
-    return _cached_choropleth(key, result, geometry, map_column, lang)
+    group = build_choropleth_group(_result.table, map_column=map_column, lang=lang,
+                                   measures=_result.prepared.access.measures, shapes=_geometry.shapes)
+    return _group_script(group, 0)
 
 
 def _send(base: BasePayload, groups: str, *, center, zoom) -> dict | None:
     """streamlit-folium's component with the base map and the swapped groups (what ``st_folium`` would send)."""
-    component_key = base.component_key
-
-    def on_change() -> None:
-        st.session_state[MAP_KEY] = st.session_state.get(component_key, {})
-
     defaults = dict.fromkeys(RETURNED)
     return streamlit_folium._component_func(
-        script=base.script, header=base.header, html=base.html, id=base.map_id, key=component_key,
+        script=base.script, header=base.header, html=base.html, id=base.map_id, key=base.component_key,
         height=MAP_HEIGHT, width=None, returned_objects=list(RETURNED), default=defaults, zoom=zoom, center=center,
         feature_group=groups, return_on_hover=False, layer_control=None, pixelated=False,
-        css_links=list(base.css_links), js_links=list(base.js_links), on_change=on_change, wrap_longitude=False,
+        css_links=list(base.css_links), js_links=list(base.js_links), wrap_longitude=False,
     )
 
 
