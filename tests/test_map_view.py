@@ -163,7 +163,10 @@ def test_the_buurten_group_recolours_without_changing_the_base_map() -> None:
     assert "map_div.addLayer(feature_group_feature_group_0)" in group
     # The legend replaces the one drawn before it, and the buurten go beneath the facility points.
     assert "_rspLegends" in group and "Prioriteitsscore" in group and "bringToBack" in group
-    assert group != other  # other scores, other colours: the same buurten
+    same = _group_script(build_choropleth_group(ranking, map_column=schema.PRIORITY_SCORE, lang="nl",
+                                                shapes=shapes), 0)
+    assert same == group  # the same ranking gives the same script (the browser sees nothing new) …
+    assert group != other  # … other scores, other colours: the same buurten
     assert all(code in other for code in ranking[schema.BUURT_CODE])
 
 

@@ -38,6 +38,8 @@ from ui.map_view import ZOOM_KEY
 from ui.markdown import md_escape
 from ui.state import AppParams
 
+#: The distance columns (whole metres), as schema spells them.
+_DISTANCE_COLUMNS = frozenset(schema.dist_col(k) for k in FACILITY_TYPES)
 #: Height (px) of a long table: it scrolls with its header kept in view.
 TABLE_HEIGHT = 420
 
@@ -67,7 +69,7 @@ def buurt_table(result: PipelineResult, map_column: str, facility_types: Sequenc
     for column in dict.fromkeys(columns):
         if column not in table.columns:
             continue
-        decimals = 0 if column in INTEGER_COLUMNS or column.startswith("dist_") else None
+        decimals = 0 if column in INTEGER_COLUMNS or column in _DISTANCE_COLUMNS else None
         values = pd.to_numeric(table[column], errors="coerce")
         out[md_escape(map_label(column, lang, measures))] = [_number(v, lang, decimals=decimals) for v in values]
     return out
